@@ -1,0 +1,24 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both install what they need on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DEPS := $(VENV)/.deps-installed
+
+.PHONY: run test bench clean
+
+$(DEPS): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(DEPS)
+
+run: $(DEPS)
+	$(PY) -m devstack
+
+test: $(DEPS)
+	$(PY) -m pytest
+
+bench: $(DEPS)
+	$(PY) bench/vote_path.py
+
+clean:
+	rm -rf $(VENV) .devstack .pytest_cache

@@ -1,0 +1,11 @@
+"""Tally's Chalice app: routes and handlers registered here, everything else in chalicelib."""
+from chalice import Chalice
+
+from chalicelib.api import auth, polls, public, votes
+
+app = Chalice(app_name="tally")
+app.api.cors = True
+auth.install(app)
+app.register_blueprint(public.bp)
+app.register_blueprint(polls.bp)
+app.register_blueprint(votes.bp)

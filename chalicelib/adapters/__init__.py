@@ -1,0 +1,1 @@
+"""Adapters: the ports of chalicelib.services implemented on AWS (DynamoDB, Cognito)."""

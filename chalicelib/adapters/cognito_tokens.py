@@ -1,0 +1,120 @@
+"""Verify Cognito ID tokens ourselves: RS256 signature against the pool's JWKS, issuer, audience, expiry, use.
+
+API Gateway's Cognito authorizer does not run under `chalice local`, so the same checks run in the function
+on every request, wherever it is served.
+"""
+import json
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from typing import Callable, Dict, FrozenSet
+
+import jwt
+
+ALGORITHMS = ["RS256"]
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "token_use"]
+
+
+class InvalidToken(Exception):
+    """The token cannot be trusted; the message says why, without echoing the token."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    sub: str
+    groups: FrozenSet[str]
+
+    @property
+    def is_operator(self) -> bool:
+        return "operators" in self.groups
+
+
+def fetch_json(url: str, timeout: float = 3.0) -> dict:
+    with urllib.request.urlopen(url, timeout=timeout) as reply:
+        return json.load(reply)
+
+
+class JwksCache:
+    """The pool's signing keys, fetched once and fetched again only for an unknown key id.
+
+    Refetches are spaced at least `min_refetch_seconds` apart, so a stream of tokens with made-up key ids
+    cannot turn into a stream of requests to the JWKS endpoint.
+    """
+
+    def __init__(self, url: str, fetch: Callable[[str], dict] = fetch_json, min_refetch_seconds: float = 30.0,
+                 monotonic: Callable[[], float] = time.monotonic):
+        self._url = url
+        self._fetch = fetch
+        self._min_refetch = min_refetch_seconds
+        self._monotonic = monotonic
+        self._keys: Dict[str, jwt.PyJWK] = {}
+        self._fetched_at = None
+        self._lock = threading.Lock()
+
+    def key(self, kid: str) -> jwt.PyJWK:
+        key = self._keys.get(kid)
+        if key is None:
+            with self._lock:
+                key = self._keys.get(kid)
+                due = self._fetched_at is None or self._monotonic() - self._fetched_at >= self._min_refetch
+                if key is None and due:
+                    self._refresh()
+                    key = self._keys.get(kid)
+        if key is None:
+            raise InvalidToken("The token was signed with a key this user pool does not publish.")
+        return key
+
+    def _refresh(self) -> None:
+        try:
+            document = self._fetch(self._url)
+            keys = {k["kid"]: jwt.PyJWK(k) for k in document.get("keys", []) if k.get("kid")}
+        except Exception as error:
+            # Could not reach or read the key set: no key is trusted until it can be.
+            raise InvalidToken("The user pool's signing keys could not be loaded.") from error
+        finally:
+            self._fetched_at = self._monotonic()
+        self._keys = keys
+
+
+class TokenVerifier:
+    def __init__(self, issuer: str, client_id: str, keys: JwksCache, leeway_seconds: int = 0):
+        self._issuer = issuer
+        self._client_id = client_id
+        self._keys = keys
+        self._leeway = leeway_seconds
+
+    def verify(self, token: str) -> Caller:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise InvalidToken("The token is not a well-formed JWT.") from None
+        if header.get("alg") not in ALGORITHMS:
+            raise InvalidToken("The token is not signed with RS256.")
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise InvalidToken("The token names no signing key.")
+        try:
+            claims = jwt.decode(
+                token,
+                self._keys.key(kid),
+                algorithms=ALGORITHMS,
+                audience=self._client_id,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options={"require": REQUIRED_CLAIMS},
+            )
+        except jwt.ExpiredSignatureError:
+            raise InvalidToken("The token has expired; sign in again.") from None
+        except jwt.InvalidAudienceError:
+            raise InvalidToken("The token was issued to another app client.") from None
+        except jwt.InvalidIssuerError:
+            raise InvalidToken("The token was issued by another user pool.") from None
+        except jwt.MissingRequiredClaimError as error:
+            raise InvalidToken(f"The token lacks the {error.claim} claim; an ID token is needed.") from None
+        except jwt.PyJWTError:
+            raise InvalidToken("The token's signature does not verify.") from None
+        if claims["token_use"] != "id":
+            raise InvalidToken("This is not an ID token; send the ID token from sign-in.")
+        groups = claims.get("cognito:groups") or []
+        return Caller(sub=claims["sub"], groups=frozenset(g for g in groups if isinstance(g, str)))

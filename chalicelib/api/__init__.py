@@ -1,0 +1,1 @@
+"""The HTTP API as Chalice blueprints, plus the middleware every route passes through."""

@@ -1,0 +1,48 @@
+"""Poll routes: anyone signed in reads polls; operators create, open and close them."""
+from chalice import Blueprint, Response
+
+from .. import runtime
+from ..domain.polls import poll_view
+from ..domain.times import utc_now
+from .errors import answers_refusals
+from .requests import caller, json_object, operator
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/polls", methods=["POST"])
+@answers_refusals
+def create_poll():
+    operator(bp.current_request)
+    poll = runtime.get().polls.create(json_object(bp.current_request))
+    return Response(body=poll_view(poll, utc_now()), status_code=201,
+                    headers={"Location": f"/polls/{poll.poll_id}"})
+
+
+@bp.route("/polls", methods=["GET"])
+@answers_refusals
+def list_polls():
+    caller(bp.current_request)
+    now = utc_now()
+    return {"polls": [poll_view(poll, now) for poll in runtime.get().polls.list()]}
+
+
+@bp.route("/polls/{poll_id}", methods=["GET"])
+@answers_refusals
+def get_poll(poll_id):
+    caller(bp.current_request)
+    return poll_view(runtime.get().polls.get(poll_id), utc_now())
+
+
+@bp.route("/polls/{poll_id}/open", methods=["POST"])
+@answers_refusals
+def open_poll(poll_id):
+    operator(bp.current_request)
+    return poll_view(runtime.get().polls.open(poll_id), utc_now())
+
+
+@bp.route("/polls/{poll_id}/close", methods=["POST"])
+@answers_refusals
+def close_poll(poll_id):
+    operator(bp.current_request)
+    return poll_view(runtime.get().polls.close(poll_id), utc_now())

@@ -1,0 +1,44 @@
+"""Reading a request: its JSON body and the verified caller the auth middleware attached."""
+import json
+from typing import Optional
+
+from chalice.app import Request
+
+from ..adapters.cognito_tokens import Caller
+from ..domain.errors import Forbidden, Invalid
+
+MAX_BODY_BYTES = 16 * 1024
+
+
+def json_object(request: Request, optional: bool = False) -> dict:
+    raw = request.raw_body
+    if not raw or not raw.strip():
+        if optional:
+            return {}
+        raise Invalid("The request needs a JSON object as its body.")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise Invalid(f"The body is not valid JSON: {error}.") from None
+    if not isinstance(body, dict):
+        raise Invalid("The body must be a JSON object.")
+    return body
+
+
+def caller(request: Request) -> Caller:
+    return request.context["tally_caller"]
+
+
+def operator(request: Request) -> Caller:
+    who = caller(request)
+    if not who.is_operator:
+        raise Forbidden("Only members of the operators group can manage polls.")
+    return who
+
+
+def optional_id(value: object, name: str) -> Optional[str]:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise Invalid(f"{name} must be a string.")
+    return value

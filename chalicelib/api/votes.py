@@ -1,0 +1,35 @@
+"""Vote routes: cast one ballot per poll, and read your own back."""
+from chalice import Blueprint, Response
+
+from .. import runtime
+from ..domain.ballots import ballot_view
+from ..domain.errors import Invalid
+from .errors import answers_refusals
+from .requests import caller, json_object, optional_id
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/votes/{candidate}", methods=["POST"])
+@answers_refusals
+def cast_vote(candidate):
+    request = bp.current_request
+    body = json_object(request, optional=True)
+    extra = set(body) - {"poll_id"}
+    if extra:
+        raise Invalid(f"Unknown fields: {', '.join(sorted(extra))}. A vote's body holds only poll_id.")
+    ballot, created = runtime.get().votes.cast(
+        voter_id=caller(request).sub,
+        candidate=candidate,
+        poll_id=optional_id(body.get("poll_id"), "poll_id"),
+    )
+    return Response(body=ballot_view(ballot), status_code=201 if created else 200)
+
+
+@bp.route("/votes/mine", methods=["GET"])
+@answers_refusals
+def my_vote():
+    request = bp.current_request
+    params = request.query_params or {}
+    ballot = runtime.get().votes.mine(caller(request).sub, params.get("poll_id"))
+    return ballot_view(ballot)

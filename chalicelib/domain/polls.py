@@ -1,0 +1,156 @@
+"""A poll: its shape, how a new one is validated, and what its status is at an instant."""
+import re
+import secrets
+from dataclasses import dataclass, field, replace
+from typing import Optional
+
+from .errors import Invalid
+from .times import parse_instant
+
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+MAX_TITLE = 200
+MAX_LABEL = 200
+MIN_CANDIDATES = 2
+MAX_CANDIDATES = 100
+RESULTS_MODES = ("live", "after_close")
+CREATE_FIELDS = {"poll_id", "title", "candidates", "opens_at", "closes_at", "results"}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Poll:
+    poll_id: str
+    title: str
+    candidates: tuple
+    created_at: str
+    opens_at: Optional[str] = None
+    closes_at: Optional[str] = None
+    results: str = "live"
+    _ids: frozenset = field(default=frozenset(), compare=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "_ids", frozenset(c.id for c in self.candidates))
+
+    def status(self, now: str) -> str:
+        """Status follows the clock: closing wins over opening, so a poll closed early stays closed."""
+        if self.closes_at is not None and now >= self.closes_at:
+            return "closed"
+        if self.opens_at is not None and now < self.opens_at:
+            return "scheduled"
+        return "open"
+
+    def has_candidate(self, candidate_id: str) -> bool:
+        return candidate_id in self._ids
+
+    def opened(self, now: str) -> "Poll":
+        if self.status(now) != "scheduled":
+            return self
+        return replace(self, opens_at=now)
+
+    def closed(self, now: str) -> "Poll":
+        if self.status(now) == "closed":
+            return self
+        return replace(self, closes_at=now)
+
+
+def is_valid_id(value: object) -> bool:
+    return isinstance(value, str) and ID_PATTERN.fullmatch(value) is not None
+
+
+def check_id(value: object, field_name: str) -> str:
+    if not is_valid_id(value):
+        raise Invalid(
+            f"{field_name} must be 1 to 63 characters of lowercase letters, digits and hyphens, "
+            "starting with a letter or digit."
+        )
+    return value
+
+
+def _text(value: object, field_name: str, limit: int) -> str:
+    if not isinstance(value, str):
+        raise Invalid(f"{field_name} must be a string.")
+    if not value.strip():
+        raise Invalid(f"{field_name} must not be empty.")
+    if len(value) > limit:
+        raise Invalid(f"{field_name} must be at most {limit} characters.")
+    return value
+
+
+def _candidate(raw: object, position: int) -> Candidate:
+    where = f"candidates[{position}]"
+    if isinstance(raw, str):
+        return Candidate(id=check_id(raw, where), label=raw)
+    if not isinstance(raw, dict):
+        raise Invalid(f"{where} must be an id string or an object with id and label.")
+    extra = set(raw) - {"id", "label"}
+    if extra:
+        raise Invalid(f"{where} has unknown fields: {', '.join(sorted(extra))}.")
+    candidate_id = check_id(raw.get("id"), f"{where}.id")
+    label = _text(raw.get("label", candidate_id), f"{where}.label", MAX_LABEL)
+    return Candidate(id=candidate_id, label=label)
+
+
+def _new_poll_id(title: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40].strip("-")
+    suffix = secrets.token_hex(3)
+    return f"{slug}-{suffix}" if slug else f"poll-{suffix}"
+
+
+def new_poll(body: dict, now: str) -> Poll:
+    """Validate an operator's request for a poll and build it, created at `now`."""
+    extra = set(body) - CREATE_FIELDS
+    if extra:
+        raise Invalid(f"Unknown fields: {', '.join(sorted(extra))}.")
+    title = _text(body.get("title"), "title", MAX_TITLE)
+    raw_candidates = body.get("candidates")
+    if not isinstance(raw_candidates, list):
+        raise Invalid("candidates must be a list of candidate ids or {id, label} objects.")
+    if not MIN_CANDIDATES <= len(raw_candidates) <= MAX_CANDIDATES:
+        raise Invalid(f"A poll needs {MIN_CANDIDATES} to {MAX_CANDIDATES} candidates.")
+    candidates = tuple(_candidate(raw, i) for i, raw in enumerate(raw_candidates))
+    seen = set()
+    for candidate in candidates:
+        if candidate.id in seen:
+            raise Invalid(f"Candidate id {candidate.id} appears twice.")
+        seen.add(candidate.id)
+
+    poll_id = body.get("poll_id")
+    poll_id = check_id(poll_id, "poll_id") if poll_id is not None else _new_poll_id(title)
+    opens_at = parse_instant(body["opens_at"], "opens_at") if body.get("opens_at") is not None else None
+    closes_at = parse_instant(body["closes_at"], "closes_at") if body.get("closes_at") is not None else None
+    if closes_at is not None:
+        if closes_at <= now:
+            raise Invalid("closes_at must be in the future.")
+        if opens_at is not None and closes_at <= opens_at:
+            raise Invalid("closes_at must be later than opens_at.")
+    results = body.get("results", "live")
+    if results not in RESULTS_MODES:
+        raise Invalid('results must be "live" or "after_close".')
+    return Poll(
+        poll_id=poll_id,
+        title=title,
+        candidates=candidates,
+        created_at=now,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        results=results,
+    )
+
+
+def poll_view(poll: Poll, now: str) -> dict:
+    """The poll as API.md shows it."""
+    return {
+        "poll_id": poll.poll_id,
+        "title": poll.title,
+        "candidates": [{"id": c.id, "label": c.label} for c in poll.candidates],
+        "status": poll.status(now),
+        "opens_at": poll.opens_at,
+        "closes_at": poll.closes_at,
+        "results": poll.results,
+        "created_at": poll.created_at,
+    }

@@ -1,0 +1,56 @@
+"""Voters' use cases: cast a ballot and read it back."""
+from typing import Callable, Optional, Tuple
+
+from ..domain.ballots import Ballot, resolve_repeat
+from ..domain.errors import Conflict, Invalid, NotFound
+from ..domain.polls import Poll, check_id
+from .catalog import PollCatalog
+from .ports import BallotLedger
+
+
+class VoteService:
+    def __init__(self, catalog: PollCatalog, ledger: BallotLedger, clock: Callable[[], str]):
+        self._catalog = catalog
+        self._ledger = ledger
+        self._clock = clock
+
+    def cast(self, voter_id: str, candidate: str, poll_id: Optional[str]) -> Tuple[Ballot, bool]:
+        """Cast one ballot. Returns the ballot that stands and whether this call created it."""
+        check_id(candidate, "candidate")
+        now = self._clock()
+        poll = self._poll(poll_id, now)
+        if not poll.has_candidate(candidate):
+            raise NotFound(f"Poll {poll.poll_id} has no candidate {candidate}.")
+        attempt = Ballot(poll_id=poll.poll_id, voter_id=voter_id, candidate=candidate, cast_at=now)
+        status = poll.status(now)
+        if status != "open":
+            # A client retrying a ballot that landed just before the close still gets its answer.
+            first = self._ledger.find(poll.poll_id, voter_id)
+            if first is not None and first.candidate == candidate:
+                return first, False
+            raise Conflict(f"Poll {poll.poll_id} is {status}; it does not take votes now.")
+        first = self._ledger.cast(attempt)
+        if first is None:
+            return attempt, True
+        return resolve_repeat(attempt, first), False
+
+    def mine(self, voter_id: str, poll_id: Optional[str]) -> Ballot:
+        poll = self._poll(poll_id, self._clock())
+        ballot = self._ledger.find(poll.poll_id, voter_id)
+        if ballot is None:
+            raise NotFound(f"You have not voted in poll {poll.poll_id}.")
+        return ballot
+
+    def _poll(self, poll_id: Optional[str], now: str) -> Poll:
+        if poll_id is None:
+            open_polls = [p for p in self._catalog.all() if p.status(now) == "open"]
+            if len(open_polls) != 1:
+                raise Invalid(
+                    f"Say which poll: poll_id is needed when {len(open_polls)} polls are open, not exactly one."
+                )
+            return open_polls[0]
+        check_id(poll_id, "poll_id")
+        poll = self._catalog.get(poll_id)
+        if poll is None:
+            raise NotFound(f"There is no poll {poll_id}.")
+        return poll

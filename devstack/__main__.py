@@ -1,0 +1,160 @@
+"""`make run`: the whole platform on one machine, on 127.0.0.1, with nothing but Python packages.
+
+It starts moto server (DynamoDB, Streams, Cognito), creates the tables and the user pool from the same
+definitions the AWS template uses, seeds an operator and a demo poll, serves the API, writes what clients
+need to <state-dir>/stack.json, and stops every process it started on Ctrl-C or SIGTERM.
+"""
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from devstack import cognito, processes  # noqa: E402
+from devstack.tables import create_tables  # noqa: E402
+
+REGION = "us-east-1"
+DEMO_POLL = {
+    "poll_id": "demo",
+    "title": "Which topping wins?",
+    "candidates": [
+        {"id": "margherita", "label": "Margherita"},
+        {"id": "funghi", "label": "Funghi"},
+        {"id": "pineapple", "label": "Pineapple"},
+    ],
+}
+
+
+def stage_environment(stage: str) -> dict:
+    """The stage's environment variables from .chalice/config.json, as Chalice would set them."""
+    from chalice.cli.factory import CLIFactory
+
+    return dict(CLIFactory(project_dir=str(ROOT)).create_config_obj(chalice_stage_name=stage).environment_variables)
+
+
+def local_environment(moto_url: str, stage: str) -> dict:
+    """What every process of the stack needs: the stage's settings, and moto in place of AWS."""
+    env = {**os.environ, **stage_environment(stage)}
+    env.update({
+        "AWS_ENDPOINT_URL": moto_url,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "TALLY_COGNITO_ENDPOINT": moto_url,
+    })
+    return env
+
+
+def operator_account(state_dir: Path) -> dict:
+    """The demo operator's sign-in, kept across runs so a newcomer signs in with the same password."""
+    path = state_dir / "operator.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    account = {"username": "operator", "password": cognito.new_password()}
+    path.write_text(json.dumps(account))
+    path.chmod(0o600)
+    return account
+
+
+def provision(env: dict, state_dir: Path) -> dict:
+    import boto3
+
+    from chalicelib import config
+    from chalicelib.adapters.dynamo_polls import DynamoPollStore
+    from chalicelib.domain.polls import new_poll
+    from chalicelib.domain.times import utc_now
+
+    settings = config.load(env)
+    session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION)
+    endpoint = env["AWS_ENDPOINT_URL"]
+    dynamodb = session.client("dynamodb", endpoint_url=endpoint)
+    idp = session.client("cognito-idp", endpoint_url=endpoint)
+
+    create_tables(dynamodb, settings)
+    pool_id, client_id = cognito.create_pool(idp)
+    operator = operator_account(state_dir)
+    cognito.create_user(idp, pool_id, operator["username"], operator["password"], [cognito.OPERATORS_GROUP])
+    DynamoPollStore(dynamodb, settings.polls_table).add(new_poll(DEMO_POLL, utc_now()))
+    return {"user_pool_id": pool_id, "client_id": client_id, "operator": operator}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--api-port", type=int, default=8000)
+    parser.add_argument("--moto-port", type=int, default=5000)
+    parser.add_argument("--state-dir", default=str(ROOT / ".devstack"))
+    parser.add_argument("--stage", default="local")
+    args = parser.parse_args()
+
+    state_dir = Path(args.state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    (state_dir / "stack.json").unlink(missing_ok=True)
+    moto_url = f"http://{args.host}:{args.moto_port}"
+    api_url = f"http://{args.host}:{args.api_port}"
+    env = local_environment(moto_url, args.stage)
+
+    children = []
+    stopping = threading.Event()
+
+    def shut_down(signum, _frame):
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, shut_down)
+    signal.signal(signal.SIGINT, shut_down)
+    try:
+        moto = processes.spawn([sys.executable, "-m", "moto.server", "-H", args.host, "-p", str(args.moto_port)],
+                               env, str(state_dir / "moto.log"))
+        children.append(moto)
+        processes.wait_for_http(f"{moto_url}/moto-api/", 30, moto)
+
+        ids = provision(env, state_dir)
+        env["TALLY_USER_POOL_ID"] = ids["user_pool_id"]
+        env["TALLY_CLIENT_ID"] = ids["client_id"]
+
+        api = processes.spawn([sys.executable, "-m", "devstack.api", "--host", args.host,
+                               "--port", str(args.api_port), "--stage", args.stage],
+                              {**env, "PYTHONPATH": str(ROOT)}, str(state_dir / "api.log"))
+        children.append(api)
+        processes.wait_for_http(f"{api_url}/health", 30, api)
+
+        stack = {"api_url": api_url, "moto_url": moto_url, "region": REGION, **ids}
+        (state_dir / "stack.json").write_text(json.dumps(stack, indent=2))
+        print(banner(stack, state_dir), flush=True)
+
+        while not stopping.wait(0.5):
+            for child in children:
+                if child.poll() is not None:
+                    print(f"{child.args[2]} exited with {child.returncode}; stopping the stack "
+                          f"(logs in {state_dir}).", file=sys.stderr)
+                    return 1
+        return 0
+    finally:
+        processes.stop(children)
+        (state_dir / "stack.json").unlink(missing_ok=True)
+
+
+def banner(stack: dict, state_dir: Path) -> str:
+    operator = stack["operator"]
+    return f"""
+Tally is up.
+  API            {stack['api_url']}   (try {stack['api_url']}/health)
+  Cognito, AWS   {stack['moto_url']}   (moto server: DynamoDB, Streams, Cognito)
+  Operator       username {operator['username']}  password {operator['password']}
+  Demo poll      demo (open)
+
+Make a voter and vote (in another terminal):
+  .venv/bin/python -m cli vote margherita --as alice
+  .venv/bin/python -m cli poll demo --as alice
+Logs and state: {state_dir}.  Stop with Ctrl-C.
+"""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

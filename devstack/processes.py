@@ -1,0 +1,54 @@
+"""Child processes that die with their parent, and waiting for a port with a deadline."""
+import ctypes
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from typing import List, Optional
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    # If the supervisor is killed outright, the kernel sends SIGTERM to its children: no orphans.
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def spawn(argv: List[str], env: dict, log_path: Optional[str] = None) -> subprocess.Popen:
+    out = open(log_path, "ab") if log_path else None
+    return subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT if out else None,
+                            preexec_fn=_die_with_parent)
+
+
+def stop(children: List[subprocess.Popen], grace: float = 5.0) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    deadline = time.monotonic() + grace
+    for child in children:
+        try:
+            child.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, deadline_seconds: float, child: Optional[subprocess.Popen] = None) -> None:
+    deadline = time.monotonic() + deadline_seconds
+    while True:
+        if child is not None and child.poll() is not None:
+            raise RuntimeError(f"{child.args[:3]} exited with {child.returncode} before {url} answered")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} did not answer within {deadline_seconds} s") from None
+            time.sleep(0.05)
