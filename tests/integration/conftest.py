@@ -1,0 +1,104 @@
+"""The app against moto in-process (mock_aws): real tables from infra/, a real user pool, real tokens."""
+import gzip
+import json
+import threading
+from pathlib import Path
+
+import boto3
+import jwt
+import moto
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+
+from chalicelib import config, runtime
+from devstack import cognito
+from devstack.tables import create_tables
+
+REGION = "us-east-1"
+MOTO_RESOURCES = Path(moto.__file__).parent / "cognitoidp" / "resources"
+
+
+def moto_jwk(name):
+    return json.loads(gzip.decompress((MOTO_RESOURCES / f"{name}.json.gz").read_bytes()))
+
+
+class Stack:
+    """Handles on the emulated AWS account, and users signed in through Cognito."""
+
+    def __init__(self, dynamodb, idp, settings, pool_id, client_id):
+        self.dynamodb = dynamodb
+        self.idp = idp
+        self.settings = settings
+        self.pool_id = pool_id
+        self.client_id = client_id
+        self._tokens = {}
+        self._lock = threading.Lock()
+
+    def tokens(self, username, groups=()):
+        """Create the user on first use and sign in with USER_PASSWORD_AUTH; returns Cognito's tokens."""
+        with self._lock:
+            if username not in self._tokens:
+                password = cognito.new_password()
+                cognito.create_user(self.idp, self.pool_id, username, password, groups)
+                self._tokens[username] = cognito.sign_in(self.idp, self.client_id, username, password)
+            return self._tokens[username]
+
+    def auth(self, username, groups=()):
+        return {"Authorization": f"Bearer {self.tokens(username, groups)['IdToken']}",
+                "Content-Type": "application/json"}
+
+    def operator(self):
+        return self.auth("olga", [cognito.OPERATORS_GROUP])
+
+    def voter(self, name="vera"):
+        return self.auth(name)
+
+    def sub(self, username):
+        """The voter id the API keys ballots by: the ID token's sub."""
+        return jwt.decode(self.tokens(username)["IdToken"], options={"verify_signature": False})["sub"]
+
+    def ballots(self, poll_id):
+        items = self.dynamodb.query(
+            TableName=self.settings.ballots_table,
+            KeyConditionExpression="poll_id = :p",
+            ExpressionAttributeValues={":p": {"S": poll_id}},
+            ConsistentRead=True,
+        )["Items"]
+        return {item["voter_id"]["S"]: item["candidate"]["S"] for item in items}
+
+
+@pytest.fixture
+def stack(tmp_path, monkeypatch):
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps(moto_jwk("jwks-public")))
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION, "TALLY_POLLS_TABLE": "it-polls", "TALLY_BALLOTS_TABLE": "it-ballots",
+        "TALLY_TALLIES_TABLE": "it-tallies", "TALLY_JWKS_URL": jwks.as_uri(),
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("TALLY_COGNITO_ENDPOINT", raising=False)
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        idp = boto3.client("cognito-idp", region_name=REGION)
+        settings = config.load()
+        create_tables(dynamodb, settings)
+        pool_id, client_id = cognito.create_pool(idp)
+        monkeypatch.setenv("TALLY_USER_POOL_ID", pool_id)
+        monkeypatch.setenv("TALLY_CLIENT_ID", client_id)
+        runtime.reset()
+        yield Stack(dynamodb, idp, config.load(), pool_id, client_id)
+        runtime.reset()
+
+
+@pytest.fixture
+def client(stack):
+    from app import app
+    with Client(app) as test_client:
+        yield test_client.http
+
+
+def body(response):
+    return json.loads(response.body)

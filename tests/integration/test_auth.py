@@ -1,0 +1,125 @@
+"""Every request is checked against the pool: 401 for each way a token can be wrong, 403 for a voter
+on operator routes. The tokens are Cognito's own (moto), or forged from them."""
+import json
+import time
+
+import boto3
+import jwt
+import pytest
+
+from devstack import cognito
+from tests.integration.conftest import body, moto_jwk
+
+PROTECTED = [("GET", "/polls"), ("GET", "/polls/demo"), ("POST", "/polls"), ("POST", "/polls/demo/open"),
+             ("POST", "/polls/demo/close"), ("POST", "/votes/red"), ("GET", "/votes/mine")]
+
+
+def moto_private_key():
+    return jwt.PyJWK(moto_jwk("jwks-private")).key
+
+
+def resign(token, key=None, algorithm="RS256", kid="dummy", **changes):
+    claims = {**jwt.decode(token, options={"verify_signature": False}), **changes}
+    return jwt.encode(claims, key if key is not None else moto_private_key(), algorithm=algorithm,
+                      headers={"kid": kid})
+
+
+def call(client, method, path, token=None, header=None):
+    headers = {"Content-Type": "application/json"}
+    if header is not None:
+        headers["Authorization"] = header
+    elif token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return client.request(method, path, headers=headers, body="{}" if method == "POST" else b"")
+
+
+def assert_401(response, words):
+    assert response.status_code == 401, response.body
+    assert body(response)["Code"] == "UnauthorizedError"
+    assert words in body(response)["Message"]
+
+
+@pytest.mark.parametrize("method, path", PROTECTED)
+def test_every_protected_route_needs_a_token(client, method, path):
+    assert_401(call(client, method, path), "Sign in first")
+
+
+@pytest.mark.parametrize("method, path", [("GET", "/health"), ("GET", "/config")])
+def test_public_routes_need_none(client, method, path):
+    assert call(client, method, path).status_code == 200
+
+
+def test_the_moto_issued_id_token_is_accepted(client, stack):
+    assert call(client, "GET", "/polls", stack.tokens("vera")["IdToken"]).status_code == 200
+
+
+@pytest.mark.parametrize("header, words", [
+    ("Basic dmVyYTpzZWNyZXQ=", "Bearer"),
+    ("Bearer", "Bearer"),
+    ("Bearer not-a-jwt", "well-formed"),
+    ("Bearer a.b.c", "well-formed"),
+])
+def test_malformed_tokens(client, stack, header, words):
+    assert_401(call(client, "GET", "/polls", header=header), words)
+
+
+def test_forged_with_hs256(client, stack):
+    forged = resign(stack.tokens("vera")["IdToken"], key="k" * 32, algorithm="HS256")
+    assert_401(call(client, "GET", "/polls", forged), "RS256")
+
+
+def test_forged_with_another_rsa_key_under_the_pools_kid(client, stack):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    forged = resign(stack.tokens("vera")["IdToken"], key=other, **{"cognito:groups": ["operators"]})
+    assert_401(call(client, "POST", "/polls/demo/close", forged), "signature")
+
+
+def test_a_token_with_a_key_the_pool_does_not_publish(client, stack):
+    forged = resign(stack.tokens("vera")["IdToken"], kid="someone-elses")
+    assert_401(call(client, "GET", "/polls", forged), "does not publish")
+
+
+def test_expired(client, stack):
+    now = int(time.time())
+    expired = resign(stack.tokens("vera")["IdToken"], iat=now - 7200, exp=now - 60)
+    assert_401(call(client, "GET", "/polls", expired), "expired")
+
+
+def test_for_another_app_client(client, stack):
+    other_client = stack.idp.create_user_pool_client(
+        UserPoolId=stack.pool_id, ClientName="other-app", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    password = cognito.new_password()
+    cognito.create_user(stack.idp, stack.pool_id, "otto", password)
+    token = cognito.sign_in(stack.idp, other_client, "otto", password)["IdToken"]
+    assert_401(call(client, "GET", "/polls", token), "another app client")
+
+
+def test_from_another_pool(client, stack):
+    # moto signs every pool's tokens with one key, so only the issuer check tells the pools apart.
+    idp = boto3.client("cognito-idp", region_name="us-east-1")
+    pool_id, client_id = cognito.create_pool(idp, name="someone-else")
+    password = cognito.new_password()
+    cognito.create_user(idp, pool_id, "mallory", password, [cognito.OPERATORS_GROUP])
+    token = cognito.sign_in(idp, client_id, "mallory", password)["IdToken"]
+    token = resign(token, aud=stack.client_id)  # even with our client id as audience
+    assert_401(call(client, "POST", "/polls/demo/close", token), "another user pool")
+
+
+def test_an_access_token_where_an_id_token_is_needed(client, stack):
+    assert_401(call(client, "GET", "/polls", stack.tokens("vera")["AccessToken"]), "ID token")
+
+
+def test_a_voter_is_forbidden_on_operator_routes(client, stack):
+    token = stack.tokens("vera")["IdToken"]
+    create = client.post("/polls", headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                         body=json.dumps({"title": "Mine", "candidates": ["a", "b"]}))
+    assert create.status_code == 403 and body(create)["Code"] == "ForbiddenError"
+    assert stack.dynamodb.scan(TableName=stack.settings.polls_table)["Count"] == 0
+
+
+def test_a_voter_cannot_make_themselves_an_operator(client, stack):
+    forged = resign(stack.tokens("vera")["IdToken"], key="k" * 32, algorithm="HS256",
+                    **{"cognito:groups": ["operators"]})
+    assert_401(call(client, "POST", "/polls", forged), "RS256")

@@ -1,0 +1,77 @@
+import pytest
+
+from chalicelib.domain.errors import Invalid
+from chalicelib.domain.polls import new_poll, poll_view
+from chalicelib.domain.times import parse_instant
+
+NOW = "2026-11-22T10:00:00.000Z"
+
+
+def poll(**body):
+    return new_poll({"title": "Best colour", "candidates": ["red", "blue"], **body}, NOW)
+
+
+def test_a_poll_without_times_is_open_at_once():
+    assert poll().status(NOW) == "open"
+
+
+def test_status_follows_opens_at_and_closes_at_by_the_clock():
+    p = poll(opens_at="2026-11-22T11:00:00Z", closes_at="2026-11-22T12:00:00Z")
+    assert p.status("2026-11-22T10:59:59.999Z") == "scheduled"
+    assert p.status("2026-11-22T11:00:00.000Z") == "open"
+    assert p.status("2026-11-22T12:00:00.000Z") == "closed"
+
+
+def test_opening_a_scheduled_poll_moves_opens_at_to_now_and_closing_sets_closes_at():
+    p = poll(opens_at="2026-11-22T11:00:00Z")
+    opened = p.opened(NOW)
+    assert opened.opens_at == NOW and opened.status(NOW) == "open"
+    closed = opened.closed("2026-11-22T10:30:00.000Z")
+    assert closed.status("2026-11-22T10:30:00.000Z") == "closed"
+    assert closed.opened("2026-11-22T10:31:00.000Z").status("2026-11-22T10:31:00.000Z") == "closed"
+
+
+def test_closing_a_scheduled_poll_closes_it_for_good():
+    p = poll(opens_at="2026-11-22T11:00:00Z").closed(NOW)
+    assert p.status("2026-11-22T11:30:00.000Z") == "closed"
+
+
+def test_candidates_take_bare_ids_or_id_label_objects():
+    p = poll(candidates=["red", {"id": "blue", "label": "Deep blue"}])
+    assert poll_view(p, NOW)["candidates"] == [{"id": "red", "label": "red"}, {"id": "blue", "label": "Deep blue"}]
+
+
+def test_a_poll_without_an_id_gets_a_readable_one():
+    p = poll()
+    assert p.poll_id.startswith("best-colour-")
+
+
+def test_times_are_normalised_to_utc():
+    assert parse_instant("2026-11-22T12:00:00+02:00", "opens_at") == "2026-11-22T10:00:00.000Z"
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"title": ""}, "title must not be empty"),
+    ({"title": 7}, "title must be a string"),
+    ({"title": "x" * 201}, "at most 200"),
+    ({"candidates": ["red"]}, "2 to 100 candidates"),
+    ({"candidates": [f"c{i}" for i in range(101)]}, "2 to 100 candidates"),
+    ({"candidates": "red,blue"}, "candidates must be a list"),
+    ({"candidates": ["red", "red"]}, "appears twice"),
+    ({"candidates": ["red", "Blue"]}, "candidates[1] must be 1 to 63"),
+    ({"candidates": ["red", {"id": "blue", "label": ""}]}, "label must not be empty"),
+    ({"candidates": ["red", {"id": "blue", "colour": "x"}]}, "unknown fields"),
+    ({"candidates": ["red", 5]}, "candidates[1] must be an id string"),
+    ({"poll_id": "-bad"}, "poll_id must be 1 to 63"),
+    ({"poll_id": "a" * 64}, "poll_id must be 1 to 63"),
+    ({"opens_at": "tomorrow"}, "ISO 8601"),
+    ({"opens_at": "2026-11-22T11:00:00"}, "time zone"),
+    ({"closes_at": "2026-11-22T09:00:00Z"}, "in the future"),
+    ({"opens_at": "2026-11-22T12:00:00Z", "closes_at": "2026-11-22T11:00:00Z"}, "later than opens_at"),
+    ({"results": "never"}, "results must be"),
+    ({"colour": "red"}, "Unknown fields: colour"),
+])
+def test_invalid_polls_are_refused_with_a_message_that_names_the_problem(body, words):
+    with pytest.raises(Invalid) as refusal:
+        poll(**body)
+    assert words in str(refusal.value)

@@ -1,0 +1,130 @@
+"""Token verification against a key set the test controls: every way a token can be untrustworthy."""
+import json
+import time
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from chalicelib.adapters.cognito_tokens import InvalidToken, JwksCache, TokenVerifier
+
+ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_pool"
+CLIENT = "web-client"
+
+
+def new_key():
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def public_jwk(key, kid):
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    return {**jwk, "kid": kid, "alg": "RS256", "use": "sig"}
+
+
+KEY, OTHER_KEY = new_key(), new_key()
+
+
+def claims(**overrides):
+    now = int(time.time())
+    base = {"iss": ISSUER, "aud": CLIENT, "sub": "voter-1", "token_use": "id", "iat": now, "exp": now + 3600,
+            "cognito:groups": ["operators"]}
+    base.update(overrides)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def sign(payload, key=KEY, kid="k1", alg="RS256"):
+    return jwt.encode(payload, key, algorithm=alg, headers={"kid": kid})
+
+
+class KeyServer:
+    """Counts fetches of a JWKS document the test can change."""
+
+    def __init__(self, *jwks):
+        self.document = {"keys": list(jwks)}
+        self.fetches = 0
+
+    def __call__(self, url):
+        self.fetches += 1
+        return self.document
+
+
+@pytest.fixture
+def server():
+    return KeyServer(public_jwk(KEY, "k1"))
+
+
+@pytest.fixture
+def clock():
+    return [100.0]
+
+
+@pytest.fixture
+def verifier(server, clock):
+    return TokenVerifier(ISSUER, CLIENT, JwksCache("https://example/jwks", fetch=server, monotonic=lambda: clock[0]))
+
+
+def test_a_good_id_token_gives_the_caller(verifier):
+    caller = verifier.verify(sign(claims()))
+    assert caller.sub == "voter-1" and caller.is_operator
+
+
+def test_a_caller_without_groups_is_no_operator(verifier):
+    assert not verifier.verify(sign(claims(**{"cognito:groups": None}))).is_operator
+
+
+@pytest.mark.parametrize("token, reason", [
+    ("", "well-formed"),
+    ("not.a.jwt", "well-formed"),
+    ("abc", "well-formed"),
+    (jwt.encode(claims(), "s" * 32, algorithm="HS256", headers={"kid": "k1"}), "RS256"),
+    (sign(claims(), key=OTHER_KEY), "signature"),
+    (sign(claims(exp=int(time.time()) - 10)), "expired"),
+    (sign(claims(aud="another-client")), "another app client"),
+    (sign(claims(iss="https://cognito-idp.us-east-1.amazonaws.com/us-east-1_other")), "another user pool"),
+    (sign(claims(aud=None, client_id=CLIENT, token_use="access")), "aud claim"),
+    (sign(claims(token_use="access")), "not an ID token"),
+    (sign(claims(sub=None)), "sub claim"),
+])
+def test_untrustworthy_tokens_are_refused(verifier, token, reason):
+    with pytest.raises(InvalidToken, match=reason):
+        verifier.verify(token)
+
+
+def test_alg_none_is_refused(verifier):
+    token = jwt.encode(claims(), None, algorithm="none", headers={"kid": "k1"})
+    with pytest.raises(InvalidToken, match="RS256"):
+        verifier.verify(token)
+
+
+def test_keys_are_fetched_once_and_cached(verifier, server):
+    for _ in range(5):
+        verifier.verify(sign(claims()))
+    assert server.fetches == 1
+
+
+def test_an_unknown_kid_fetches_the_key_set_again_and_finds_a_rotated_key(verifier, server, clock):
+    verifier.verify(sign(claims()))
+    server.document["keys"].append(public_jwk(OTHER_KEY, "k2"))
+    clock[0] += 60
+    assert verifier.verify(sign(claims(), key=OTHER_KEY, kid="k2")).sub == "voter-1"
+    assert server.fetches == 2
+
+
+def test_made_up_kids_cannot_make_us_fetch_on_every_request(verifier, server, clock):
+    verifier.verify(sign(claims()))
+    for i in range(20):
+        with pytest.raises(InvalidToken, match="does not publish"):
+            verifier.verify(sign(claims(), key=OTHER_KEY, kid=f"made-up-{i}"))
+    assert server.fetches == 1
+    clock[0] += 31
+    with pytest.raises(InvalidToken):
+        verifier.verify(sign(claims(), key=OTHER_KEY, kid="made-up-again"))
+    assert server.fetches == 2
+
+
+def test_an_unreachable_key_set_trusts_nothing(clock):
+    def down(url):
+        raise OSError("connection refused")
+    verifier = TokenVerifier(ISSUER, CLIENT, JwksCache("https://example/jwks", fetch=down, monotonic=lambda: clock[0]))
+    with pytest.raises(InvalidToken, match="could not be loaded"):
+        verifier.verify(sign(claims()))
