@@ -47,6 +47,7 @@ def local_environment(moto_url: str, stage: str) -> dict:
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
         "TALLY_COGNITO_ENDPOINT": moto_url,
+        "PYTHONPATH": str(ROOT),
     })
     return env
 
@@ -109,7 +110,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, shut_down)
     signal.signal(signal.SIGINT, shut_down)
     try:
-        moto = processes.spawn([sys.executable, "-m", "moto.server", "-H", args.host, "-p", str(args.moto_port)],
+        moto = processes.spawn([sys.executable, "-m", "devstack.moto_server", "--host", args.host,
+                                "--port", str(args.moto_port)],
                                env, str(state_dir / "moto.log"))
         children.append(moto)
         processes.wait_for_http(f"{moto_url}/moto-api/", 30, moto)
@@ -120,7 +122,7 @@ def main() -> int:
 
         api = processes.spawn([sys.executable, "-m", "devstack.api", "--host", args.host,
                                "--port", str(args.api_port), "--stage", args.stage],
-                              {**env, "PYTHONPATH": str(ROOT)}, str(state_dir / "api.log"))
+                              env, str(state_dir / "api.log"))
         children.append(api)
         processes.wait_for_http(f"{api_url}/health", 30, api)
 

@@ -1,8 +1,14 @@
 """Domain refusals as Chalice errors, so every failure has the API's shape: {"Code", "Message"}."""
 import functools
 
-from chalice import (BadRequestError, ChaliceViewError, ConflictError, ForbiddenError, NotFoundError,
-                     TooManyRequestsError)
+from chalice import (
+    BadRequestError,
+    ChaliceViewError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    TooManyRequestsError,
+)
 
 from ..domain import errors
 

@@ -10,6 +10,7 @@ import moto
 import pytest
 from chalice.test import Client
 from moto import mock_aws
+from moto.core.botocore_stubber import BotocoreStubber
 
 from chalicelib import config, runtime
 from devstack import cognito
@@ -68,8 +69,21 @@ class Stack:
         return {item["voter_id"]["S"]: item["candidate"]["S"] for item in items}
 
 
+def atomic_moto(monkeypatch):
+    """Handle one emulated AWS request at a time, as devstack.moto_server does and for the same reason:
+    moto's conditional writes are not atomic across threads, DynamoDB's are."""
+    lock = threading.RLock()
+    handle = BotocoreStubber.process_request
+
+    def one_at_a_time(self, request):
+        with lock:
+            return handle(self, request)
+    monkeypatch.setattr(BotocoreStubber, "process_request", one_at_a_time)
+
+
 @pytest.fixture
 def stack(tmp_path, monkeypatch):
+    atomic_moto(monkeypatch)
     jwks = tmp_path / "jwks.json"
     jwks.write_text(json.dumps(moto_jwk("jwks-public")))
     for name, value in {

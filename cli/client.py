@@ -1,0 +1,151 @@
+"""What the commands share: HTTP to the API, the local stack's files, and signing in to its Cognito."""
+import json
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from devstack import cognito
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_API = "http://127.0.0.1:8000"
+
+
+class Failure(Exception):
+    """Something the person can act on; printed as is, exit status 1."""
+
+
+def state_dir() -> Path:
+    return Path(os.environ.get("TALLY_STATE_DIR") or ROOT / ".devstack")
+
+
+def call(api: str, method: str, path: str, token: str = None, body: dict = None):
+    """One request; returns (status, decoded JSON). 4xx/5xx are answers to show, not exceptions."""
+    request = urllib.request.Request(api.rstrip("/") + path, method=method,
+                                     data=None if body is None else json.dumps(body).encode())
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, raw = error.code, error.read()
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise Failure(f"Cannot reach the API at {api} ({reason}). Is the stack running (`make run`)? "
+                      f"Point elsewhere with --api URL or TALLY_API_URL.") from None
+    try:
+        return status, json.loads(raw) if raw else {}
+    except ValueError:
+        # A proxy or a crashed server may answer with HTML; keep the API's error shape for the caller.
+        return status, {"Code": "NotJson", "Message": raw.decode(errors="replace")[:300]}
+
+
+class Session:
+    """Signs in as a named user of the stack, against the pool the API itself trusts (GET /config)."""
+
+    def __init__(self, api: str):
+        self.api = api
+        status, self.config = call(api, "GET", "/config")
+        if status != 200:
+            raise Failure(f"GET /config answered {status}: {self.config.get('Message')}")
+        self.local = self.config.get("cognito_endpoint") is not None
+        self.idp = boto3.client(
+            "cognito-idp", region_name=self.config["region"], endpoint_url=self.config["cognito_endpoint"],
+            # moto ignores them; on AWS sign-in is an unsigned call, so no real keys are ever needed.
+            aws_access_key_id="local", aws_secret_access_key="local")
+        self.voters_path = state_dir() / "voters.json"
+
+    # --- who is who -------------------------------------------------------------------------------------
+
+    def operator(self) -> dict:
+        path = state_dir() / "stack.json"
+        try:
+            return json.loads(path.read_text())["operator"]
+        except (OSError, ValueError, KeyError):
+            raise Failure(f"No operator credentials: {path} is missing or unreadable. Start the local "
+                          f"stack with `make run`, or set TALLY_STATE_DIR to its state directory.") from None
+
+    def is_operator(self, name: str) -> bool:
+        if name == "operator":
+            return True
+        try:
+            return name == self.operator()["username"]
+        except Failure:
+            return False
+
+    def voters(self) -> dict:
+        try:
+            return json.loads(self.voters_path.read_text())
+        except FileNotFoundError:
+            return {}
+
+    def _save_voters(self, voters: dict) -> None:
+        # Passwords inside: created 0600 from the start rather than chmod-ed after a readable moment.
+        self.voters_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.voters_path.with_name("voters.json.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(voters, out, indent=2)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, self.voters_path)
+
+    def known_voter(self, name: str):
+        """The stored entry if it belongs to the running pool; moto forgets every user when the stack
+        restarts (new pool id), so an entry from an earlier run cannot sign in."""
+        entry = self.voters().get(name)
+        if entry and entry.get("user_pool_id") == self.config["user_pool_id"]:
+            return entry
+        return None
+
+    def add_voter(self, name: str) -> bool:
+        """Create NAME in the local pool; False if it already exists there. Keeps a stored password across
+        stack restarts, as devstack does for the operator, so people can reuse what they noted."""
+        if self.is_operator(name) or self.known_voter(name):
+            return False
+        if not self.local:
+            raise Failure(f"Cannot create {name}: the API uses AWS Cognito (cognito_endpoint is null), "
+                          f"and users are created only in the local stack's pool. Add them in the AWS "
+                          f"console or with `aws cognito-idp admin-create-user`.")
+        voters = self.voters()
+        password = (voters.get(name) or {}).get("password") or cognito.new_password()
+        try:
+            cognito.create_user(self.idp, self.config["user_pool_id"], name, password)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "UsernameExistsException":
+                raise Failure(f"{name} exists in the pool but its password is not in {self.voters_path}; "
+                              f"pick another name.") from None
+            raise Failure(f"Cannot create {name}: {error.response['Error']['Message']}") from None
+        except BotoCoreError as error:
+            raise Failure(f"Cannot create {name}: {error}") from None
+        voters[name] = {"password": password, "user_pool_id": self.config["user_pool_id"]}
+        self._save_voters(voters)
+        return True
+
+    # --- signing in -------------------------------------------------------------------------------------
+
+    def password(self, name: str) -> str:
+        if self.is_operator(name):
+            return self.operator()["password"]
+        entry = self.known_voter(name)
+        if entry:
+            return entry["password"]
+        earlier = "was created in an earlier run of the stack" if name in self.voters() else "is unknown"
+        raise Failure(f"{name} {earlier}; create it with `python -m cli voter add {name}` "
+                      f"(or just vote: `python -m cli vote CANDIDATE --as {name}`).")
+
+    def sign_in(self, name: str) -> dict:
+        try:
+            return cognito.sign_in(self.idp, self.config["client_id"], name, self.password(name))
+        except ClientError as error:
+            raise Failure(f"Cannot sign in as {name}: {error.response['Error']['Message']}") from None
+        except BotoCoreError as error:
+            raise Failure(f"Cannot sign in as {name}: {error}") from None
+
+    def token(self, name: str) -> str:
+        return self.sign_in(name)["IdToken"]

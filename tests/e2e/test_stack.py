@@ -1,0 +1,88 @@
+"""`make run`'s stack end to end: sign in through Cognito as a client would, create a poll, vote, read back."""
+import signal
+import subprocess
+import sys
+
+import requests
+
+from devstack import cognito
+from tests.e2e.conftest import ROOT, wait_for
+
+
+def signed_in(stack, username, password):
+    tokens = cognito.sign_in(stack.idp, stack.info["client_id"], username, password)
+    return {"Authorization": f"Bearer {tokens['IdToken']}"}
+
+
+def test_a_voter_signs_in_votes_and_reads_the_ballot_back(running_stack):
+    stack = running_stack
+    config = requests.get(f"{stack.api}/config", timeout=5).json()
+    assert config["cognito_endpoint"] == stack.info["moto_url"] and config["client_id"] == stack.info["client_id"]
+
+    operator = signed_in(stack, stack.info["operator"]["username"], stack.info["operator"]["password"])
+    created = requests.post(f"{stack.api}/polls", headers=operator, timeout=5,
+                            json={"poll_id": "lunch", "title": "Lunch?", "candidates": ["soup", "salad"]})
+    assert created.status_code == 201, created.text
+
+    password = cognito.new_password()
+    cognito.create_user(stack.idp, stack.info["user_pool_id"], "vic", password)
+    voter = signed_in(stack, "vic", password)
+    vote = requests.post(f"{stack.api}/votes/soup", headers=voter, json={"poll_id": "lunch"}, timeout=5)
+    assert vote.status_code == 201, vote.text
+    again = requests.post(f"{stack.api}/votes/soup", headers=voter, json={"poll_id": "lunch"}, timeout=5)
+    assert again.status_code == 200 and again.json() == vote.json()
+    assert requests.post(f"{stack.api}/votes/salad", headers=voter, json={"poll_id": "lunch"},
+                         timeout=5).status_code == 409
+    mine = requests.get(f"{stack.api}/votes/mine", params={"poll_id": "lunch"}, headers=voter, timeout=5)
+    assert mine.status_code == 200 and mine.json() == vote.json()
+
+    forged = {"Authorization": voter["Authorization"][:-4] + "AAAA"}
+    assert requests.get(f"{stack.api}/polls", headers=forged, timeout=5).status_code == 401
+    assert requests.post(f"{stack.api}/polls/lunch/close", headers=voter, timeout=5).status_code == 403
+
+
+def test_the_demo_poll_is_seeded_and_open(running_stack):
+    stack = running_stack
+    operator = signed_in(stack, stack.info["operator"]["username"], stack.info["operator"]["password"])
+    demo = requests.get(f"{stack.api}/polls/demo", headers=operator, timeout=5).json()
+    assert demo["status"] == "open" and len(demo["candidates"]) == 3
+
+
+def test_sigterm_stops_every_process_the_stack_started(tmp_path):
+    from devstack.processes import free_port
+    process = subprocess.Popen([sys.executable, "-m", "devstack", "--api-port", str(free_port()),
+                                "--moto-port", str(free_port()), "--state-dir", str(tmp_path)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(lambda: (tmp_path / "stack.json").exists(), 60, "the stack coming up")
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(process.pid)], capture_output=True, text=True)
+    children = [int(pid) for pid in out.stdout.split()]
+    assert len(children) >= 2
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(30) == 0
+    wait_for(lambda: not any(_alive(pid) for pid in children), 10, "the children exiting")
+    assert not (tmp_path / "stack.json").exists()
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_the_command_line_client_makes_a_voter_votes_and_shows_the_poll(running_stack):
+    stack = running_stack
+    env = {"TALLY_API_URL": stack.api, "TALLY_STATE_DIR": str(stack.state_dir), "PATH": "/usr/bin:/bin"}
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "cli", *args], env=env, cwd=ROOT, capture_output=True, text=True,
+                              timeout=60)
+
+    first = cli("vote", "funghi", "--as", "cleo", "--poll", "demo")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("201 voted funghi in demo")
+    other = cli("vote", "pineapple", "--as", "cleo", "--poll", "demo")
+    assert other.returncode == 1 and "already voted for funghi" in other.stderr
+    shown = cli("poll", "demo", "--as", "cleo")
+    assert shown.returncode == 0 and "you voted funghi" in shown.stdout
