@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEPS := $(VENV)/.deps-installed
 
-.PHONY: run test bench clean
+.PHONY: run test bench reconcile clean
 
 $(DEPS): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ test: $(DEPS)
 
 bench: $(DEPS)
 	$(PY) bench/vote_path.py
+
+reconcile: $(DEPS)
+	@test -n "$(POLL)" || { echo "usage: make reconcile POLL=<poll_id> [REPAIR=1]"; exit 2; }
+	$(PY) -m devstack.reconcile --poll $(POLL) $(if $(REPAIR),--repair)
 
 clean:
 	rm -rf $(VENV) .devstack .pytest_cache

@@ -15,6 +15,9 @@ class Settings:
     cognito_endpoint: Optional[str]
     jwks_url_override: Optional[str]
     poll_cache_seconds: float
+    opensearch_url: Optional[str]
+    opensearch_sigv4: bool
+    index_path: str
 
     @property
     def issuer(self) -> str:
@@ -41,4 +44,7 @@ def load(environ: Mapping[str, str] = os.environ) -> Settings:
         cognito_endpoint=environ.get("TALLY_COGNITO_ENDPOINT") or None,
         jwks_url_override=environ.get("TALLY_JWKS_URL") or None,
         poll_cache_seconds=float(environ.get("TALLY_POLL_CACHE_SECONDS", "5")),
+        opensearch_url=environ.get("OPENSEARCH_URL") or None,
+        opensearch_sigv4=environ.get("TALLY_OPENSEARCH_SIGV4", "false").lower() == "true",
+        index_path=environ.get("TALLY_INDEX_PATH", "/tmp/tally-results.sqlite3"),
     )

@@ -6,7 +6,6 @@ need to <state-dir>/stack.json, and stops every process it started on Ctrl-C or 
 """
 import argparse
 import json
-import os
 import signal
 import sys
 import threading
@@ -16,9 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from devstack import cognito, processes  # noqa: E402
+from devstack.environment import REGION, local_environment  # noqa: E402
 from devstack.tables import create_tables  # noqa: E402
 
-REGION = "us-east-1"
 DEMO_POLL = {
     "poll_id": "demo",
     "title": "Which topping wins?",
@@ -28,28 +27,6 @@ DEMO_POLL = {
         {"id": "pineapple", "label": "Pineapple"},
     ],
 }
-
-
-def stage_environment(stage: str) -> dict:
-    """The stage's environment variables from .chalice/config.json, as Chalice would set them."""
-    from chalice.cli.factory import CLIFactory
-
-    return dict(CLIFactory(project_dir=str(ROOT)).create_config_obj(chalice_stage_name=stage).environment_variables)
-
-
-def local_environment(moto_url: str, stage: str) -> dict:
-    """What every process of the stack needs: the stage's settings, and moto in place of AWS."""
-    env = {**os.environ, **stage_environment(stage)}
-    env.update({
-        "AWS_ENDPOINT_URL": moto_url,
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "TALLY_COGNITO_ENDPOINT": moto_url,
-        "PYTHONPATH": str(ROOT),
-    })
-    return env
 
 
 def operator_account(state_dir: Path) -> dict:
@@ -96,10 +73,11 @@ def main() -> int:
 
     state_dir = Path(args.state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
-    (state_dir / "stack.json").unlink(missing_ok=True)
+    for stale in ("stack.json", "results.sqlite3", "results.sqlite3-wal", "results.sqlite3-shm"):
+        (state_dir / stale).unlink(missing_ok=True)  # moto starts empty; so must what derives from it
     moto_url = f"http://{args.host}:{args.moto_port}"
     api_url = f"http://{args.host}:{args.api_port}"
-    env = local_environment(moto_url, args.stage)
+    env = local_environment(moto_url, args.stage, state_dir)
 
     children = []
     stopping = threading.Event()
@@ -124,6 +102,9 @@ def main() -> int:
                                "--port", str(args.api_port), "--stage", args.stage],
                               env, str(state_dir / "api.log"))
         children.append(api)
+        children.append(processes.spawn([sys.executable, "-m", "devstack.stream_runner",
+                                         "--dead-letters", str(state_dir / "dead-letters.jsonl")],
+                                        env, str(state_dir / "stream.log")))
         processes.wait_for_http(f"{api_url}/health", 30, api)
 
         stack = {"api_url": api_url, "moto_url": moto_url, "region": REGION, **ids}
@@ -149,7 +130,9 @@ Tally is up.
   API            {stack['api_url']}   (try {stack['api_url']}/health)
   Cognito, AWS   {stack['moto_url']}   (moto server: DynamoDB, Streams, Cognito)
   Operator       username {operator['username']}  password {operator['password']}
-  Demo poll      demo (open)
+  Demo poll      demo (open)   results: {stack['api_url']}/polls/demo/results
+  Stream         ballots -> tallies and results index ({state_dir}/results.sqlite3);
+                 records that fail go to {state_dir}/dead-letters.jsonl
 
 Make a voter and vote (in another terminal):
   .venv/bin/python -m cli vote margherita --as alice

@@ -1,5 +1,5 @@
 """BallotLedger on a DynamoDB table keyed by (poll_id, voter_id): one conditional PutItem per vote."""
-from typing import Optional
+from typing import List, Optional
 
 from botocore.exceptions import ClientError
 
@@ -55,3 +55,13 @@ class DynamoBallotLedger:
             )
         item = reply.get("Item")
         return item_to_ballot(item) if item else None
+
+    def ballots(self, poll_id: str) -> List[Ballot]:
+        """Every ballot of a poll, for reconciliation and repair (never on the vote path)."""
+        found = []
+        pages = self._client.get_paginator("query").paginate(
+            TableName=self._table, KeyConditionExpression="poll_id = :p",
+            ExpressionAttributeValues={":p": {"S": poll_id}}, ConsistentRead=True)
+        for page in pages:
+            found.extend(item_to_ballot(item) for item in page["Items"])
+        return found

@@ -1,4 +1,5 @@
 """A ballot: one per voter per poll, and the rule for a second attempt."""
+import hashlib
 from dataclasses import dataclass
 
 from .errors import Conflict
@@ -23,3 +24,8 @@ def resolve_repeat(attempt: Ballot, first: Ballot) -> Ballot:
 
 def ballot_view(ballot: Ballot) -> dict:
     return {"poll_id": ballot.poll_id, "candidate": ballot.candidate, "cast_at": ballot.cast_at}
+
+
+def ballot_key(ballot: Ballot) -> str:
+    """A ballot's identity outside the ledger: stable, and it does not reveal the voter."""
+    return hashlib.sha256(f"{ballot.poll_id}\n{ballot.voter_id}".encode()).hexdigest()[:32]

@@ -1,8 +1,10 @@
 """The interfaces the use cases need from storage. Adapters implement them; fakes stand in for unit tests."""
-from typing import List, Optional, Protocol
+from typing import List, Optional, Protocol, Sequence
 
 from ..domain.ballots import Ballot
 from ..domain.polls import Poll
+from ..domain.results import Counts, Windows
+from ..domain.stream import StreamBallot
 
 
 class PollStore(Protocol):
@@ -25,3 +27,28 @@ class BallotLedger(Protocol):
 
     def find(self, poll_id: str, voter_id: str) -> Optional[Ballot]:
         ...
+
+
+class TallyStore(Protocol):
+    """Exactly-once counters: one item per (poll, stream shard) with counts and a checkpoint."""
+
+    def apply(self, poll_id: str, shard_id: str, ballots: Sequence[StreamBallot]) -> int:
+        """Add the ballots after this lane's checkpoint; return how many were new."""
+
+    def counts(self, poll_id: str) -> Counts:
+        """The poll's totals summed over its lanes (no timeline)."""
+
+
+class IndexUnavailable(Exception):
+    """The results index cannot answer now; the tallies table can."""
+
+
+class ResultsIndex(Protocol):
+    def write(self, ballots: Sequence[StreamBallot], written_at: str) -> None:
+        """Index the ballots in one request, idempotently: a ballot indexed twice counts once."""
+
+    def counts(self, poll_id: str, windows: Windows) -> Counts:
+        ...
+
+    def replace_poll(self, poll_id: str, ballots: Sequence[Ballot], written_at: str) -> None:
+        """Drop the poll's documents and index these instead (repair)."""

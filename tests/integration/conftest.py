@@ -90,10 +90,12 @@ def stack(tmp_path, monkeypatch):
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION, "TALLY_POLLS_TABLE": "it-polls", "TALLY_BALLOTS_TABLE": "it-ballots",
         "TALLY_TALLIES_TABLE": "it-tallies", "TALLY_JWKS_URL": jwks.as_uri(),
+        "TALLY_INDEX_PATH": str(tmp_path / "results.sqlite3"),
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("TALLY_COGNITO_ENDPOINT", raising=False)
+    monkeypatch.delenv("OPENSEARCH_URL", raising=False)
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         idp = boto3.client("cognito-idp", region_name=REGION)

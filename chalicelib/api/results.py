@@ -1,0 +1,29 @@
+"""Live results: totals, shares and a timeline, with an ETag so an unchanged result costs a 304."""
+import hashlib
+import json
+
+from chalice import Blueprint, Response
+
+from .. import runtime
+from .errors import answers_refusals
+from .requests import caller
+
+bp = Blueprint(__name__)
+
+
+def etag(view: dict) -> str:
+    # The timeline's empty buckets slide with the clock; what makes a result new is its counts and status.
+    basis = {k: view[k] for k in ("poll_id", "status", "total", "candidates", "as_of", "source")}
+    return '"' + hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:20] + '"'
+
+
+@bp.route("/polls/{poll_id}/results", methods=["GET"])
+@answers_refusals
+def poll_results(poll_id):
+    request = bp.current_request
+    view = runtime.get().results.results(poll_id, operator=caller(request).is_operator)
+    tag = etag(view)
+    headers = {"ETag": tag, "Cache-Control": "no-cache"}
+    if tag in {t.strip() for t in (request.headers.get("if-none-match") or "").split(",")}:
+        return Response(body="", status_code=304, headers=headers)
+    return Response(body=view, status_code=200, headers=headers)

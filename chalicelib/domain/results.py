@@ -1,0 +1,67 @@
+"""What GET /polls/{id}/results shows: totals, shares and a timeline, from whichever count is at hand."""
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Dict, List, Optional
+
+from .polls import Poll
+from .times import format_instant
+
+MINUTE_MS = 60_000
+FINE_SPAN_MS = 5 * MINUTE_MS  # the last five minutes second by second, minute by minute before that
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Minute buckets over [coarse_from, fine_from), second buckets over [fine_from, until); epoch ms."""
+    coarse_from: int
+    fine_from: int
+    until: int
+
+
+@dataclass(frozen=True)
+class Counts:
+    votes: Dict[str, int]
+    per_minute: Dict[int, int]  # bucket start (epoch ms) -> votes; sparse
+    per_second: Dict[int, int]
+    as_of: Optional[str]  # when the count last changed
+    source: str  # "index" or "tallies"
+
+
+def instant_ms(instant: str) -> int:
+    return int(datetime.fromisoformat(instant).timestamp() * 1000)
+
+
+def windows(poll: Poll, now: str) -> Windows:
+    start = instant_ms(poll.opens_at or poll.created_at)
+    end = instant_ms(min(now, poll.closes_at) if poll.closes_at else now)
+    until = end - end % 1000 + 1000
+    fine_from = max(until - FINE_SPAN_MS, start)
+    return Windows(coarse_from=start - start % MINUTE_MS, fine_from=fine_from - fine_from % MINUTE_MS, until=until)
+
+
+def timeline(counts: Counts, w: Windows) -> List[dict]:
+    def points(first, last, step, buckets):
+        return [{"t": _iso(t), "votes": buckets.get(t, 0), "seconds": step // 1000} for t in range(first, last, step)]
+    return points(w.coarse_from, w.fine_from, MINUTE_MS, counts.per_minute) + \
+        points(w.fine_from, w.until, 1000, counts.per_second)
+
+
+def _iso(ms: int) -> str:
+    return format_instant(datetime.fromtimestamp(ms / 1000, tz=timezone.utc))
+
+
+def results_view(poll: Poll, counts: Counts, now: str) -> dict:
+    total = sum(counts.votes.get(c.id, 0) for c in poll.candidates)
+    return {
+        "poll_id": poll.poll_id,
+        "status": poll.status(now),
+        "total": total,
+        "candidates": [
+            {"id": c.id, "label": c.label, "votes": counts.votes.get(c.id, 0),
+             "share": round(counts.votes.get(c.id, 0) / total, 4) if total else 0.0}
+            for c in poll.candidates
+        ],
+        "timeline": timeline(counts, windows(poll, now)),
+        "as_of": counts.as_of or now,
+        "source": counts.source,
+    }

@@ -1,0 +1,1 @@
+"""Event handlers (Chalice blueprints) for what the platform reacts to: the ballots stream."""

@@ -1,0 +1,30 @@
+"""The tally consumer: one batch of ballots-stream records in, partial batch failures out.
+
+Imported lazily by the handler: Powertools' batch utility costs ~110 ms of import that the API functions,
+which share this package, should not pay at cold start.
+"""
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+
+from .. import runtime
+from .ballot_records import read_ballot
+
+# Each record is only read here; counting happens once per batch, below, so that a batch costs one counter
+# write per poll and one index request. Only records that are not ballots fail, and they fail every time.
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+
+
+class NoShard(RuntimeError):
+    pass
+
+
+def handle(event: dict, context=None) -> dict:
+    shard_id = event.get("shardId")
+    if not shard_id:
+        # Exactly-once counting is per (poll, shard); Lambda names the shard only in tumbling-window events.
+        raise NoShard("the event has no shardId: give the event source mapping TumblingWindowInSeconds >= 1")
+    with processor(records=event.get("Records", []), handler=read_ballot, lambda_context=context):
+        outcomes = processor.process()
+    ballots = [result for status, result, _ in outcomes if status == "success" and result is not None]
+    runtime.get().tallying.apply(shard_id, ballots)
+    # A tumbling-window invocation must answer with a state, or Lambda counts it as failed.
+    return {**processor.response(), "state": {}}

@@ -1,0 +1,30 @@
+"""Reading a poll's results: from the index, or from the counters when the index cannot answer."""
+from typing import Callable
+
+from ..domain.errors import Forbidden, NotFound
+from ..domain.polls import check_id
+from ..domain.results import results_view, windows
+from .catalog import PollCatalog
+from .ports import IndexUnavailable, ResultsIndex, TallyStore
+
+
+class ResultsService:
+    def __init__(self, catalog: PollCatalog, index: ResultsIndex, tallies: TallyStore, clock: Callable[[], str]):
+        self._catalog = catalog
+        self._index = index
+        self._tallies = tallies
+        self._clock = clock
+
+    def results(self, poll_id: str, operator: bool) -> dict:
+        check_id(poll_id, "poll_id")
+        poll = self._catalog.get(poll_id)
+        if poll is None:
+            raise NotFound(f"There is no poll {poll_id}.")
+        now = self._clock()
+        if poll.results == "after_close" and not operator and poll.status(now) != "closed":
+            raise Forbidden(f"Results of poll {poll_id} are shown once it closes.")
+        try:
+            counts = self._index.counts(poll_id, windows(poll, now))
+        except IndexUnavailable:
+            counts = self._tallies.counts(poll_id)
+        return results_view(poll, counts, now)

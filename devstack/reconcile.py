@@ -1,0 +1,72 @@
+"""`make reconcile POLL=<id>`: the ledger, the tallies and the index of one poll, side by side.
+
+Exits 1 on any difference. `--repair` rebuilds the index and the tallies from the ledger (the ballots table,
+which is the truth); run it when the stream is drained, or records still in flight are counted twice.
+"""
+import argparse
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Dict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def counts(runtime_, poll_id: str) -> Dict[str, Dict[str, int]]:
+    """Per source, votes per candidate."""
+    from chalicelib.domain.results import Windows
+
+    ledger = Counter(b.candidate for b in runtime_.ledger.ballots(poll_id))
+    everything = Windows(coarse_from=0, fine_from=0, until=0)
+    return {
+        "ledger": dict(ledger),
+        "tallies": {c: n for c, n in runtime_.tallies.counts(poll_id).votes.items() if n},
+        "index": runtime_.index.counts(poll_id, everything).votes,
+    }
+
+
+def repair(runtime_, poll_id: str) -> None:
+    from chalicelib.domain.times import utc_now
+
+    ballots = runtime_.ledger.ballots(poll_id)
+    runtime_.index.replace_poll(poll_id, ballots, utc_now())
+    runtime_.tallies.rebase(poll_id, dict(Counter(b.candidate for b in ballots)))
+
+
+def report(poll_id: str, found: Dict[str, Dict[str, int]]) -> str:
+    candidates = sorted(set().union(*found.values()))
+    lines = [f"poll {poll_id}", f"{'candidate':<24}{'ledger':>10}{'tallies':>10}{'index':>10}"]
+    for c in candidates:
+        row = [found[source].get(c, 0) for source in ("ledger", "tallies", "index")]
+        mark = "" if len(set(row)) == 1 else "   <- differs"
+        lines.append(f"{c:<24}{row[0]:>10}{row[1]:>10}{row[2]:>10}{mark}")
+    totals = [sum(found[source].values()) for source in ("ledger", "tallies", "index")]
+    lines.append(f"{'total':<24}{totals[0]:>10}{totals[1]:>10}{totals[2]:>10}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--poll", required=True)
+    parser.add_argument("--repair", action="store_true")
+    parser.add_argument("--state-dir", default=str(ROOT / ".devstack"))
+    args = parser.parse_args()
+
+    from devstack.environment import stack_environment
+    os.environ.update(stack_environment(Path(args.state_dir)))
+    from chalicelib import runtime
+
+    rt = runtime.get()
+    if args.repair:
+        repair(rt, args.poll)
+    found = counts(rt, args.poll)
+    print(report(args.poll, found))
+    same = found["ledger"] == found["tallies"] == found["index"]
+    print("reconciled: ledger == tallies == index" if same else "MISMATCH: the three counts differ")
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())

@@ -1,0 +1,211 @@
+"""Lambda's DynamoDB event source mapping, played against moto's stream, calling the handler Chalice registers.
+
+What it keeps of Lambda's behaviour: batch size and batching window; events in Lambda's shape (eventSourceARN
+on every record, ApproximateCreationDateTime in epoch seconds, images as DynamoDB JSON, and the tumbling-window
+fields shardId and state); ReportBatchItemFailures (retry from the first failed record, with the records after
+it); BisectBatchOnFunctionError (a batch whose invocation raised is halved); bounded retries, after which the
+record goes to a dead-letter file with the reason. Each shard's records go through in order, one batch at a time.
+
+Run by the local stack as `python -m devstack.stream_runner --dead-letters FILE`.
+"""
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable, Dict, List, Optional
+
+BATCH_SIZE = 100
+WINDOW_SECONDS = 0.1
+MAX_RETRIES = 3
+
+
+def lambda_record(record: dict, stream_arn: str) -> dict:
+    """A GetRecords record as Lambda hands it to a function."""
+    stream = dict(record["dynamodb"])
+    created = stream.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):  # boto3 parses it; Lambda sends epoch seconds
+        stream["ApproximateCreationDateTime"] = int(created.timestamp())
+    return {**{k: v for k, v in record.items() if k != "dynamodb"}, "dynamodb": stream, "eventSourceARN": stream_arn}
+
+
+def lambda_event(records: List[dict], stream_arn: str, shard_id: str, window_start: datetime) -> dict:
+    return {
+        "Records": records,
+        "eventSourceARN": stream_arn,
+        "shardId": shard_id,
+        "window": {"start": window_start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                   "end": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")},
+        "state": {},
+        "isFinalInvokeForWindow": False,
+        "isWindowTerminatedEarly": False,
+    }
+
+
+class LocalContext:
+    function_name = "tally-local-tally_ballots"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:tally-local-tally_ballots"
+    aws_request_id = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+@dataclass
+class Shard:
+    shard_id: str
+    iterator: Optional[str] = None
+    last_fetched: Optional[str] = None
+    pending: List[dict] = field(default_factory=list)  # fetched, not yet done, in order
+    waiting_since: Optional[float] = None
+    batch_limit: int = BATCH_SIZE  # halved while bisecting a batch whose invocation raised
+    attempts: Dict[str, int] = field(default_factory=dict)  # head record's sequence number -> failures
+    retry_at: float = 0.0  # back off after a failure, as Lambda does
+
+
+class StreamRunner:
+    def __init__(self, streams, stream_arn: str, handler: Callable, dead_letters: str,
+                 batch_size: int = BATCH_SIZE, window_seconds: float = WINDOW_SECONDS, max_retries: int = MAX_RETRIES,
+                 clock: Callable[[], float] = time.monotonic):
+        self._streams = streams
+        self._arn = stream_arn
+        self._handler = handler
+        self._dead_letters = dead_letters
+        self._batch_size = batch_size
+        self._window = window_seconds
+        self._max_retries = max_retries
+        self._clock = clock
+        self._shards: Dict[str, Shard] = {}
+        self.invocations = 0
+
+    def step(self, flush: bool = False) -> int:
+        """Fetch what each shard has and invoke for every batch that is due. Returns records finished."""
+        self._discover_shards()
+        done = 0
+        for shard in self._shards.values():
+            self._fetch(shard)
+            while shard.pending and self._due(shard, flush):
+                done += self._invoke(shard)
+        return done
+
+    def _due(self, shard: Shard, flush: bool) -> bool:
+        now = self._clock()
+        if now < shard.retry_at:
+            return False
+        return flush or len(shard.pending) >= self._batch_size or now - shard.waiting_since >= self._window
+
+    def drain(self, deadline_seconds: float = 30) -> int:
+        """Process until a fetch finds nothing new: the stream is drained (for tests and tools)."""
+        deadline = self._clock() + deadline_seconds
+        done = 0
+        while True:
+            finished = self.step(flush=True)
+            done += finished
+            if not finished and not any(s.pending for s in self._shards.values()):
+                return done
+            if self._clock() > deadline:
+                raise TimeoutError("the stream did not drain in time")
+            if not finished:
+                time.sleep(0.01)  # a retry is backing off
+
+    def _discover_shards(self) -> None:
+        description = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]
+        for shard in description["Shards"]:
+            self._shards.setdefault(shard["ShardId"], Shard(shard["ShardId"]))
+
+    def _fetch(self, shard: Shard) -> None:
+        room = self._batch_size * 2 - len(shard.pending)
+        if room <= 0:
+            return
+        if shard.iterator is None:
+            # Re-taken after the last record seen rather than kept: moto can serve a stale stream through an
+            # iterator taken before a cancelled transaction.
+            kwargs = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": shard.last_fetched}
+                      if shard.last_fetched else {"ShardIteratorType": "TRIM_HORIZON"})
+            shard.iterator = self._streams.get_shard_iterator(
+                StreamArn=self._arn, ShardId=shard.shard_id, **kwargs)["ShardIterator"]
+        reply = self._streams.get_records(ShardIterator=shard.iterator, Limit=min(room, 1000))
+        records = reply.get("Records", [])
+        shard.iterator = reply.get("NextShardIterator") if records else None
+        if records:
+            shard.last_fetched = records[-1]["dynamodb"]["SequenceNumber"]
+            if not shard.pending:
+                shard.waiting_since = self._clock()
+            shard.pending.extend(lambda_record(r, self._arn) for r in records)
+
+    def _invoke(self, shard: Shard) -> int:
+        batch = shard.pending[:min(self._batch_size, shard.batch_limit)]
+        head = batch[0]["dynamodb"]["SequenceNumber"]
+        event = lambda_event(batch, self._arn, shard.shard_id, datetime.now(timezone.utc))
+        self.invocations += 1
+        try:
+            reply = self._handler(event, LocalContext()) or {}
+            failures = [f["itemIdentifier"] for f in reply.get("batchItemFailures", [])]
+        except Exception as error:  # the function raised: Lambda bisects the batch and retries
+            if len(batch) > 1:
+                shard.batch_limit = max(1, len(batch) // 2)
+                return 0
+            return self._failed(shard, head, f"the function raised {type(error).__name__}: {error}")
+        if not failures:
+            return self._finish(shard, len(batch))
+        first_failed = min(failures, key=int)
+        done = self._finish(shard, next(i for i, r in enumerate(batch)
+                                         if r["dynamodb"]["SequenceNumber"] == first_failed))
+        return done + self._failed(shard, first_failed, "the function reported the record as failed")
+
+    def _finish(self, shard: Shard, count: int) -> int:
+        del shard.pending[:count]
+        if count:
+            shard.attempts.clear()
+            shard.batch_limit = self._batch_size
+        shard.waiting_since = self._clock() if shard.pending else None
+        return count
+
+    def _failed(self, shard: Shard, sequence: str, reason: str) -> int:
+        attempts = shard.attempts[sequence] = shard.attempts.get(sequence, 0) + 1
+        if attempts <= self._max_retries:
+            shard.retry_at = self._clock() + min(2.0, 0.05 * 2 ** attempts)
+            return 0
+        record = shard.pending[0]
+        with open(self._dead_letters, "a") as out:
+            out.write(json.dumps({"shardId": shard.shard_id, "sequenceNumber": sequence, "attempts": attempts,
+                                  "reason": reason, "record": record}, default=str) + "\n")
+        return self._finish(shard, 1)
+
+
+def stream_arn_of(dynamodb, table: str) -> str:
+    return dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dead-letters", required=True)
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
+    parser.add_argument("--window", type=float, default=WINDOW_SECONDS)
+    args = parser.parse_args()
+
+    import boto3
+
+    from chalicelib import config
+    from chalicelib.events.tally import tally_ballots
+
+    settings = config.load()
+    session = boto3.session.Session()
+    runner = StreamRunner(session.client("dynamodbstreams"),
+                          stream_arn_of(session.client("dynamodb"), settings.ballots_table),
+                          tally_ballots, args.dead_letters, args.batch_size, args.window)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    while not stopping.is_set():
+        if not runner.step():
+            stopping.wait(0.02)  # idle: moto has no long polling
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
