@@ -6,6 +6,8 @@ from botocore.exceptions import ClientError
 from ..domain.ballots import Ballot
 from .dynamo import error_code, throttling_as_refusal
 
+BALLOT_FIELDS = {"poll_id", "voter_id", "candidate", "cast_at"}
+
 
 def ballot_to_item(ballot: Ballot) -> dict:
     return {
@@ -57,11 +59,12 @@ class DynamoBallotLedger:
         return item_to_ballot(item) if item else None
 
     def ballots(self, poll_id: str) -> List[Ballot]:
-        """Every ballot of a poll, for reconciliation and repair (never on the vote path)."""
+        """Every ballot of a poll, for reconciliation and repair (never on the vote path). Items that are not
+        ballots (no API writes them, but a hand can) are not counted, as the tally consumer does not count them."""
         found = []
         pages = self._client.get_paginator("query").paginate(
             TableName=self._table, KeyConditionExpression="poll_id = :p",
             ExpressionAttributeValues={":p": {"S": poll_id}}, ConsistentRead=True)
         for page in pages:
-            found.extend(item_to_ballot(item) for item in page["Items"])
+            found.extend(item_to_ballot(item) for item in page["Items"] if BALLOT_FIELDS <= item.keys())
         return found

@@ -78,7 +78,7 @@ class DynamoTallyStore:
                             votes[candidate] = votes.get(candidate, 0) + int(value["N"])
                     updated = item.get("updated_at", {}).get("S")
                     as_of = max(as_of or updated, updated) if updated else as_of
-        return Counts(votes=votes, per_minute={}, per_second={}, as_of=as_of, source="tallies")
+        return Counts(votes=votes, per_minute=None, per_second=None, as_of=as_of, source="tallies")
 
     def rebase(self, poll_id: str, ledger_counts: Dict[str, int]) -> None:
         """Repair: the ledger's counts go into one "repair" lane; the shard lanes keep their checkpoints and

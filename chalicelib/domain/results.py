@@ -21,8 +21,8 @@ class Windows:
 @dataclass(frozen=True)
 class Counts:
     votes: Dict[str, int]
-    per_minute: Dict[int, int]  # bucket start (epoch ms) -> votes; sparse
-    per_second: Dict[int, int]
+    per_minute: Optional[Dict[int, int]]  # bucket start (epoch ms) -> votes, sparse; None: no timeline known
+    per_second: Optional[Dict[int, int]]
     as_of: Optional[str]  # when the count last changed
     source: str  # "index" or "tallies"
 
@@ -61,7 +61,7 @@ def results_view(poll: Poll, counts: Counts, now: str) -> dict:
              "share": round(counts.votes.get(c.id, 0) / total, 4) if total else 0.0}
             for c in poll.candidates
         ],
-        "timeline": timeline(counts, windows(poll, now)),
+        "timeline": timeline(counts, windows(poll, now)) if counts.per_second is not None else [],
         "as_of": counts.as_of or now,
         "source": counts.source,
     }

@@ -1,0 +1,175 @@
+"""Counting on an at-least-once stream: whatever is redelivered, ledger == tallies == index afterwards.
+
+Ballots are cast through the app into moto's ballots table; the stream runner turns moto's stream into
+Lambda's events and calls the handler Chalice registers, exactly as the local stack does.
+"""
+import json
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from chalicelib import runtime
+from chalicelib.domain.ballots import Ballot
+from chalicelib.domain.stream import StreamBallot, by_poll, sequence_key
+from chalicelib.events.tally import tally_ballots
+from devstack.reconcile import counts
+from devstack.stream_runner import LocalContext, StreamRunner, lambda_event, lambda_record, stream_arn_of
+from tests.integration.test_routes import COLOURS, create, vote
+
+
+class Recorder:
+    """The registered handler, with every event it was given kept for redelivery."""
+
+    def __init__(self):
+        self.events = []
+
+    def __call__(self, event, context):
+        self.events.append(json.loads(json.dumps(event)))
+        return tally_ballots(event, context)
+
+
+@pytest.fixture
+def stream(stack):
+    # moto (5.2.5) does not answer botocore's account-based streams endpoint yet.
+    streams = boto3.client("dynamodbstreams", region_name="us-east-1",
+                           config=Config(account_id_endpoint_mode="disabled"))
+    arn = stream_arn_of(stack.dynamodb, stack.settings.ballots_table)
+    return streams, arn
+
+
+@pytest.fixture
+def dead_letters(tmp_path):
+    return tmp_path / "dead-letters.jsonl"
+
+
+def runner_for(stream, dead_letters, handler, batch_size=100):
+    streams, arn = stream
+    return StreamRunner(streams, arn, handler, str(dead_letters), batch_size=batch_size, window_seconds=0)
+
+
+def cast(client, stack, votes, poll="colours"):
+    for i, candidate in enumerate(votes):
+        assert vote(client, stack, candidate, poll, voter=f"{poll}-voter-{i}").status_code == 201
+
+
+def assert_reconciled(poll_id, expected):
+    found = counts(runtime.get(), poll_id)
+    assert found["ledger"] == expected
+    assert found["tallies"] == expected
+    assert found["index"] == expected
+
+
+def all_records(stream):
+    streams, arn = stream
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    records = streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)["Records"]
+    return shard, [lambda_record(r, arn) for r in records]
+
+
+def deliver(stream, shard, records):
+    _, arn = stream
+    from datetime import datetime, timezone
+    return tally_ballots(lambda_event(records, arn, shard, datetime.now(timezone.utc)), LocalContext())
+
+
+def test_ballots_reach_tallies_and_index(client, stack, stream, dead_letters):
+    create(client, stack)
+    cast(client, stack, ["red"] * 7 + ["blue"] * 4)
+    runner_for(stream, dead_letters, tally_ballots).drain()
+    assert_reconciled("colours", {"red": 7, "blue": 4})
+
+
+def test_the_same_batch_delivered_twice_counts_once(client, stack, stream, dead_letters):
+    create(client, stack)
+    cast(client, stack, ["red", "blue", "red"])
+    recorder = Recorder()
+    runner_for(stream, dead_letters, recorder).drain()
+    assert len(recorder.events) == 1
+    assert tally_ballots(recorder.events[0], LocalContext()) == {"batchItemFailures": [], "state": {}}
+    assert_reconciled("colours", {"red": 2, "blue": 1})
+
+
+def test_retried_batches_with_other_boundaries_count_once(client, stack, stream):
+    create(client, stack)
+    cast(client, stack, ["red", "blue"] * 10)
+    shard, records = all_records(stream)
+    deliver(stream, shard, records[:7])
+    deliver(stream, shard, records[3:12])   # a retry from inside the first batch, running further
+    deliver(stream, shard, records[5:6])    # bisected halves
+    deliver(stream, shard, records[6:9])
+    deliver(stream, shard, records)         # everything again
+    assert_reconciled("colours", {"red": 10, "blue": 10})
+
+
+def test_a_crash_between_the_tally_write_and_the_index_write_is_mended_by_redelivery(client, stack, stream):
+    create(client, stack)
+    cast(client, stack, ["red", "red", "blue"])
+    shard, records = all_records(stream)
+    # The first half of what the handler does, then the function dies before it writes the index.
+    ballots = [StreamBallot(sequence_key(r["dynamodb"]["SequenceNumber"]),
+                            Ballot(**{k: v["S"] for k, v in r["dynamodb"]["NewImage"].items()})) for r in records]
+    for poll_id, lane in by_poll(ballots).items():
+        runtime.get().tallies.apply(poll_id, shard, lane)
+    found = counts(runtime.get(), "colours")
+    assert found["tallies"] == {"red": 2, "blue": 1} and found["index"] == {}
+    deliver(stream, shard, records)  # Lambda redelivers the batch
+    assert_reconciled("colours", {"red": 2, "blue": 1})
+
+
+def test_replaying_the_whole_stream_from_trim_horizon_changes_nothing(client, stack, stream, dead_letters):
+    create(client, stack)
+    cast(client, stack, ["red", "blue", "blue"])
+    runner_for(stream, dead_letters, tally_ballots, batch_size=2).drain()
+    assert vote(client, stack, "red", voter="colours-voter-0").status_code == 200  # a retry: no new record
+    replay = runner_for(stream, dead_letters, tally_ballots)  # fresh iterators start at TRIM_HORIZON
+    assert replay.drain() == 3
+    assert_reconciled("colours", {"red": 1, "blue": 2})
+
+
+def test_one_batch_holding_several_polls_keeps_them_apart(client, stack, stream, dead_letters):
+    create(client, stack)
+    create(client, stack, {**COLOURS, "poll_id": "shapes", "candidates": ["circle", "square"]})
+    cast(client, stack, ["red", "blue", "red"])
+    cast(client, stack, ["circle", "square", "square", "square"], poll="shapes")
+    recorder = Recorder()
+    runner_for(stream, dead_letters, recorder).drain()
+    assert len(recorder.events) == 1 and len(recorder.events[0]["Records"]) == 7
+    tally_ballots(recorder.events[0], LocalContext())
+    assert_reconciled("colours", {"red": 2, "blue": 1})
+    assert_reconciled("shapes", {"circle": 1, "square": 3})
+
+
+def test_a_poison_record_goes_to_the_dead_letters_and_holds_up_nothing(client, stack, stream, dead_letters):
+    create(client, stack)
+    cast(client, stack, ["red"])
+    stack.dynamodb.put_item(TableName=stack.settings.ballots_table,
+                            Item={"poll_id": {"S": "colours"}, "voter_id": {"S": "intruder"}, "colour": {"S": "x"}})
+    for i, candidate in enumerate(["blue", "blue"]):
+        assert vote(client, stack, candidate, "colours", voter=f"after-{i}").status_code == 201
+    runner = runner_for(stream, dead_letters, tally_ballots)
+    runner.step(flush=True)
+    found = counts(runtime.get(), "colours")
+    assert found["tallies"] == {"red": 1, "blue": 2}, "the ballots behind the poison were counted at once"
+    runner.drain()
+    letters = [json.loads(line) for line in dead_letters.read_text().splitlines()]
+    assert len(letters) == 1
+    assert letters[0]["record"]["dynamodb"]["Keys"]["voter_id"] == {"S": "intruder"}
+    assert "reported the record as failed" in letters[0]["reason"] and letters[0]["attempts"] == 4
+    found = counts(runtime.get(), "colours")
+    assert found["tallies"] == found["index"] == {"red": 1, "blue": 2}
+    assert found["ledger"] == {"red": 1, "blue": 2}  # the ledger's own counts skip the intruder's item
+
+
+def test_events_have_lambdas_shape(client, stack, stream, dead_letters):
+    create(client, stack)
+    cast(client, stack, ["red"])
+    recorder = Recorder()
+    runner_for(stream, dead_letters, recorder).drain()
+    event = recorder.events[0]
+    record = event["Records"][0]
+    assert event["shardId"] and event["state"] == {} and event["eventSourceARN"] == stream[1]
+    assert record["eventSourceARN"] == stream[1] and record["eventName"] == "INSERT"
+    assert isinstance(record["dynamodb"]["ApproximateCreationDateTime"], int)
+    assert record["dynamodb"]["NewImage"]["candidate"] == {"S": "red"}
