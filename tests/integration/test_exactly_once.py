@@ -173,3 +173,21 @@ def test_events_have_lambdas_shape(client, stack, stream, dead_letters):
     assert record["eventSourceARN"] == stream[1] and record["eventName"] == "INSERT"
     assert isinstance(record["dynamodb"]["ApproximateCreationDateTime"], int)
     assert record["dynamodb"]["NewImage"]["candidate"] == {"S": "red"}
+
+
+def test_reconcile_sees_a_lost_index_write_and_repair_rebuilds_from_the_ledger(client, stack, stream, dead_letters):
+    import sqlite3
+
+    from devstack.reconcile import repair, report
+    create(client, stack)
+    cast(client, stack, ["red", "red", "blue"])
+    runner_for(stream, dead_letters, tally_ballots).drain()
+    with sqlite3.connect(stack.settings.index_path) as db:  # a document lost from the index
+        db.execute("DELETE FROM ballots WHERE candidate = 'blue'")
+    found = counts(runtime.get(), "colours")
+    assert found["index"] == {"red": 2} and "<- differs" in report("colours", found)
+    repair(runtime.get(), "colours")
+    assert_reconciled("colours", {"red": 2, "blue": 1})
+    assert vote(client, stack, "blue", voter="late").status_code == 201
+    runner_for(stream, dead_letters, tally_ballots).drain()  # a replay after the repair adds only the new one
+    assert_reconciled("colours", {"red": 2, "blue": 2})

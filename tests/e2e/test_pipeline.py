@@ -1,0 +1,56 @@
+"""Votes through the whole local stack reach the results, exactly, within seconds; reconcile agrees."""
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from devstack import cognito
+from tests.e2e.conftest import ROOT
+
+VOTERS = 60
+CANDIDATES = ["margherita", "funghi", "pineapple"]
+
+
+def test_concurrent_votes_are_visible_exactly_within_3_seconds(running_stack):
+    stack = running_stack
+    op = cognito.sign_in(stack.idp, stack.info["client_id"], stack.info["operator"]["username"],
+                         stack.info["operator"]["password"])
+    operator = {"Authorization": f"Bearer {op['IdToken']}"}
+    assert requests.post(f"{stack.api}/polls", headers=operator, timeout=10, json={
+        "poll_id": "rush", "title": "Rush hour", "candidates": CANDIDATES}).status_code == 201
+
+    tokens = []
+    for i in range(VOTERS):
+        password = cognito.new_password()
+        cognito.create_user(stack.idp, stack.info["user_pool_id"], f"rush-{i}", password)
+        tokens.append(cognito.sign_in(stack.idp, stack.info["client_id"], f"rush-{i}", password)["IdToken"])
+    start = threading.Barrier(VOTERS)
+
+    def vote(i):
+        start.wait(timeout=30)
+        return requests.post(f"{stack.api}/votes/{CANDIDATES[i % 3]}", json={"poll_id": "rush"}, timeout=30,
+                             headers={"Authorization": f"Bearer {tokens[i]}"}).status_code
+
+    with ThreadPoolExecutor(max_workers=VOTERS) as pool:
+        statuses = list(pool.map(vote, range(VOTERS)))
+    last_vote = time.monotonic()
+    assert statuses == [201] * VOTERS
+
+    expected = {c: VOTERS // 3 for c in CANDIDATES}
+    seen = None
+    while time.monotonic() - last_vote < 3:
+        view = requests.get(f"{stack.api}/polls/rush/results", headers=operator, timeout=5).json()
+        seen = {c["id"]: c["votes"] for c in view["candidates"]}
+        if seen == expected:
+            break
+    assert seen == expected, f"results after 3 s: {seen}"
+    assert view["total"] == VOTERS and view["source"] == "index"
+
+    reconcile = subprocess.run([sys.executable, "-m", "devstack.reconcile", "--poll", "rush",
+                                "--state-dir", str(stack.state_dir)], cwd=ROOT, capture_output=True, text=True,
+                               timeout=60)
+    assert reconcile.returncode == 0, reconcile.stdout + reconcile.stderr
+    assert "reconciled: ledger == tallies == index" in reconcile.stdout
