@@ -1,6 +1,10 @@
-"""The composition root: builds the clients, adapters and services once per warm function, on first use."""
+"""The composition root: builds clients, adapters and services once per warm function, each on first use.
+
+Each piece is built when something first needs it, so a vote never pays for the results index's client
+(opensearch-py alone costs ~300 ms of import) and the stream consumer never builds the token verifier.
+"""
 import threading
-from dataclasses import dataclass
+from functools import cached_property
 from typing import Optional
 
 import boto3
@@ -27,51 +31,63 @@ _BOTO_CONFIG = Config(
 )
 
 
-@dataclass(frozen=True)
 class Runtime:
-    settings: config.Settings
-    polls: PollService
-    votes: VoteService
-    tokens: TokenVerifier
-    results: ResultsService
-    tallying: TallyService
-    tallies: DynamoTallyStore
-    index: object  # a ResultsIndex
-    ledger: DynamoBallotLedger
+    def __init__(self, settings: config.Settings):
+        self.settings = settings
+
+    @cached_property
+    def dynamodb(self):
+        return boto3.session.Session().client("dynamodb", region_name=self.settings.region, config=_BOTO_CONFIG)
+
+    @cached_property
+    def poll_store(self) -> DynamoPollStore:
+        return DynamoPollStore(self.dynamodb, self.settings.polls_table)
+
+    @cached_property
+    def catalog(self) -> PollCatalog:
+        return PollCatalog(self.poll_store, ttl=self.settings.poll_cache_seconds)
+
+    @cached_property
+    def polls(self) -> PollService:
+        return PollService(self.poll_store, self.catalog, utc_now)
+
+    @cached_property
+    def ledger(self) -> DynamoBallotLedger:
+        return DynamoBallotLedger(self.dynamodb, self.settings.ballots_table)
+
+    @cached_property
+    def votes(self) -> VoteService:
+        return VoteService(self.catalog, self.ledger, utc_now)
+
+    @cached_property
+    def tokens(self) -> TokenVerifier:
+        return TokenVerifier(self.settings.issuer, self.settings.client_id, JwksCache(self.settings.jwks_url))
+
+    @cached_property
+    def tallies(self) -> DynamoTallyStore:
+        return DynamoTallyStore(self.dynamodb, self.settings.tallies_table, utc_now)
+
+    @cached_property
+    def index(self):
+        """The results index: OpenSearch when OPENSEARCH_URL is set, else the embedded SQLite file."""
+        if self.settings.opensearch_url:
+            from .adapters.opensearch_index import OpenSearchIndex, client_for
+            return OpenSearchIndex(client_for(self.settings.opensearch_url, self.settings.region,
+                                              self.settings.opensearch_sigv4))
+        from .adapters.sqlite_index import SqliteIndex
+        return SqliteIndex(self.settings.index_path)
+
+    @cached_property
+    def results(self) -> ResultsService:
+        return ResultsService(self.catalog, self.index, self.tallies, utc_now)
+
+    @cached_property
+    def tallying(self) -> TallyService:
+        return TallyService(self.tallies, self.index, utc_now)
 
 
 _lock = threading.Lock()
 _runtime: Optional[Runtime] = None
-
-
-def _results_index(settings: config.Settings):
-    if settings.opensearch_url:
-        # Imported only here: opensearch-py costs ~200 ms of import that the embedded default does not need.
-        from .adapters.opensearch_index import OpenSearchIndex, client_for
-        return OpenSearchIndex(client_for(settings.opensearch_url, settings.region, settings.opensearch_sigv4))
-    from .adapters.sqlite_index import SqliteIndex
-    return SqliteIndex(settings.index_path)
-
-
-def _build() -> Runtime:
-    settings = config.load()
-    dynamodb = boto3.session.Session().client("dynamodb", region_name=settings.region, config=_BOTO_CONFIG)
-    store = DynamoPollStore(dynamodb, settings.polls_table)
-    catalog = PollCatalog(store, ttl=settings.poll_cache_seconds)
-    tallies = DynamoTallyStore(dynamodb, settings.tallies_table, utc_now)
-    index = _results_index(settings)
-    ledger = DynamoBallotLedger(dynamodb, settings.ballots_table)
-    return Runtime(
-        settings=settings,
-        polls=PollService(store, catalog, utc_now),
-        votes=VoteService(catalog, ledger, utc_now),
-        tokens=TokenVerifier(settings.issuer, settings.client_id, JwksCache(settings.jwks_url)),
-        results=ResultsService(catalog, index, tallies, utc_now),
-        tallying=TallyService(tallies, index, utc_now),
-        tallies=tallies,
-        index=index,
-        ledger=ledger,
-    )
 
 
 def get() -> Runtime:
@@ -79,7 +95,7 @@ def get() -> Runtime:
     if _runtime is None:
         with _lock:
             if _runtime is None:
-                _runtime = _build()
+                _runtime = Runtime(config.load())
     return _runtime
 
 
