@@ -1,11 +1,19 @@
 """Tally's Chalice app: routes and handlers registered here, everything else in chalicelib."""
-from chalice import Chalice
+from aws_lambda_powertools.logging import correlation_paths
+from chalice import Chalice, ConvertToMiddleware
 
 from chalicelib.api import auth, polls, public, results, votes
 from chalicelib.events import tally
+from chalicelib.observability import logger, metrics, tracer
 
-app = Chalice(app_name="tally")
+app = Chalice(app_name="tally", configure_logs=False)  # Powertools owns logging
 app.api.cors = True
+# Outermost first: logging context, then the trace, then metrics flushed at the end of every invocation.
+app.register_middleware(ConvertToMiddleware(
+    logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)), "http")
+app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)), "dynamodb")
+app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler), "all")
+app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "all")
 auth.install(app)
 app.register_blueprint(public.bp)
 app.register_blueprint(polls.bp)

@@ -8,6 +8,7 @@ from chalice import Chalice, Response
 
 from .. import runtime
 from ..adapters.cognito_tokens import InvalidToken
+from ..observability import logger, voter_ref
 from .requests import MAX_BODY_BYTES
 
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
@@ -55,6 +56,8 @@ def install(app: Chalice) -> None:
         try:
             who = runtime.get().tokens.verify(_bearer(header))
         except InvalidToken as error:
+            logger.info("token refused", extra={"reason": str(error)})
             return _unauthorized(str(error))
         request.context["tally_caller"] = who
+        logger.append_keys(voter=voter_ref(who.sub))
         return get_response(request)

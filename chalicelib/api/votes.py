@@ -3,7 +3,8 @@ from chalice import Blueprint, Response
 
 from .. import runtime
 from ..domain.ballots import ballot_view
-from ..domain.errors import Invalid
+from ..domain.errors import Invalid, TallyError
+from ..observability import count, count_rejection, logger, tracer
 from .errors import answers_refusals
 from .requests import caller, json_object, optional_id
 
@@ -14,15 +15,28 @@ bp = Blueprint(__name__)
 @answers_refusals
 def cast_vote(candidate):
     request = bp.current_request
-    body = json_object(request, optional=True)
-    extra = set(body) - {"poll_id"}
-    if extra:
-        raise Invalid(f"Unknown fields: {', '.join(sorted(extra))}. A vote's body holds only poll_id.")
-    ballot, created = runtime.get().votes.cast(
-        voter_id=caller(request).sub,
-        candidate=candidate,
-        poll_id=optional_id(body.get("poll_id"), "poll_id"),
-    )
+    try:
+        body = json_object(request, optional=True)
+        extra = set(body) - {"poll_id"}
+        if extra:
+            raise Invalid(f"Unknown fields: {', '.join(sorted(extra))}. A vote's body holds only poll_id.")
+        ballot, created = runtime.get().votes.cast(
+            voter_id=caller(request).sub,
+            candidate=candidate,
+            poll_id=optional_id(body.get("poll_id"), "poll_id"),
+        )
+    except TallyError as refusal:
+        reason = type(refusal).__name__.lower()
+        count_rejection(reason)
+        tracer.put_annotation(key="outcome", value=reason)
+        logger.info("vote refused", extra={"reason": reason, "detail": str(refusal)})
+        raise
+    outcome = "accepted" if created else "repeated"
+    tracer.put_annotation(key="poll_id", value=ballot.poll_id)
+    tracer.put_annotation(key="outcome", value=outcome)
+    if created:
+        count("VotesAccepted")
+    logger.info("vote " + outcome, extra={"poll_id": ballot.poll_id, "candidate": ballot.candidate})
     return Response(body=ballot_view(ballot), status_code=201 if created else 200)
 
 

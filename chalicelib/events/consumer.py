@@ -3,9 +3,13 @@
 Imported lazily by the handler: Powertools' batch utility costs ~110 ms of import that the API functions,
 which share this package, should not pay at cold start.
 """
+import time
+
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 
 from .. import runtime
+from ..observability import count, logger, tracer
 from .ballot_records import read_ballot
 
 # Each record is only read here; counting happens once per batch, below, so that a batch costs one counter
@@ -22,9 +26,17 @@ def handle(event: dict, context=None) -> dict:
     if not shard_id:
         # Exactly-once counting is per (poll, shard); Lambda names the shard only in tumbling-window events.
         raise NoShard("the event has no shardId: give the event source mapping TumblingWindowInSeconds >= 1")
-    with processor(records=event.get("Records", []), handler=read_ballot, lambda_context=context):
+    records = event.get("Records", [])
+    with processor(records=records, handler=read_ballot, lambda_context=context):
         outcomes = processor.process()
     ballots = [result for status, result, _ in outcomes if status == "success" and result is not None]
-    runtime.get().tallying.apply(shard_id, ballots)
+    applied = runtime.get().tallying.apply(shard_id, ballots)
+    if records:
+        oldest = min(r["dynamodb"].get("ApproximateCreationDateTime", time.time()) for r in records)
+        count("TallyLagSeconds", max(0.0, time.time() - oldest), MetricUnit.Seconds)
+        count("BatchSize", len(records))
+    tracer.put_annotation(key="shard_id", value=shard_id)
+    logger.info("batch tallied", extra={"records": len(records), "ballots": len(ballots), "new": applied,
+                                        "failed": len(processor.fail_messages)})
     # A tumbling-window invocation must answer with a state, or Lambda counts it as failed.
     return {**processor.response(), "state": {}}
