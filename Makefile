@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEPS := $(VENV)/.deps-installed
 
-.PHONY: run test bench reconcile clean
+.PHONY: run test bench reconcile loadtest clean
 
 $(DEPS): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,13 @@ test: $(DEPS)
 
 bench: $(DEPS)
 	$(PY) bench/vote_path.py
+
+# Defaults finish in under 3 minutes on 2 cores; API_URL=... targets a deployed stage (see README).
+USERS ?= 20
+DURATION ?= 60s
+VOTERS ?= 2000
+loadtest: $(DEPS)
+	$(PY) -m loadtest --users $(USERS) --duration $(DURATION) --voters $(VOTERS)
 
 reconcile: $(DEPS)
 	@test -n "$(POLL)" || { echo "usage: make reconcile POLL=<poll_id> [REPAIR=1]"; exit 2; }

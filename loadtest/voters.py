@@ -1,0 +1,53 @@
+"""Voters for a load test, made before the run and cached in a file: thousands of Cognito users with tokens.
+
+Signing thousands of users in during the run would measure Cognito, not Tally, so every voter is created and
+signed in up front. The cache is reused while it belongs to the same user pool and its tokens outlive the run.
+"""
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import List
+
+import jwt
+
+from devstack import cognito
+
+TOKEN_MARGIN_SECONDS = 15 * 60
+
+
+def _expiry(token: str) -> int:
+    return jwt.decode(token, options={"verify_signature": False})["exp"]
+
+
+def load(path: Path, pool_id: str, needed: int) -> List[dict]:
+    """Cached voters of this pool whose tokens are good for a while yet (fewer than asked, if so)."""
+    if not path.exists():
+        return []
+    cache = json.loads(path.read_text())
+    if cache.get("user_pool_id") != pool_id:
+        return []
+    fresh = [v for v in cache["voters"] if _expiry(v["id_token"]) > time.time() + TOKEN_MARGIN_SECONDS]
+    return fresh[:needed]
+
+
+def provision(idp, pool_id: str, client_id: str, count: int, path: Path, prefix: str = "load") -> List[dict]:
+    """Reuse what the cache holds and create the rest, signing each new voter in once."""
+    voters = load(path, pool_id, count)
+    known = {v["username"] for v in voters}
+    start = int(time.time())
+
+    def make(i: int) -> dict:
+        username = f"{prefix}-{start}-{i}"
+        password = cognito.new_password()
+        cognito.create_user(idp, pool_id, username, password)
+        return {"username": username, "id_token": cognito.sign_in(idp, client_id, username, password)["IdToken"]}
+
+    missing = count - len(voters)
+    if missing > 0:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            voters += [v for v in pool.map(make, range(missing)) if v["username"] not in known]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"user_pool_id": pool_id, "voters": voters}))
+        path.chmod(0o600)
+    return voters
