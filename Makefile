@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEPS := $(VENV)/.deps-installed
 
-.PHONY: run test bench reconcile loadtest clean
+.PHONY: run test bench reconcile loadtest package clean
 
 $(DEPS): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ test: $(DEPS)
 
 bench: $(DEPS)
 	$(PY) bench/vote_path.py
+
+# The one CloudFormation (SAM) template for AWS, in build/package/ (sam.json + deployment.zip): see README, Deploying.
+package: $(DEPS)
+	$(PY) infra/build_template.py --package build/package
 
 # Defaults finish in under 3 minutes on 2 cores; API_URL=... targets a deployed stage (see README).
 USERS ?= 20

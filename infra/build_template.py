@@ -1,0 +1,187 @@
+"""Build the one CloudFormation (SAM) template Tally deploys with: `chalice package` plus infra/*.json merged in.
+
+    python infra/build_template.py                      # writes build/merge-template.json only
+    python infra/build_template.py --package build/package [--template-only]
+
+The pieces in infra/ are partial templates, each owning one concern (tables.json, cognito.json, api.json,
+stream.json, functions.json, iam.json, search.json, dashboard.json, alarms.json). They are combined here into
+build/merge-template.json, which `chalice package --stage prod --merge-template` deep-merges into the template
+Chalice generates from app.py: dicts merge, any other value (lists included) replaces Chalice's. tables.json
+is the same file the local stack creates its tables from (devstack/tables.py): one definition of the tables.
+
+Two things are computed rather than written down, so that they cannot drift from the code:
+- The Cognito authorizer goes on every route of the app whose view is not marked @public (chalicelib/api/auth.py),
+  read from app.routes, as `security` on the route's method in the swagger Chalice generates.
+- Each function role's `Policies` list is written whole (a merge replaces lists): first the policy Chalice
+  makes from .chalice/policy-prod.json (what names no resource of the template: X-Ray), then the role's
+  least-privilege policy from iam.json (exact table, stream, queue, log group and index ARNs).
+
+--package runs Chalice. By default in the project, with its requirements.txt (the Lambda's Linux wheels come
+from PyPI the first time; Chalice caches the dependency zip under .chalice/deployments/, so later runs are
+offline). --template-only packages a copy of the app with no requirements: the same template, no download;
+the tests use it.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+INFRA = ROOT / "infra"
+BUILD = ROOT / "build"
+MERGE_TEMPLATE = BUILD / "merge-template.json"
+STAGE = "prod"
+CHALICE_POLICY = ROOT / ".chalice" / f"policy-{STAGE}.json"
+AUTHORIZER = "TallyCognito"
+# The logical ids Chalice gives what app.py registers; the pieces merge into them.
+CHALICE_RESOURCES = ("APIHandler", "ApiHandlerRole", "TallyBallots", "TallyBallotsRole", "RestAPI")
+
+
+class PieceConflict(ValueError):
+    pass
+
+
+def _merge(into: Dict[str, Any], piece: Dict[str, Any], where: str) -> None:
+    """Merge piece into `into`; two pieces setting the same leaf is an error (each value has one owner)."""
+    for key, value in piece.items():
+        path = f"{where}.{key}" if where else key
+        if key not in into:
+            into[key] = value
+        elif isinstance(into[key], dict) and isinstance(value, dict):
+            _merge(into[key], value, path)
+        else:
+            raise PieceConflict(f"{path} is set by two pieces of infra/")
+
+
+def load_pieces(infra: Path = INFRA) -> Dict[str, Any]:
+    merged: Dict[str, Any] = {}
+    for path in sorted(infra.glob("*.json")):
+        piece = json.loads(path.read_text())
+        piece.pop("_comment", None)
+        _merge(merged, piece, "")
+    return merged
+
+
+def app_routes() -> Dict[str, Dict[str, bool]]:
+    """path -> {method: public?} for every route app.py registers."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from app import app  # noqa: E402  (the project's app.py)
+
+    return {path: {method: bool(getattr(entry.view_function, "tally_public", False))
+                   for method, entry in methods.items()}
+            for path, methods in app.routes.items()}
+
+
+def authorizer_paths(routes: Dict[str, Dict[str, bool]]) -> Dict[str, Any]:
+    """Swagger `paths` additions: the Cognito authorizer on every method of every non-public route."""
+    paths: Dict[str, Any] = {}
+    for path, methods in sorted(routes.items()):
+        for method, public in sorted(methods.items()):
+            if not public:
+                paths.setdefault(path, {})[method.lower()] = {"security": [{AUTHORIZER: []}]}
+    return paths
+
+
+def role_policies(merged: Dict[str, Any], chalice_policy: Dict[str, Any]) -> None:
+    for role in ("ApiHandlerRole", "TallyBallotsRole"):
+        properties = merged["Resources"][role]["Properties"]
+        own = properties["Policies"]
+        # Chalice names the policy it makes from the policy file "<Role>Policy"; keep that name and content.
+        properties["Policies"] = [{"PolicyName": f"{role}Policy", "PolicyDocument": chalice_policy}, *own]
+
+
+def build_merge_template(routes: Optional[Dict[str, Dict[str, bool]]] = None) -> Dict[str, Any]:
+    merged = load_pieces()
+    api_body = merged["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    _merge(api_body, {"paths": authorizer_paths(app_routes() if routes is None else routes)}, "DefinitionBody")
+    role_policies(merged, json.loads(CHALICE_POLICY.read_text()))
+    return merged
+
+
+def write_merge_template(path: Path = MERGE_TEMPLATE) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(build_merge_template(), indent=2) + "\n")
+    return path
+
+
+def _stage_app(into: Path) -> Path:
+    """A copy of what Chalice packages, with no requirements: the template, without downloading wheels."""
+    project = into / "project"
+    project.mkdir(parents=True)
+    shutil.copy2(ROOT / "app.py", project / "app.py")
+    shutil.copytree(ROOT / "chalicelib", project / "chalicelib", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (project / ".chalice").mkdir()
+    for name in ["config.json", *(p.name for p in (ROOT / ".chalice").glob("policy-*.json"))]:
+        shutil.copy2(ROOT / ".chalice" / name, project / ".chalice" / name)
+    (project / "requirements.txt").write_text("# --template-only: no dependencies packaged\n")
+    return project
+
+
+def _chalice(project: Path, merge_template: Path, out: Path) -> None:
+    env = dict(os.environ)
+    if not (env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")):
+        # Chalice wants a region to package; the template itself says ${AWS::Region} everywhere.
+        env["AWS_DEFAULT_REGION"] = "us-east-1"
+    command = [sys.executable, "-c", "import sys; from chalice.cli import main; sys.exit(main())",
+               "--project-dir", str(project), "package", "--stage", STAGE,
+               "--merge-template", str(merge_template), str(out)]
+    subprocess.run(command, check=True, env=env, cwd=str(project))
+
+
+def check_template(template: Dict[str, Any]) -> List[str]:
+    """What would make the merged template wrong even if CloudFormation accepted it."""
+    problems = []
+    for logical_id, resource in template["Resources"].items():
+        if "Type" not in resource:
+            problems.append(f"{logical_id}: merged into a resource Chalice did not generate (renamed handler?)")
+    for name in CHALICE_RESOURCES:
+        if name not in template["Resources"]:
+            problems.append(f"{name}: Chalice no longer generates it; infra/ merges into it")
+    paths = template["Resources"].get("RestAPI", {}).get("Properties", {}).get("DefinitionBody", {}).get("paths", {})
+    for path, methods in paths.items():
+        for method, operation in methods.items():
+            if "x-amazon-apigateway-integration" not in operation:
+                problems.append(f"{method.upper()} {path}: merged into a route Chalice did not generate")
+    return problems
+
+
+def package(out: Path, template_only: bool = False, merge_template: Path = MERGE_TEMPLATE) -> Path:
+    """Run chalice package with the merge template; return the path of the packaged template."""
+    merge_template = write_merge_template(merge_template)
+    out = out.resolve()
+    if out.exists():
+        shutil.rmtree(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if template_only:
+        with tempfile.TemporaryDirectory(prefix="tally-package-") as tmp:
+            _chalice(_stage_app(Path(tmp)), merge_template, out)
+    else:
+        _chalice(ROOT, merge_template, out)
+    template_path = out / "sam.json"
+    problems = check_template(json.loads(template_path.read_text()))
+    if problems:
+        raise SystemExit("the packaged template is wrong:\n  " + "\n  ".join(problems))
+    return template_path
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--package", metavar="OUT", help="also run chalice package into OUT (e.g. build/package)")
+    parser.add_argument("--template-only", action="store_true",
+                        help="package a copy of the app without requirements.txt (no download; same template)")
+    args = parser.parse_args(argv)
+    if args.package:
+        template = package(Path(args.package), args.template_only)
+        print(f"packaged template: {template.relative_to(ROOT) if template.is_relative_to(ROOT) else template}")
+    else:
+        print(f"merge template: {write_merge_template().relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,396 @@
+"""The one template `make package` produces: what it holds, what it grants, and that cfn-lint finds no error in it."""
+import inspect
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chalicelib.adapters.opensearch_index import OpenSearchIndex
+from devstack import tables as local_tables
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLES = {"PollsTable", "BallotsTable", "TalliesTable"}
+FUNCTION_ROLES = {"APIHandler": "ApiHandlerRole", "TallyBallots": "TallyBallotsRole"}
+PUBLIC_ROUTES = {("/health", "get"), ("/config", "get")}
+# The only actions that take no resource ARN, so "*" is the only resource they can have.
+STAR_RESOURCE_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+def of_type(resources, kind):
+    return {name: r for name, r in resources.items() if r["Type"] == kind}
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def event_source(resources):
+    return resources["TallyBallots"]["Properties"]["Events"]["TallyBallotsDynamodbEventSource"]
+
+
+def prod_stage():
+    return json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]["prod"]
+
+
+# --- one template -------------------------------------------------------------------------------------------------
+
+def test_one_template_holds_the_whole_platform(resources):
+    kinds = {r["Type"] for r in resources.values()}
+    assert {
+        "AWS::DynamoDB::Table", "AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient", "AWS::Cognito::UserPoolGroup",
+        "AWS::Serverless::Api", "AWS::Serverless::Function", "AWS::SQS::Queue", "AWS::OpenSearchService::Domain",
+        "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::CloudFront::Distribution",
+        "AWS::CloudFront::OriginAccessControl", "AWS::CloudWatch::Alarm", "AWS::IAM::Role",
+    } <= kinds
+    assert set(of_type(resources, "AWS::DynamoDB::Table")) == TABLES
+    assert set(of_type(resources, "AWS::Serverless::Function")) == set(FUNCTION_ROLES)
+
+
+def test_every_resource_is_complete(template):
+    # A piece merged into a resource Chalice stopped generating would leave one without a Type.
+    for name, resource in template["Resources"].items():
+        assert "Type" in resource, name
+
+
+# --- tables: the same ones the local stack creates ----------------------------------------------------------------
+
+def test_tables_are_merged_from_infra_tables_json_unchanged(resources):
+    pieces = json.loads((ROOT / "infra" / "tables.json").read_text())["Resources"]
+    assert {name: resources[name] for name in TABLES} == pieces
+
+
+def test_tables_match_what_the_local_stack_creates(resources):
+    names = {logical_id: f"local-{logical_id}" for logical_id in TABLES}
+    local = {r["TableName"]: r for r in local_tables.create_table_requests(names)}
+    for logical_id in TABLES:
+        packaged = resources[logical_id]["Properties"]
+        request = local[names[logical_id]]
+        assert packaged["KeySchema"] == request["KeySchema"]
+        assert packaged["AttributeDefinitions"] == request["AttributeDefinitions"]
+        assert packaged["BillingMode"] == request["BillingMode"] == "PAY_PER_REQUEST"
+        stream = packaged.get("StreamSpecification")
+        if stream:
+            assert request["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
+        else:
+            assert "StreamSpecification" not in request
+
+
+def test_ballots_table_streams_new_images_and_every_table_keeps_backups(resources):
+    assert resources["BallotsTable"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    for name in TABLES:
+        properties = resources[name]["Properties"]
+        assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        assert resources[name]["DeletionPolicy"] == "Retain"
+
+
+# --- the stream consumer ------------------------------------------------------------------------------------------
+
+def test_event_source_mapping_reads_the_ballots_stream_exactly_as_the_consumer_needs(resources):
+    source = event_source(resources)
+    assert source["Type"] == "DynamoDB"
+    p = source["Properties"]
+    assert p["Stream"] == {"Fn::GetAtt": ["BallotsTable", "StreamArn"]}
+    assert p["StartingPosition"] == "TRIM_HORIZON"
+    assert p["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert p["BisectBatchOnFunctionError"] is True
+    assert p["ParallelizationFactor"] == 1
+    assert 0 <= p["MaximumRetryAttempts"] <= 10
+    assert 60 <= p["MaximumRecordAgeInSeconds"] <= 86400  # bounded; the stream keeps records 24 h
+    # chalicelib/events/consumer.py keys its exactly-once counters on the event's shardId, which Lambda sends
+    # only in tumbling-window events.
+    assert p["TumblingWindowInSeconds"] >= 1
+    assert p["BatchSize"] <= 10000
+
+
+def test_records_the_stream_gives_up_on_go_to_a_dead_letter_queue(resources):
+    on_failure = event_source(resources)["Properties"]["DestinationConfig"]["OnFailure"]
+    assert on_failure == {"Type": "SQS", "Destination": {"Fn::GetAtt": ["TallyDeadLetterQueue", "Arn"]}}
+    queue = resources["TallyDeadLetterQueue"]
+    assert queue["Type"] == "AWS::SQS::Queue"
+    assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+def test_the_consumer_has_time_for_a_batch(resources):
+    assert resources["TallyBallots"]["Properties"]["Timeout"] >= 30
+
+
+# --- functions: environment, tracing ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("function", sorted(FUNCTION_ROLES))
+def test_functions_read_the_resources_of_this_template(resources, function):
+    env = resources[function]["Properties"]["Environment"]["Variables"]
+    assert env["TALLY_POLLS_TABLE"] == {"Ref": "PollsTable"}
+    assert env["TALLY_BALLOTS_TABLE"] == {"Ref": "BallotsTable"}
+    assert env["TALLY_TALLIES_TABLE"] == {"Ref": "TalliesTable"}
+    assert env["TALLY_USER_POOL_ID"] == {"Ref": "UserPool"}
+    assert env["TALLY_CLIENT_ID"] == {"Ref": "UserPoolClient"}
+    assert env["OPENSEARCH_URL"] == {"Fn::Sub": "https://${SearchDomain.DomainEndpoint}"}
+    assert env["TALLY_OPENSEARCH_SIGV4"] == "true"
+    assert env["POWERTOOLS_SERVICE_NAME"] == "tally"
+    assert "TALLY_COGNITO_ENDPOINT" not in env and "TALLY_JWKS_URL" not in env  # the real Cognito on AWS
+    assert not any(isinstance(value, str) and "tally-prod" in value for value in env.values())
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTION_ROLES))
+def test_functions_are_traced_and_log_to_their_own_group(resources, function):
+    properties = resources[function]["Properties"]
+    assert properties["Tracing"] == "Active"
+    log_group = resources[f"{FUNCTION_ROLES[function].removesuffix('Role')}LogGroup"]["Properties"]
+    assert log_group["LogGroupName"] == {"Fn::Sub": "/aws/lambda/" + properties["FunctionName"]["Fn::Sub"]}
+    assert log_group["RetentionInDays"] > 0
+
+
+def test_the_api_is_traced_too(resources):
+    assert resources["RestAPI"]["Properties"]["TracingEnabled"] is True
+
+
+# --- IAM: least privilege -----------------------------------------------------------------------------------------
+
+def policy_documents(node, where="template"):
+    """Every IAM policy document anywhere in the template (roles, bucket policy, the domain's access policy)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("PolicyDocument", "AccessPolicies", "AssumeRolePolicyDocument") and isinstance(value, dict):
+                yield f"{where}.{key}", value
+            else:
+                yield from policy_documents(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from policy_documents(value, f"{where}[{i}]")
+
+
+def test_policies_are_found(template):
+    found = [where for where, _ in policy_documents(template["Resources"])]
+    assert len(found) >= 6, found  # two roles x (trust + two policies), bucket policy, domain access policy
+
+
+def test_no_wildcard_action_and_no_star_resource_but_x_ray(template):
+    for where, document in policy_documents(template["Resources"]):
+        for statement in as_list(document["Statement"]):
+            assert "NotAction" not in statement and "NotResource" not in statement, where
+            actions = as_list(statement["Action"])
+            assert not any("*" in action for action in actions), (where, actions)
+            assert statement.get("Principal") != "*" and statement.get("Principal") != {"AWS": "*"}, where
+            resources = as_list(statement.get("Resource", []))
+            if "*" in resources:
+                assert set(actions) <= STAR_RESOURCE_ACTIONS, (where, actions)
+                assert resources == ["*"]
+            for resource in resources:
+                # Named resources only: a wildcard may stand for the paths or objects inside one ("/*"), never
+                # for a region, an account or a resource's name.
+                text = resource.get("Fn::Sub", "") if isinstance(resource, dict) else resource
+                text = text[0] if isinstance(text, list) else text
+                if text != "*":
+                    assert "*" not in text.removesuffix("/*"), (where, resource)
+
+
+def role_grants(resources, role):
+    """{action: [resource, ...]} over every policy of the role."""
+    grants = {}
+    for policy in resources[role]["Properties"]["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow"
+            for action in as_list(statement["Action"]):
+                grants.setdefault(action, []).extend(as_list(statement["Resource"]))
+    return grants
+
+
+def arn(logical_id, attribute="Arn"):
+    return {"Fn::GetAtt": [logical_id, attribute]}
+
+
+def index_arn(path):
+    return {"Fn::Sub": "arn:${AWS::Partition}:es:${AWS::Region}:${AWS::AccountId}:domain/${SearchDomainName}/" + path}
+
+
+def test_the_api_function_may_do_exactly_what_the_adapters_it_uses_do(resources):
+    # DynamoPollStore: put_item, get_item, scan, update_item; DynamoBallotLedger.cast/find: put_item, get_item;
+    # DynamoTallyStore.counts (results fallback): query. OpenSearchIndex.counts: POST .../_search.
+    assert role_grants(resources, "ApiHandlerRole") == {
+        "xray:PutTraceSegments": ["*"], "xray:PutTelemetryRecords": ["*"],
+        "logs:CreateLogStream": [arn("ApiHandlerLogGroup")], "logs:PutLogEvents": [arn("ApiHandlerLogGroup")],
+        "dynamodb:GetItem": [arn("PollsTable"), arn("BallotsTable")],
+        "dynamodb:PutItem": [arn("PollsTable"), arn("BallotsTable")],
+        "dynamodb:Scan": [arn("PollsTable")],
+        "dynamodb:UpdateItem": [arn("PollsTable")],
+        "dynamodb:Query": [arn("TalliesTable")],
+        "es:ESHttpGet": [index_arn("tally-ballots/*")],
+        "es:ESHttpPost": [index_arn("tally-ballots/*")],
+    }
+
+
+def test_the_tally_function_may_do_exactly_what_the_consumer_does(resources):
+    # Lambda reads the stream with the function's role and sends discarded batches to the queue with it;
+    # DynamoTallyStore.apply: update_item; OpenSearchIndex.write: PUT the index once, POST _bulk.
+    stream = arn("BallotsTable", "StreamArn")
+    assert role_grants(resources, "TallyBallotsRole") == {
+        "xray:PutTraceSegments": ["*"], "xray:PutTelemetryRecords": ["*"],
+        "logs:CreateLogStream": [arn("TallyBallotsLogGroup")], "logs:PutLogEvents": [arn("TallyBallotsLogGroup")],
+        "dynamodb:DescribeStream": [stream], "dynamodb:GetRecords": [stream], "dynamodb:GetShardIterator": [stream],
+        "dynamodb:ListStreams": [{"Fn::Sub": "${BallotsTable.Arn}/stream/*"}],
+        "dynamodb:UpdateItem": [arn("TalliesTable")],
+        "sqs:SendMessage": [arn("TallyDeadLetterQueue")],
+        "es:ESHttpPost": [index_arn("tally-ballots"), index_arn("tally-ballots/*")],
+        "es:ESHttpPut": [index_arn("tally-ballots"), index_arn("tally-ballots/*")],
+    }
+
+
+def test_the_roles_name_the_index_the_adapter_writes():
+    prefix = inspect.signature(OpenSearchIndex.__init__).parameters["prefix"].default
+    assert f"{prefix}-ballots" == "tally-ballots"
+
+
+def test_the_policy_chalice_packages_is_the_prod_policy_file(resources):
+    chalice_policy = json.loads((ROOT / ".chalice" / "policy-prod.json").read_text())
+    assert prod_stage()["autogen_policy"] is False
+    for role in FUNCTION_ROLES.values():
+        assert resources[role]["Properties"]["Policies"][0]["PolicyDocument"] == chalice_policy
+
+
+def test_only_the_two_function_roles_reach_the_results_index(resources):
+    domain = resources["SearchDomain"]["Properties"]
+    (statement,) = domain["AccessPolicies"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"AWS": [arn("ApiHandlerRole"), arn("TallyBallotsRole")]}
+    assert set(statement["Action"]) <= {"es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut"}
+    assert statement["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:es:${AWS::Region}:${AWS::AccountId}:domain/${SearchDomainName}/*"}
+    assert domain["DomainName"] == {"Ref": "SearchDomainName"}
+    assert domain["EncryptionAtRestOptions"] == {"Enabled": True}
+    assert domain["NodeToNodeEncryptionOptions"] == {"Enabled": True}
+    assert domain["DomainEndpointOptions"]["EnforceHTTPS"] is True
+
+
+# --- the API: authorizer, gateway responses, throttling -----------------------------------------------------------
+
+def swagger(resources):
+    return resources["RestAPI"]["Properties"]["DefinitionBody"]
+
+
+def test_a_cognito_authorizer_guards_every_route_but_the_public_ones(resources):
+    from app import app
+
+    public = {(path, method.lower()) for path, methods in app.routes.items()
+              for method, entry in methods.items() if getattr(entry.view_function, "tally_public", False)}
+    assert public == PUBLIC_ROUTES
+    body = swagger(resources)
+    assert body["securityDefinitions"]["TallyCognito"]["x-amazon-apigateway-authorizer"] == {
+        "type": "cognito_user_pools", "providerARNs": [arn("UserPool")]}
+    assert body["securityDefinitions"]["TallyCognito"]["name"] == "Authorization"
+    routes = 0
+    for path, methods in body["paths"].items():
+        for method, operation in methods.items():
+            if method == "options":  # CORS preflight: a mock integration, never authorized
+                assert "security" not in operation
+                continue
+            routes += 1
+            if (path, method) in PUBLIC_ROUTES:
+                assert "security" not in operation, (method, path)
+            else:
+                assert operation["security"] == [{"TallyCognito": []}], (method, path)
+    assert routes == sum(len(methods) for methods in app.routes.values())
+
+
+def render(template):
+    """A gateway response template with its one variable filled in as API Gateway would (a JSON string)."""
+    return json.loads(template.replace("$context.error.messageString", '"what API Gateway says"'))
+
+
+def test_api_gateway_own_errors_answer_in_the_api_error_shape_with_cors(resources):
+    responses = swagger(resources)["x-amazon-apigateway-gateway-responses"]
+    assert {"DEFAULT_4XX", "DEFAULT_5XX", "THROTTLED", "UNAUTHORIZED", "ACCESS_DENIED"} <= set(responses)
+    for kind, response in responses.items():
+        body = render(response["responseTemplates"]["application/json"])
+        assert set(body) == {"Code", "Message"}, kind
+        assert re.fullmatch(r"[A-Z][A-Za-z]+", body["Code"]), kind
+        assert response["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'", kind
+    assert render(responses["THROTTLED"]["responseTemplates"]["application/json"])["Code"] == "TooManyRequestsError"
+    assert render(responses["UNAUTHORIZED"]["responseTemplates"]["application/json"])["Code"] == "UnauthorizedError"
+
+
+def test_the_api_stage_is_throttled_below_the_account_limit(template, resources):
+    (settings,) = resources["RestAPI"]["Properties"]["MethodSettings"]
+    assert settings["ResourcePath"] == "/*" and settings["HttpMethod"] == "*"
+    rate = template["Parameters"][settings["ThrottlingRateLimit"]["Ref"]]["Default"]
+    burst = template["Parameters"][settings["ThrottlingBurstLimit"]["Ref"]]["Default"]
+    assert 0 < rate < 10000 and 0 < burst <= 5000
+    # Votes are one ballot write each: keep the steady rate under what a new on-demand table takes at once.
+    assert rate <= 4000
+
+
+# --- Cognito, dashboard -------------------------------------------------------------------------------------------
+
+def test_cognito_pool_client_and_operators_group(resources):
+    client = resources["UserPoolClient"]["Properties"]
+    assert client["GenerateSecret"] is False
+    assert set(client["ExplicitAuthFlows"]) == {"ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+    assert client["UserPoolId"] == {"Ref": "UserPool"}
+    assert resources["OperatorsGroup"]["Properties"]["GroupName"] == "operators"
+
+
+def test_dashboard_bucket_is_private_and_read_only_by_its_distribution(resources):
+    bucket = resources["DashboardBucket"]["Properties"]
+    assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True} and len(
+        bucket["PublicAccessBlockConfiguration"]) == 4
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    (statement,) = resources["DashboardBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert statement["Action"] == "s3:GetObject"
+    assert "${DashboardDistribution}" in statement["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
+    (origin,) = resources["DashboardDistribution"]["Properties"]["DistributionConfig"]["Origins"]
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["DashboardOriginAccessControl", "Id"]}
+    behaviour = resources["DashboardDistribution"]["Properties"]["DistributionConfig"]["DefaultCacheBehavior"]
+    assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
+
+
+# --- alarms -------------------------------------------------------------------------------------------------------
+
+def alarms(resources):
+    return [r["Properties"] for r in of_type(resources, "AWS::CloudWatch::Alarm").values()]
+
+
+def find_alarm(resources, namespace, metric, **dimensions):
+    found = [a for a in alarms(resources) if a["Namespace"] == namespace and a["MetricName"] == metric
+             and all({"Name": k, "Value": v} in a["Dimensions"] for k, v in dimensions.items())]
+    assert len(found) == 1, (namespace, metric, dimensions)
+    return found[0]
+
+
+def test_alarms_watch_dead_letters_lag_errors_and_throttling(resources):
+    dead = find_alarm(resources, "AWS/SQS", "ApproximateNumberOfMessagesVisible",
+                      QueueName={"Fn::GetAtt": ["TallyDeadLetterQueue", "QueueName"]})
+    assert dead["Threshold"] == 0 and dead["ComparisonOperator"] == "GreaterThanThreshold"
+    lag = find_alarm(resources, "AWS/Lambda", "IteratorAge", FunctionName={"Ref": "TallyBallots"})
+    assert lag["Statistic"] == "Maximum" and 0 < lag["Threshold"] <= 60000
+    api = {"ApiName": resources["RestAPI"]["Properties"]["Name"], "Stage": prod_stage()["api_gateway_stage"]}
+    assert find_alarm(resources, "AWS/ApiGateway", "5XXError", **api)["Threshold"] == 0
+    find_alarm(resources, "AWS/ApiGateway", "4XXError", **api)
+    find_alarm(resources, "AWS/Lambda", "Throttles", FunctionName={"Ref": "APIHandler"})
+    find_alarm(resources, "AWS/DynamoDB", "WriteThrottleEvents", TableName={"Ref": "BallotsTable"})
+    for function in FUNCTION_ROLES:
+        find_alarm(resources, "AWS/Lambda", "Errors", FunctionName={"Ref": function})
+
+
+def test_every_alarm_notifies(resources):
+    for alarm in alarms(resources):
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}], alarm["MetricName"]
+        assert alarm["TreatMissingData"] == "notBreaching"
+
+
+# --- cfn-lint -----------------------------------------------------------------------------------------------------
+
+def test_cfn_lint_finds_no_error(packaged):
+    # No check is ignored. Warnings (W) and informational findings (I) would be shown but not fail the test;
+    # errors (E) fail it.
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys; from cfnlint.runner import main; sys.exit(main())",
+         "--format", "parseable", "--include-checks", "I", "--", str(packaged)],
+        capture_output=True, text=True, timeout=240)
+    findings = result.stdout.splitlines()
+    errors = [line for line in findings if re.search(r":E\d{4}:", line)]
+    assert not errors, "\n".join(findings)
+    assert result.returncode in (0, 4, 8, 12), result.stderr  # cfn-lint: 2 = errors, 4 = warnings, 8 = info
+    print("\n".join(findings) or "cfn-lint: no findings")
