@@ -4,17 +4,36 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEPS := $(VENV)/.deps-installed
 
-.PHONY: run test bench reconcile loadtest package clean
+.PHONY: run test bench reconcile loadtest clean dashboard package
 
 $(DEPS): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(DEPS)
 
-run: $(DEPS)
+# ---- the dashboard: Chart.js pinned in dashboard/package-lock.json, copied into dashboard/vendor/ (not committed).
+# npm ci runs again only when the lock file (or the build script) changes.
+DASHBOARD_BUILT := dashboard/vendor/.built
+# The browser the dashboard tests drive: Debian's Chromium through Playwright (no browser download).
+CHROMIUM := /usr/bin/chromium
+
+$(DASHBOARD_BUILT): dashboard/package.json dashboard/package-lock.json dashboard/scripts/build.mjs
+	command -v npm >/dev/null || { apt-get update && apt-get install -y nodejs npm; }
+	cd dashboard && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+	touch $@
+
+dashboard: $(DASHBOARD_BUILT)
+
+$(CHROMIUM):
+	@test "$$(id -u)" = 0 || { echo "The dashboard tests need Chromium: sudo apt-get install -y chromium"; exit 1; }
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+# ---- end of the dashboard's part
+
+run: $(DEPS) $(DASHBOARD_BUILT)
 	$(PY) -m devstack
 
-test: $(DEPS)
+test: $(DEPS) $(DASHBOARD_BUILT) $(CHROMIUM)
+	$(PY) -m ruff check .
 	$(PY) -m pytest
 
 bench: $(DEPS)
@@ -36,4 +55,4 @@ reconcile: $(DEPS)
 	$(PY) -m devstack.reconcile --poll $(POLL) $(if $(REPAIR),--repair)
 
 clean:
-	rm -rf $(VENV) .devstack .pytest_cache
+	rm -rf $(VENV) .devstack .pytest_cache dashboard/node_modules dashboard/vendor

@@ -1,13 +1,14 @@
 """Tally's Chalice app: routes and handlers registered here, everything else in chalicelib."""
 from aws_lambda_powertools.logging import correlation_paths
-from chalice import Chalice, ConvertToMiddleware
+from chalice import Chalice, ConvertToMiddleware, CORSConfig
 
 from chalicelib.api import auth, polls, public, results, votes
 from chalicelib.events import tally
 from chalicelib.observability import logger, metrics, tracer
 
 app = Chalice(app_name="tally", configure_logs=False)  # Powertools owns logging
-app.api.cors = True
+# The dashboard is served from another origin: let it send If-None-Match and read ETag, and cache the preflight.
+app.api.cors = CORSConfig(allow_origin="*", allow_headers=["If-None-Match"], expose_headers=["ETag"], max_age=600)
 # Outermost first: logging context, then the trace, then metrics flushed at the end of every invocation.
 app.register_middleware(ConvertToMiddleware(
     logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)), "http")

@@ -16,6 +16,7 @@ sys.path.insert(0, str(ROOT))
 
 from devstack import cognito, processes  # noqa: E402
 from devstack.environment import REGION, local_environment  # noqa: E402
+from devstack.static_server import port_in_use  # noqa: E402
 from devstack.tables import create_tables  # noqa: E402
 
 DEMO_POLL = {
@@ -67,6 +68,7 @@ def main() -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--api-port", type=int, default=8000)
     parser.add_argument("--moto-port", type=int, default=5000)
+    parser.add_argument("--static-port", type=int, default=8080, help="the dashboard and the vote page")
     parser.add_argument("--state-dir", default=str(ROOT / ".devstack"))
     parser.add_argument("--stage", default="local")
     args = parser.parse_args()
@@ -107,7 +109,21 @@ def main() -> int:
                                         env, str(state_dir / "stream.log")))
         processes.wait_for_http(f"{api_url}/health", 30, api)
 
-        stack = {"api_url": api_url, "moto_url": moto_url, "region": REGION, **ids}
+        # The dashboard: static files and the config.json made from the API (devstack/static_server.py).
+        # A busy port costs the dashboard, not the stack: tools that start a stack of their own need no pages.
+        dashboard_url = None
+        if port_in_use(args.host, args.static_port):
+            print(f"Port {args.static_port} is in use, so the dashboard is not served; "
+                  "choose another port with --static-port.", file=sys.stderr)
+        else:
+            dashboard_url = f"http://{args.host}:{args.static_port}/"
+            static = processes.spawn([sys.executable, "-m", "devstack.static_server", "--host", args.host,
+                                      "--port", str(args.static_port), "--api-url", api_url],
+                                     env, str(state_dir / "static.log"))
+            children.append(static)
+            processes.wait_for_http(f"{dashboard_url}config.json", 30, static)
+
+        stack = {"api_url": api_url, "moto_url": moto_url, "region": REGION, "dashboard_url": dashboard_url, **ids}
         (state_dir / "stack.json").write_text(json.dumps(stack, indent=2))
         print(banner(stack, state_dir), flush=True)
 
@@ -123,12 +139,20 @@ def main() -> int:
         (state_dir / "stack.json").unlink(missing_ok=True)
 
 
+def dashboard_lines(url) -> str:
+    if url is None:
+        return "  Dashboard      not served: its port is in use (python -m devstack --static-port N)"
+    return (f"  Dashboard      {url}   (operators: sign in with the account below)\n"
+            f"  Vote page      {url}vote.html   (voters: .venv/bin/python -m cli voter add NAME)")
+
+
 def banner(stack: dict, state_dir: Path) -> str:
     operator = stack["operator"]
     return f"""
 Tally is up.
   API            {stack['api_url']}   (try {stack['api_url']}/health)
   Cognito, AWS   {stack['moto_url']}   (moto server: DynamoDB, Streams, Cognito)
+{dashboard_lines(stack['dashboard_url'])}
   Operator       username {operator['username']}  password {operator['password']}
   Demo poll      demo (open)   results: {stack['api_url']}/polls/demo/results
   Stream         ballots -> tallies and results index ({state_dir}/results.sqlite3);

@@ -39,7 +39,7 @@ def running_stack(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TALLY_"))}
     process = subprocess.Popen(
         [sys.executable, "-m", "devstack", "--api-port", str(free_port()), "--moto-port", str(free_port()),
-         "--state-dir", str(state_dir)],
+         "--static-port", str(free_port()), "--state-dir", str(state_dir)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     stack_file = state_dir / "stack.json"

@@ -46,8 +46,15 @@ def test_totals_shares_and_timeline(client, stack, drain):
 
 def test_an_empty_poll_has_zero_shares(client, stack):
     create(client, stack)
-    view = body(results(client, stack))
+    first = results(client, stack)
+    view = body(first)
     assert view["total"] == 0 and all(c["votes"] == 0 and c["share"] == 0 for c in view["candidates"])
+    assert view["as_of"] == view_of_poll(client, stack)["created_at"]
+    assert results(client, stack, etag=first.headers["ETag"]).status_code == 304  # idle costs a 304
+
+
+def view_of_poll(client, stack):
+    return body(client.get("/polls/colours", headers=stack.voter()))
 
 
 def test_an_unchanged_result_is_a_304_and_a_new_vote_changes_the_tag(client, stack, drain):

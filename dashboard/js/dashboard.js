@@ -1,0 +1,564 @@
+// The operator dashboard: sign in, list/create/open/close polls, and watch one poll's results live.
+import { Api, OfflineError, errorMessage } from "./api.js";
+import { Auth } from "./auth.js";
+import { candidateList, ID_PATTERN, localToInstant } from "./candidates.js";
+import { BarsChart, TimelineChart, chartsAvailable, timelineSeries } from "./charts.js";
+import { loadConfig } from "./config.js";
+import { $, age, clockTime, duration, el, percent, setMessage, show, when } from "./ui.js";
+
+const RESULTS_EVERY_MS = 1000; // while the page is visible
+const RESULTS_HIDDEN_EVERY_MS = 5000; // in a background tab
+const POLLS_EVERY_MS = 5000;
+const BACKOFF_MAX_MS = 8000;
+const REQUEST_TIMEOUT_MS = 5000;
+const OPERATORS = "operators";
+
+const ui = {
+  notice: $("#notice"),
+  loading: $("#loading"),
+  session: $("#session"),
+  who: $("#who"),
+  signOut: $("#sign-out"),
+  present: $("#present"),
+  signInPanel: $("#sign-in-panel"),
+  signInForm: $("#sign-in-form"),
+  signInError: $("#sign-in-error"),
+  app: $("#app"),
+  pollList: $("#poll-list"),
+  pollsEmpty: $("#polls-empty"),
+  createForm: $("#create-form"),
+  createError: $("#create-error"),
+  createIds: $("#create-candidates-ids"),
+  resultsPollId: $("#results-poll-id"),
+  resultsTitle: $("#results-title"),
+  resultsStatus: $("#results-status"),
+  countdown: $("#countdown"),
+  connection: $("#connection"),
+  freshness: $("#freshness"),
+  sourceNote: $("#source-note"),
+  resultsMessage: $("#results-message"),
+  resultsBody: $("#results-body"),
+  total: $("#total"),
+  totalLabel: $("#total-label"),
+  counts: $("#counts tbody"),
+  timelineCaption: $("#timeline-caption"),
+  timelineSeconds: $("#timeline-seconds"),
+  timelineMinutes: $("#timeline-minutes"),
+};
+
+const state = {
+  api: null,
+  auth: null,
+  polls: [],
+  pollsSignature: "",
+  selected: null,
+  confirmingClose: null,
+  results: null,
+  resultsText: "",
+  timelineScale: "seconds",
+  connection: { state: "idle" },
+  lastAnswer: 0,
+  pollsTimer: null,
+  pollsInFlight: false,
+  charts: null,
+};
+
+let noticeTimer = null;
+function notify(text, kind = "ok") {
+  clearTimeout(noticeTimer);
+  setMessage(ui.notice, text, kind);
+  if (kind === "ok") noticeTimer = setTimeout(() => setMessage(ui.notice, ""), 8000);
+}
+
+// ---- results: one request a second, conditional, with backoff while the API is away -------------------------
+
+class ResultsFeed {
+  #generation = 0;
+  #timer = null;
+  #controller = null;
+  #failures = 0;
+  #inFlight = false;
+  #kickAfter = false;
+  pollId = null;
+
+  start(pollId) {
+    this.stop();
+    this.pollId = pollId;
+    this.#failures = 0;
+    this.#run(this.#generation);
+  }
+
+  stop() {
+    this.#generation++;
+    clearTimeout(this.#timer);
+    this.#controller?.abort();
+    this.#inFlight = false;
+    this.#kickAfter = false;
+    this.pollId = null;
+  }
+
+  // Ask now rather than at the next tick (after an action, or when the tab comes back).
+  kick() {
+    if (this.pollId === null) return;
+    if (this.#inFlight) {
+      this.#kickAfter = true;
+      return;
+    }
+    clearTimeout(this.#timer);
+    this.#run(this.#generation);
+  }
+
+  async #run(generation) {
+    const started = performance.now();
+    let delay = document.hidden ? RESULTS_HIDDEN_EVERY_MS : RESULTS_EVERY_MS;
+    this.#inFlight = true;
+    this.#controller = new AbortController();
+    const timeout = setTimeout(() => this.#controller.abort(new DOMException("No answer in time", "TimeoutError")),
+      REQUEST_TIMEOUT_MS);
+    try {
+      const reply = await state.api.get(`/polls/${encodeURIComponent(this.pollId)}/results`,
+        { signal: this.#controller.signal }); // conditional: see Api.request
+      if (generation !== this.#generation) return;
+      if (reply.status === 429 || reply.status >= 500) throw new OfflineError(errorMessage(reply));
+      this.#failures = 0;
+      if (reply.status === 200) {
+        onResults(reply);
+      } else if (reply.status === 401 && !state.auth.signedIn) {
+        return; // the session is over; signing out has stopped this feed
+      } else {
+        onResultsRefused(reply);
+        delay = RESULTS_HIDDEN_EVERY_MS;
+      }
+    } catch (error) {
+      if (generation !== this.#generation || error.name === "AbortError") return;
+      this.#failures++;
+      delay = Math.min(RESULTS_EVERY_MS * 2 ** (this.#failures - 1), BACKOFF_MAX_MS) * (0.85 + Math.random() * 0.3);
+      setConnection({ state: "reconnecting", nextTryAt: Date.now() + delay, failures: this.#failures });
+    } finally {
+      clearTimeout(timeout);
+      if (generation === this.#generation) this.#inFlight = false;
+    }
+    if (generation !== this.#generation) return;
+    if (this.#kickAfter) {
+      this.#kickAfter = false;
+      delay = 0;
+    } else if (this.#failures === 0) {
+      delay = Math.max(0, delay - (performance.now() - started)); // a steady rate, whatever the latency
+    }
+    this.#timer = setTimeout(() => this.#run(generation), delay);
+  }
+}
+
+const feed = new ResultsFeed();
+
+function setConnection(connection) {
+  state.connection = connection;
+  renderClock();
+}
+
+function onResults(reply) {
+  state.lastAnswer = Date.now();
+  setMessage(ui.resultsMessage, "");
+  if (state.connection.state !== "live") setConnection({ state: "live" });
+  if (reply.text !== state.resultsText) {
+    // A 304 from the API reaches us as the held 200 with the same text: nothing to redraw.
+    state.resultsText = reply.text;
+    state.results = reply.body;
+    renderResults();
+  }
+  renderTimeline();
+  renderClock();
+}
+
+function onResultsRefused(reply) {
+  state.lastAnswer = Date.now();
+  setConnection({ state: "refused" });
+  setMessage(ui.resultsMessage, errorMessage(reply), "error");
+  if (reply.status === 403 || reply.status === 404) {
+    state.results = null;
+    state.resultsText = "";
+    show(ui.resultsBody, false);
+  }
+}
+
+// ---- polls -----------------------------------------------------------------------------------------------
+
+const pollById = (id) => state.polls.find((p) => p.poll_id === id);
+
+async function refreshPolls() {
+  clearTimeout(state.pollsTimer);
+  if (state.pollsInFlight) return;
+  state.pollsInFlight = true;
+  try {
+    const reply = await state.api.get("/polls");
+    if (reply.status === 200) {
+      state.polls = reply.body.polls;
+      renderPolls();
+      chooseSelection();
+    } else if (reply.status !== 401) {
+      notify(`The poll list could not be read: ${errorMessage(reply)}`, "error");
+    }
+  } catch (error) {
+    if (!(error instanceof OfflineError)) throw error;
+    // The results feed shows that the API is away; the list is tried again below.
+  } finally {
+    state.pollsInFlight = false;
+    if (state.auth.signedIn) state.pollsTimer = setTimeout(refreshPolls, POLLS_EVERY_MS);
+  }
+}
+
+function chooseSelection() {
+  if (state.selected && pollById(state.selected)) return;
+  const wanted = new URLSearchParams(location.hash.slice(1)).get("poll");
+  const choice = pollById(wanted) ?? state.polls.find((p) => p.status === "open") ?? state.polls[0];
+  if (choice) select(choice.poll_id);
+}
+
+function select(pollId) {
+  if (state.selected === pollId && feed.pollId === pollId) return;
+  state.selected = pollId;
+  history.replaceState(null, "", `#poll=${encodeURIComponent(pollId)}`);
+  state.results = null;
+  state.resultsText = "";
+  setMessage(ui.resultsMessage, "");
+  show(ui.resultsBody, false);
+  setConnection({ state: "connecting" });
+  renderPolls(true);
+  renderHeading();
+  feed.start(pollId);
+}
+
+const STATUS_WORDS = { open: "Open", scheduled: "Scheduled", closed: "Closed" };
+
+function renderPolls(force = false) {
+  const signature = JSON.stringify([state.polls, state.selected, state.confirmingClose]);
+  if (!force && signature === state.pollsSignature) return;
+  state.pollsSignature = signature;
+  const focusKey = document.activeElement?.dataset?.focusKey;
+  show(ui.pollsEmpty, state.polls.length === 0);
+  ui.pollList.replaceChildren(...state.polls.map(pollItem));
+  if (focusKey) ui.pollList.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus();
+  renderHeading();
+}
+
+function pollItem(poll) {
+  const id = poll.poll_id;
+  const selected = id === state.selected;
+  const actions = [];
+  if (state.confirmingClose === id) {
+    actions.push(
+      el("span", { class: "confirm-text", id: `confirm-${id}` }, "Close voting now? A closed poll cannot reopen."),
+      el("button", {
+        type: "button", class: "button danger small", dataset: { focusKey: `confirm:${id}` },
+        "aria-describedby": `confirm-${id}`, "aria-label": `Close poll ${poll.title} now`,
+        onclick: (e) => transition(id, "close", e.currentTarget),
+      }, "Close now"),
+      el("button", {
+        type: "button", class: "button ghost small", dataset: { focusKey: `cancel:${id}` },
+        onclick: () => { state.confirmingClose = null; renderPolls(); focusKeyed(`close:${id}`); },
+      }, "Cancel"),
+    );
+  } else if (poll.status === "open") {
+    actions.push(el("button", {
+      type: "button", class: "button small", dataset: { focusKey: `close:${id}` },
+      "aria-label": `Close poll ${poll.title}`,
+      onclick: () => { state.confirmingClose = id; renderPolls(); focusKeyed(`confirm:${id}`); },
+    }, "Close"));
+  } else if (poll.status === "scheduled") {
+    actions.push(el("button", {
+      type: "button", class: "button small", dataset: { focusKey: `open:${id}` },
+      "aria-label": `Open poll ${poll.title} now`,
+      onclick: (e) => transition(id, "open", e.currentTarget),
+    }, "Open now"));
+  }
+  return el("li", { class: "poll-item", dataset: { poll: id }, "aria-current": selected ? "true" : null },
+    el("button", {
+      type: "button", class: "poll-select", dataset: { focusKey: `select:${id}` },
+      "aria-pressed": String(selected), onclick: () => select(id),
+    },
+    el("span", { class: "poll-title" }, poll.title),
+    el("span", { class: "poll-meta" }, `${id} · ${poll.candidates.length} candidates`)),
+    el("span", { class: "badge", dataset: { status: poll.status } }, STATUS_WORDS[poll.status] ?? poll.status),
+    actions.length ? el("span", { class: "poll-actions" }, actions) : null);
+}
+
+function focusKeyed(key) {
+  ui.pollList.querySelector(`[data-focus-key="${CSS.escape(key)}"]`)?.focus();
+}
+
+async function transition(pollId, action, button) {
+  button.disabled = true;
+  try {
+    const reply = await state.api.post(`/polls/${encodeURIComponent(pollId)}/${action}`);
+    if (reply.status === 200) {
+      state.confirmingClose = null;
+      state.polls = state.polls.map((p) => (p.poll_id === pollId ? reply.body : p));
+      renderPolls();
+      focusKeyed(`select:${pollId}`);
+      notify(`“${reply.body.title}” is now ${reply.body.status}.`);
+      if (pollId === state.selected) feed.kick();
+      refreshPolls();
+    } else if (reply.status !== 401) {
+      notify(errorMessage(reply), "error");
+    }
+  } catch (error) {
+    if (!(error instanceof OfflineError)) throw error;
+    notify("The API did not answer, so nothing changed. Try again in a moment.", "error");
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---- create ----------------------------------------------------------------------------------------------
+
+function showCandidateIds() {
+  const candidates = candidateList(ui.createForm.elements.candidates.value);
+  ui.createIds.textContent = candidates.length ? `Ids: ${candidates.map((c) => c.id).join(", ")}` : "";
+}
+
+async function createPoll(event) {
+  event.preventDefault();
+  const form = ui.createForm.elements;
+  const fail = (message, field) => {
+    setMessage(ui.createError, message, "error");
+    field?.focus();
+  };
+  setMessage(ui.createError, "");
+  const title = form.title.value.trim();
+  if (!title) return fail("Give the poll a title.", form.title);
+  const candidates = candidateList(form.candidates.value);
+  if (candidates.length < 2 || candidates.length > 100) {
+    return fail("List 2 to 100 candidates, one per line.", form.candidates);
+  }
+  const body = { title, candidates, results: form.results.value || "live" };
+  const pollId = form.poll_id.value.trim();
+  if (pollId) {
+    if (!ID_PATTERN.test(pollId)) {
+      return fail("A poll id is 1 to 63 lowercase letters, digits and hyphens, starting with a letter or digit.",
+        form.poll_id);
+    }
+    body.poll_id = pollId;
+  }
+  const opensAt = localToInstant(form.opens_at.value);
+  const closesAt = localToInstant(form.closes_at.value);
+  if (opensAt === undefined) return fail("“Opens at” is not a date and time.", form.opens_at);
+  if (closesAt === undefined) return fail("“Closes at” is not a date and time.", form.closes_at);
+  if (closesAt && Date.parse(closesAt) <= Date.now()) return fail("“Closes at” must be in the future.", form.closes_at);
+  if (opensAt && closesAt && closesAt <= opensAt) return fail("“Closes at” must be after “Opens at”.", form.closes_at);
+  if (opensAt) body.opens_at = opensAt;
+  if (closesAt) body.closes_at = closesAt;
+
+  const submit = $("#create-submit");
+  submit.disabled = true;
+  try {
+    const reply = await state.api.post("/polls", body);
+    if (reply.status === 201) {
+      ui.createForm.reset();
+      showCandidateIds();
+      notify(`Created “${reply.body.title}” (id ${reply.body.poll_id}), ${reply.body.status}.`);
+      state.polls = [reply.body, ...state.polls.filter((p) => p.poll_id !== reply.body.poll_id)];
+      renderPolls();
+      select(reply.body.poll_id);
+      refreshPolls();
+    } else if (reply.status !== 401) {
+      fail(errorMessage(reply));
+    }
+  } catch (error) {
+    if (!(error instanceof OfflineError)) throw error;
+    fail("The API did not answer, so no poll was created. Try again in a moment.");
+  } finally {
+    submit.disabled = false;
+  }
+}
+
+// ---- rendering -------------------------------------------------------------------------------------------
+
+function renderHeading() {
+  const poll = pollById(state.selected);
+  ui.resultsTitle.textContent = poll?.title ?? (state.selected ? state.selected : "Choose a poll");
+  ui.resultsPollId.textContent = state.selected ? `Poll ${state.selected}` : "";
+  const status = state.results?.status ?? poll?.status;
+  show(ui.resultsStatus, Boolean(status));
+  ui.resultsStatus.textContent = STATUS_WORDS[status] ?? status ?? "";
+  ui.resultsStatus.dataset.status = status ?? "";
+}
+
+function renderResults() {
+  const results = state.results;
+  if (!results) return;
+  const poll = pollById(results.poll_id);
+  if (poll && poll.status !== results.status) refreshPolls(); // e.g. closes_at has passed
+  renderHeading();
+  show(ui.resultsBody, true);
+  show(ui.sourceNote, results.source === "tallies");
+  ui.total.textContent = results.total.toLocaleString();
+  ui.totalLabel.textContent = results.total === 1 ? "vote" : "votes";
+  const leader = Math.max(...results.candidates.map((c) => c.votes));
+  ui.counts.replaceChildren(...results.candidates.map((c) => el("tr", {
+    dataset: { candidate: c.id }, class: c.votes > 0 && c.votes === leader ? "leading" : null,
+  },
+  el("th", { scope: "row" }, c.label),
+  el("td", { class: "num votes" }, c.votes.toLocaleString()),
+  el("td", { class: "num share" }, percent(c.share)))));
+  state.charts?.bars.update(results.candidates);
+}
+
+function renderTimeline() {
+  if (!state.results || !state.charts) return;
+  const open = state.results.status === "open";
+  const points = timelineSeries(state.results.timeline, state.timelineScale, { open });
+  state.charts.timeline.update(points, state.timelineScale);
+}
+
+function setTimelineScale(scale) {
+  state.timelineScale = scale;
+  ui.timelineSeconds.setAttribute("aria-pressed", String(scale === "seconds"));
+  ui.timelineMinutes.setAttribute("aria-pressed", String(scale === "minutes"));
+  ui.timelineCaption.textContent = scale === "seconds"
+    ? "Votes per second, last 5 minutes"
+    : "Votes per minute, since the poll opened";
+  renderTimeline();
+}
+
+// Everything that moves with the clock: the countdown, the connection line, the age of the counts.
+function renderClock() {
+  const now = Date.now();
+  const poll = pollById(state.selected);
+  const status = state.results?.status ?? poll?.status;
+  let countdown = "";
+  if (status === "open" && poll?.closes_at) {
+    const left = Date.parse(poll.closes_at) - now;
+    countdown = left > 0 ? `Closes in ${duration(left)}` : "Closing…";
+  } else if (status === "open") {
+    countdown = "Open until closed by hand";
+  } else if (status === "scheduled" && poll?.opens_at) {
+    const left = Date.parse(poll.opens_at) - now;
+    countdown = left > 0 ? `Opens in ${duration(left)}` : "Opening…";
+  } else if (status === "closed") {
+    countdown = poll?.closes_at ? `Closed at ${when(poll.closes_at)}` : "Closed";
+  }
+  ui.countdown.textContent = countdown;
+
+  const c = state.connection;
+  ui.connection.dataset.state = c.state;
+  if (c.state === "live") {
+    ui.connection.textContent = `Live · checked ${age(now - state.lastAnswer)}`;
+  } else if (c.state === "reconnecting") {
+    const wait = Math.max(0, Math.ceil((c.nextTryAt - now) / 1000));
+    const since = state.lastAnswer ? `; last answer ${age(now - state.lastAnswer)}` : "";
+    ui.connection.textContent = `Reconnecting… the API is not answering (next try in ${wait} s${since})`;
+  } else if (c.state === "connecting") {
+    ui.connection.textContent = "Connecting…";
+  } else {
+    ui.connection.textContent = "";
+  }
+
+  const results = state.results;
+  if (results && results.total > 0) {
+    ui.freshness.textContent = `Counts as of ${clockTime(results.as_of)} (${age(now - Date.parse(results.as_of))})` +
+      (results.source === "tallies" ? " · from the backup counters" : "");
+  } else {
+    ui.freshness.textContent = results ? "No votes yet" : "";
+  }
+}
+
+// ---- session ---------------------------------------------------------------------------------------------
+
+function renderSession(reason = "") {
+  const signedIn = state.auth.signedIn;
+  show(ui.loading, false);
+  show(ui.signInPanel, !signedIn);
+  show(ui.app, signedIn);
+  show(ui.session, signedIn);
+  if (signedIn) {
+    ui.who.textContent = state.auth.username;
+    if (!state.auth.groups.includes(OPERATORS)) {
+      notify(`${state.auth.username} is not in the operators group: results of live polls only; creating, ` +
+        "opening and closing polls will be refused.", "warn");
+    }
+    if (!state.charts && chartsAvailable()) {
+      state.charts = { bars: new BarsChart($("#bars-chart")), timeline: new TimelineChart($("#timeline-chart")) };
+    } else if (!chartsAvailable()) {
+      notify("The chart library did not load (dashboard/vendor/ is built by `make dashboard`); figures only.", "error");
+    }
+    refreshPolls();
+  } else {
+    feed.stop();
+    clearTimeout(state.pollsTimer);
+    state.polls = [];
+    state.selected = null;
+    state.results = null;
+    state.resultsText = "";
+    state.pollsSignature = "";
+    setConnection({ state: "idle" });
+    setMessage(ui.signInError, reason, "info");
+    $("#sign-in-username").focus();
+  }
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const form = ui.signInForm.elements;
+  const username = form.username.value.trim();
+  const password = form.password.value;
+  if (!username || !password) {
+    setMessage(ui.signInError, "Enter your username and password.", "error");
+    return;
+  }
+  const button = ui.signInForm.querySelector("button[type=submit]");
+  button.disabled = true;
+  setMessage(ui.signInError, "Signing in…");
+  try {
+    await state.auth.signIn(username, password);
+    form.password.value = "";
+    setMessage(ui.signInError, "");
+  } catch (error) {
+    setMessage(ui.signInError, error.message, "error");
+    form.password.select();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function setPresenting(on) {
+  document.body.classList.toggle("presenting", on);
+  ui.present.setAttribute("aria-pressed", String(on));
+  sessionStorage.setItem("tally.dashboard.presenting", on ? "1" : "");
+  renderResults(); // the charts' type follows the page's
+  renderTimeline();
+}
+
+async function main() {
+  const config = await loadConfig((delay, reason) => {
+    setMessage(ui.loading, `Waiting for the stack: ${reason}. Trying again in ${Math.ceil(delay / 1000)} s…`);
+  });
+  state.auth = new Auth(config, "tally.dashboard.session");
+  state.api = new Api(config.apiUrl, state.auth);
+  state.auth.addEventListener("change", (event) => renderSession(event.detail.reason));
+
+  ui.signInForm.addEventListener("submit", signIn);
+  ui.signOut.addEventListener("click", () => state.auth.signOut("You have signed out."));
+  ui.present.addEventListener("click", () => setPresenting(!document.body.classList.contains("presenting")));
+  ui.createForm.addEventListener("submit", createPoll);
+  ui.createForm.elements.candidates.addEventListener("input", showCandidateIds);
+  ui.timelineSeconds.addEventListener("click", () => setTimelineScale("seconds"));
+  ui.timelineMinutes.addEventListener("click", () => setTimelineScale("minutes"));
+  window.addEventListener("hashchange", () => {
+    const wanted = new URLSearchParams(location.hash.slice(1)).get("poll");
+    if (wanted && wanted !== state.selected && pollById(wanted)) select(wanted);
+  });
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) feed.kick();
+  });
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  for (const hint of document.querySelectorAll("[data-zone]")) hint.textContent += ` (your time, ${zone})`;
+
+  setPresenting(sessionStorage.getItem("tally.dashboard.presenting") === "1");
+  renderSession();
+  setInterval(renderClock, 250);
+}
+
+main().catch((error) => {
+  setMessage(ui.loading, `The dashboard could not start: ${error.message}`, "error");
+  throw error;
+});

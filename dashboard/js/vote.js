@@ -1,0 +1,292 @@
+// The mobile vote page: sign in, see the open poll (or ?poll=ID), vote with one tap, see what happened.
+import { Api, OfflineError, errorMessage } from "./api.js";
+import { Auth } from "./auth.js";
+import { loadConfig } from "./config.js";
+import { $, el, setMessage, show, when } from "./ui.js";
+
+const RECHECK_MS = 5000; // looking for an open poll
+const STATUS_EVERY_MS = 10_000; // the shown poll's status (it may close)
+
+const ui = {
+  loading: $("#loading"),
+  session: $("#session"),
+  who: $("#who"),
+  signOut: $("#sign-out"),
+  signInPanel: $("#sign-in-panel"),
+  signInForm: $("#sign-in-form"),
+  signInError: $("#sign-in-error"),
+  ballotPanel: $("#ballot-panel"),
+  pollTitle: $("#poll-title"),
+  pollState: $("#poll-state"),
+  instructions: $("#instructions"),
+  choices: $("#choices"),
+  outcome: $("#outcome"),
+  pickPanel: $("#pick-panel"),
+  pickList: $("#pick-list"),
+  nonePanel: $("#none-panel"),
+  noneTitle: $("#none-title"),
+  noneDetail: $("#none-detail"),
+  checkAgain: $("#check-again"),
+};
+
+const state = {
+  api: null,
+  auth: null,
+  poll: null,
+  ballot: null,
+  sending: null,
+  timer: null,
+};
+
+const wantedPoll = () => new URLSearchParams(location.search).get("poll");
+const labelOf = (candidateId) => state.poll?.candidates.find((c) => c.id === candidateId)?.label ?? candidateId;
+
+function showOnly(panel) {
+  for (const p of [ui.loading, ui.signInPanel, ui.ballotPanel, ui.pickPanel, ui.nonePanel]) show(p, p === panel);
+}
+
+function outcome(text, kind = "") {
+  setMessage(ui.outcome, text, kind);
+}
+
+function later(fn, ms) {
+  clearTimeout(state.timer);
+  state.timer = setTimeout(fn, ms);
+}
+
+// ---- finding the poll ------------------------------------------------------------------------------------
+
+async function findPoll() {
+  clearTimeout(state.timer);
+  let reply;
+  try {
+    const wanted = wantedPoll();
+    reply = await state.api.get(wanted ? `/polls/${encodeURIComponent(wanted)}` : "/polls");
+    if (reply.status === 401) return;
+    if (reply.status !== 200) {
+      return nothingToVoteOn(reply.status === 404 ? `There is no poll “${wanted}”.` : "Something went wrong.",
+        errorMessage(reply));
+    }
+    if (wanted) return await showPoll(reply.body);
+    const open = reply.body.polls.filter((p) => p.status === "open");
+    if (open.length === 1) return await showPoll(open[0]);
+    if (open.length > 1) return pickPoll(open);
+    return nothingToVoteOn("No poll is open right now", "This page checks again by itself every few seconds.");
+  } catch (error) {
+    if (!(error instanceof OfflineError)) throw error;
+    return nothingToVoteOn("No connection to Tally", "This page tries again by itself every few seconds.");
+  }
+}
+
+function nothingToVoteOn(title, detail) {
+  showOnly(ui.nonePanel);
+  ui.noneTitle.textContent = title;
+  ui.noneDetail.textContent = detail;
+  later(findPoll, RECHECK_MS);
+}
+
+function pickPoll(polls) {
+  showOnly(ui.pickPanel);
+  ui.pickList.replaceChildren(...polls.map((p) => el("li", {},
+    el("a", { class: "button big", href: `?poll=${encodeURIComponent(p.poll_id)}` }, p.title))));
+  later(findPoll, RECHECK_MS);
+}
+
+async function showPoll(poll) {
+  const first = state.poll?.poll_id !== poll.poll_id;
+  state.poll = poll;
+  if (first) {
+    state.ballot = null;
+    outcome("");
+    renderChoices();
+    showOnly(ui.ballotPanel);
+    await loadBallot();
+  }
+  renderBallot();
+  later(refreshStatus, STATUS_EVERY_MS);
+}
+
+async function loadBallot() {
+  const reply = await state.api.get(`/votes/mine?poll_id=${encodeURIComponent(state.poll.poll_id)}`);
+  if (reply.status === 200) {
+    state.ballot = reply.body;
+    outcome(`You voted for ${labelOf(reply.body.candidate)} at ${when(reply.body.cast_at)}.`, "success");
+  } else if (reply.status === 404) {
+    state.ballot = null; // no vote yet: the usual answer for a voter who has just arrived
+  }
+  return reply;
+}
+
+async function refreshStatus() {
+  if (!state.poll) return;
+  try {
+    const reply = await state.api.get(`/polls/${encodeURIComponent(state.poll.poll_id)}`);
+    if (reply.status === 200) {
+      state.poll = reply.body;
+      renderBallot();
+    }
+  } catch (error) {
+    if (!(error instanceof OfflineError)) throw error;
+  }
+  later(refreshStatus, STATUS_EVERY_MS);
+}
+
+// ---- voting ----------------------------------------------------------------------------------------------
+
+function renderChoices() {
+  ui.pollTitle.textContent = state.poll.title;
+  ui.choices.replaceChildren(...state.poll.candidates.map((c) => el("li", {},
+    el("button", {
+      type: "button", class: "choice", dataset: { candidate: c.id }, "aria-pressed": "false",
+      onclick: () => vote(c.id),
+    }, el("span", { class: "choice-label" }, c.label), el("span", { class: "choice-mark", "aria-hidden": "true" })))));
+}
+
+function renderBallot() {
+  const poll = state.poll;
+  const open = poll.status === "open";
+  if (open) {
+    ui.pollState.textContent = poll.closes_at ? `Voting is open until ${when(poll.closes_at)}.` : "Voting is open.";
+  } else if (poll.status === "scheduled") {
+    ui.pollState.textContent = poll.opens_at ? `Voting opens at ${when(poll.opens_at)}.` : "Voting has not opened yet.";
+  } else {
+    ui.pollState.textContent = "Voting has closed.";
+  }
+  ui.pollState.dataset.status = poll.status;
+  show(ui.instructions, open && !state.ballot);
+  for (const button of ui.choices.querySelectorAll("button.choice")) {
+    const id = button.dataset.candidate;
+    const chosen = state.ballot?.candidate === id;
+    button.setAttribute("aria-pressed", String(chosen));
+    button.querySelector(".choice-mark").textContent = chosen ? "✓ your vote" : "";
+    button.disabled = state.sending !== null || !open;
+    button.setAttribute("aria-busy", String(state.sending === id));
+  }
+  if (open && ui.outcome.dataset.kind === "info") outcome("");
+  if (!open && !state.ballot && !state.sending && !ui.outcome.textContent) {
+    outcome(poll.status === "closed"
+      ? "Voting has closed for this poll, so no more votes can be cast."
+      : "Voting has not opened yet. This page will let you vote once it opens.", "info");
+  }
+}
+
+async function vote(candidate) {
+  if (state.sending || !state.poll) return; // a second tap while the first is on its way does nothing
+  const pollId = state.poll.poll_id;
+  state.sending = candidate;
+  outcome(`Sending your vote for ${labelOf(candidate)}…`, "pending");
+  renderBallot();
+  try {
+    const reply = await state.api.post(`/votes/${encodeURIComponent(candidate)}`, { poll_id: pollId });
+    if (reply.status === 201) {
+      state.ballot = reply.body;
+      outcome(`Your vote for ${labelOf(candidate)} is in. Thank you!`, "success");
+    } else if (reply.status === 200) {
+      state.ballot = reply.body;
+      outcome(`Your vote for ${labelOf(reply.body.candidate)} was already recorded at ` +
+        `${when(reply.body.cast_at)}. Nothing has changed.`, "success");
+    } else if (reply.status === 409) {
+      await explainRefusal(candidate, reply);
+    } else if (reply.status === 404) {
+      outcome("This poll or this choice no longer exists. Reload the page to see the current poll.", "error");
+    } else if (reply.status === 429 || reply.status >= 500) {
+      outcome("Tally is busy right now and your vote was not recorded. Wait a moment and tap again: " +
+        "trying again can never count you twice.", "error");
+    } else if (reply.status !== 401) {
+      outcome(errorMessage(reply), "error");
+    }
+  } catch (error) {
+    if (!(error instanceof OfflineError)) throw error;
+    outcome("Your vote could not be sent: there is no connection to Tally. Tap again when you are back online: " +
+      "trying again can never count you twice.", "error");
+  } finally {
+    state.sending = null;
+    if (state.poll) renderBallot();
+  }
+}
+
+// A 409 is either an earlier, different vote or a poll that is not open: find out which, and say it plainly.
+async function explainRefusal(candidate, reply) {
+  if (state.ballot && state.ballot.candidate !== candidate) {
+    return outcome(`You already voted for ${labelOf(state.ballot.candidate)} in this poll, and a vote cannot be ` +
+      "changed. Your vote stands.", "warn");
+  }
+  const mine = await loadBallot();
+  if (mine.status === 200 && mine.body.candidate !== candidate) {
+    return outcome(`You already voted for ${labelOf(mine.body.candidate)} in this poll, and a vote cannot be ` +
+      "changed. Your vote stands.", "warn");
+  }
+  const poll = await state.api.get(`/polls/${encodeURIComponent(state.poll.poll_id)}`);
+  if (poll.status === 200) state.poll = poll.body;
+  if (state.poll.status === "closed") {
+    return outcome("Voting has closed for this poll, so this vote was not counted.", "warn");
+  }
+  if (state.poll.status === "scheduled") {
+    return outcome("Voting has not opened yet, so this vote was not counted. Try again once it opens.", "warn");
+  }
+  return outcome(errorMessage(reply), "warn");
+}
+
+// ---- session ---------------------------------------------------------------------------------------------
+
+function renderSession(reason = "") {
+  clearTimeout(state.timer);
+  state.poll = null;
+  state.ballot = null;
+  if (state.auth.signedIn) {
+    show(ui.session, true);
+    ui.who.textContent = state.auth.username;
+    showOnly(ui.loading);
+    ui.loading.textContent = "Looking for the open poll…";
+    findPoll();
+  } else {
+    show(ui.session, false);
+    showOnly(ui.signInPanel);
+    setMessage(ui.signInError, reason, "info");
+  }
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const form = ui.signInForm.elements;
+  const username = form.username.value.trim();
+  const password = form.password.value;
+  if (!username || !password) {
+    setMessage(ui.signInError, "Enter your username and password.", "error");
+    return;
+  }
+  const button = ui.signInForm.querySelector("button[type=submit]");
+  button.disabled = true;
+  setMessage(ui.signInError, "Signing in…");
+  try {
+    await state.auth.signIn(username, password);
+    form.password.value = "";
+  } catch (error) {
+    setMessage(ui.signInError, error.message, "error");
+    form.password.select();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function main() {
+  const config = await loadConfig((delay, reason) => {
+    ui.loading.textContent = `Waiting for Tally: ${reason}. Trying again in ${Math.ceil(delay / 1000)} s…`;
+  });
+  state.auth = new Auth(config, "tally.vote.session");
+  state.api = new Api(config.apiUrl, state.auth);
+  state.auth.addEventListener("change", (event) => renderSession(event.detail.reason));
+  ui.signInForm.addEventListener("submit", signIn);
+  ui.signOut.addEventListener("click", () => state.auth.signOut("You have signed out."));
+  ui.checkAgain.addEventListener("click", findPoll);
+  document.addEventListener("visibilitychange", () => {
+    // A phone coming back from the lock screen: the poll may have opened or closed meanwhile.
+    if (!document.hidden && state.auth.signedIn) (state.poll ? refreshStatus : findPoll)();
+  });
+  renderSession();
+}
+
+main().catch((error) => {
+  ui.loading.textContent = `The page could not start: ${error.message}`;
+  throw error;
+});

@@ -1,0 +1,151 @@
+"""Serve the dashboard and the vote page (dashboard/) as S3 and CloudFront would, plus a config.json for them.
+
+Run by the supervisor as `python -m devstack.static_server --port 8080 --api-url http://127.0.0.1:8000`.
+The pages are static files with no server code of their own; what they need to know about the stack is in
+`config.json` beside them: the API's URL and the API's `GET /config` (region, user pool, app client, Cognito
+endpoint). Here that file is made from the running API; on AWS the deploy writes the same file.
+
+Only what a deploy publishes is served (the pages, css/, js/, vendor/, the icon): not package.json,
+node_modules/ or the build script.
+"""
+import argparse
+import io
+import json
+import posixpath
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from functools import partial
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DASHBOARD = ROOT / "dashboard"
+PUBLISHED_FILES = {"/index.html", "/vote.html", "/icon.svg"}
+PUBLISHED_DIRS = ("/css/", "/js/", "/vendor/")
+CONFIG_KEYS = ("region", "user_pool_id", "client_id", "cognito_endpoint")
+
+
+class StackConfig:
+    """config.json, made from the API's GET /config on first use and kept once it has been had."""
+
+    def __init__(self, api_url: str):
+        self.api_url = api_url.rstrip("/")
+        self._lock = threading.Lock()
+        self._body = None
+
+    def body(self) -> bytes:
+        with self._lock:
+            if self._body is None:
+                with urllib.request.urlopen(f"{self.api_url}/config", timeout=5) as reply:
+                    api_config = json.load(reply)
+                config = {"api_url": self.api_url, **{key: api_config.get(key) for key in CONFIG_KEYS}}
+                self._body = json.dumps(config, indent=2).encode()
+            return self._body
+
+
+class Handler(SimpleHTTPRequestHandler):
+    extensions_map = {
+        **SimpleHTTPRequestHandler.extensions_map,
+        ".js": "text/javascript",
+        ".mjs": "text/javascript",
+        ".css": "text/css",
+        ".svg": "image/svg+xml",
+        ".json": "application/json",
+        ".map": "application/json",
+    }
+
+    def __init__(self, *args, stack_config: StackConfig, **kwargs):
+        self.stack_config = stack_config
+        super().__init__(*args, **kwargs)
+
+    def end_headers(self):
+        # A reload shows what is on disk; the pages are small and the server is on this machine.
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
+        super().end_headers()
+
+    def _published(self, path: str) -> bool:
+        # Hidden files (the build's stamp) are not published either.
+        hidden = any(part.startswith(".") for part in path.split("/"))
+        return path in PUBLISHED_FILES or (path.startswith(PUBLISHED_DIRS) and not hidden)
+
+    def send_head(self):
+        # Judge the path as the file lookup will see it: decoded and normalised ("/js/%2e%2e/x" is "/x").
+        raw = urllib.parse.unquote(self.path.split("?", 1)[0].split("#", 1)[0])
+        path = posixpath.normpath(raw) + ("/" if raw.endswith("/") and raw != "/" else "")
+        if path == "/":
+            self.path = "/index.html" + self.path[1:]
+            path = "/index.html"
+        if path == "/config.json":
+            return self._config()
+        if not self._published(path) or path.endswith("/"):
+            self.send_error(HTTPStatus.NOT_FOUND, "Not a published file of the dashboard")
+            return None
+        if path.startswith("/vendor/") and not (Path(self.directory) / "vendor").is_dir():
+            self.send_error(HTTPStatus.NOT_FOUND, "dashboard/vendor/ is not built: run `make run` or `make dashboard`")
+            return None
+        return super().send_head()
+
+    def _config(self):
+        try:
+            body = self.stack_config.body()
+        except (OSError, ValueError) as error:
+            body = json.dumps({"Code": "ServiceUnavailable",
+                               "Message": f"The API at {self.stack_config.api_url} did not answer ({error}); "
+                                          "is the stack up?"}).encode()
+            status = HTTPStatus.SERVICE_UNAVAILABLE
+        else:
+            status = HTTPStatus.OK
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return io.BytesIO(body)
+
+    def list_directory(self, path):
+        self.send_error(HTTPStatus.NOT_FOUND)
+        return None
+
+    def log_message(self, format, *args):
+        sys.stderr.write(f"{time.strftime('%H:%M:%S')} {self.address_string()} {format % args}\n")
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """True if something listens on host:port already (checked the way the server binds: SO_REUSEADDR)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def make_server(host: str, port: int, api_url: str, root: Path = DASHBOARD) -> ThreadingHTTPServer:
+    handler = partial(Handler, directory=str(root), stack_config=StackConfig(api_url))
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--api-url", default="http://127.0.0.1:8000")
+    parser.add_argument("--root", default=str(DASHBOARD), help="the folder to serve (default: dashboard/)")
+    args = parser.parse_args()
+    if not (Path(args.root) / "vendor").is_dir():
+        print(f"warning: {args.root}/vendor/ is missing, so the charts will not load: run `make dashboard`",
+              file=sys.stderr)
+    make_server(args.host, args.port, args.api_url, Path(args.root)).serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,355 @@
+"""The operator dashboard and the mobile vote page in a real browser (Playwright driving Debian's Chromium),
+against the whole stack as `make run` starts it, static server included.
+
+Every page fails its test on any console error or uncaught exception, except the API refusals a step provokes
+on purpose (Chromium logs every answer of 400 or more as a console error), each named where it is provoked.
+Screenshots go to pytest's temporary folder; with TALLY_README_SCREENSHOT=1 the live dashboard is also written
+to docs/dashboard.png, the README's picture.
+"""
+import os
+import re
+import shutil
+import time
+
+import pytest
+import requests
+from playwright.sync_api import expect, sync_playwright
+
+from tests.e2e.conftest import wait_for
+from tests.e2e.dashboard_browser import (
+    CHART_LIBRARY,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    OPERATOR_SCREEN,
+    PHONE,
+    ROOT,
+    ConsoleWatch,
+    api_vote,
+    chart_data,
+    check_consoles,
+    id_token,
+    new_voter,
+    settled_screenshot,
+    sign_in,
+)
+
+pytestmark = pytest.mark.e2e
+expect.set_options(timeout=10_000)
+
+POLL = "pasta-e2e"
+TITLE = "Best pasta (e2e)"
+CHOICE = 'button.choice[data-candidate="{}"]'
+SESSION_KEY = "tally.dashboard.session"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install -y chromium)")
+    if not CHART_LIBRARY.exists():
+        pytest.fail(f"{CHART_LIBRARY.relative_to(ROOT)} is missing: `make test` builds it (`make dashboard`)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory):
+    return tmp_path_factory.mktemp("screenshots")
+
+
+def site_of(stack) -> str:
+    assert stack.info["dashboard_url"], "the stack did not serve the dashboard (its port was in use?)"
+    return stack.info["dashboard_url"]
+
+
+def open_page(browser, device: dict, name: str):
+    page = browser.new_context(**device).new_page()
+    return page, ConsoleWatch(page, name)
+
+
+def row_figures(page, candidate: str):
+    row = page.locator(f'#counts tr[data-candidate="{candidate}"]')
+    return row.locator(".votes"), row.locator(".share")
+
+
+def test_operator_creates_a_poll_voters_vote_and_the_dashboard_follows_it_to_the_close(running_stack, browser,
+                                                                                     screenshots):
+    stack = running_stack
+    site = site_of(stack)
+
+    # --- The operator signs in and creates a poll with the form. -----------------------------------------------
+    dash, dash_console = open_page(browser, OPERATOR_SCREEN, "dashboard")
+    results_requests = []
+    dash.on("request", lambda r: results_requests.append(r) if r.url.endswith(f"/polls/{POLL}/results") else None)
+    dash.goto(site)
+    sign_in(dash, stack.info["operator"])
+    expect(dash.locator("#who")).to_have_text("operator")
+    dash.get_by_label("Title", exact=True).fill(TITLE)
+    dash.get_by_label("Candidates").fill("Carbonara\nAmatriciana\nCacio e pepe\n")
+    expect(dash.locator("#create-candidates-ids")).to_have_text("Ids: carbonara, amatriciana, cacio-e-pepe")
+    dash.get_by_text("Id, schedule and results visibility").click()
+    dash.get_by_label("Poll id").fill(POLL)
+    dash.get_by_role("button", name="Create poll").click()
+    expect(dash.locator("#notice")).to_contain_text(f"Created “{TITLE}” (id {POLL})")
+    expect(dash.locator("#results-title")).to_have_text(TITLE)
+    expect(dash.locator("#results-status")).to_have_text("Open")
+    expect(dash.locator(f'.poll-item[data-poll="{POLL}"] .badge')).to_have_text("Open")
+    expect(dash.locator("#connection")).to_contain_text("Live")
+    expect(dash.locator("#total")).to_have_text("0")
+    operator_token = id_token(stack, stack.info["operator"])
+    poll = requests.get(f"{stack.api}/polls/{POLL}", headers={"Authorization": f"Bearer {operator_token}"},
+                        timeout=10).json()
+    assert [c["label"] for c in poll["candidates"]] == ["Carbonara", "Amatriciana", "Cacio e pepe"]
+
+    # --- A voter on a phone: two polls are open (demo and this one), so the page asks which. -----------------
+    phone, phone_console = open_page(browser, PHONE, "vote page, phone-1")
+    phone_console.expect("/votes/mine", "404")  # the page asks for an earlier vote; there is none yet
+    phone.goto(f"{site}vote.html")
+    voter_1 = new_voter(stack, "phone-1")
+    sign_in(phone, voter_1)
+    phone.get_by_role("link", name=TITLE).tap()
+    expect(phone.locator("#poll-title")).to_have_text(TITLE)
+    expect(phone.locator("#poll-state")).to_have_text("Voting is open.")
+    phone.locator(CHOICE.format("carbonara")).tap()
+    expect(phone.locator("#outcome")).to_have_text("Your vote for Carbonara is in. Thank you!")
+    expect(phone.locator(CHOICE.format("carbonara"))).to_have_attribute("aria-pressed", "true")
+    # The same tap again does no harm: the API answers 200 with the ballot that stands.
+    phone.locator(CHOICE.format("carbonara")).tap()
+    expect(phone.locator("#outcome")).to_contain_text("Your vote for Carbonara was already recorded at")
+    # Another choice is refused (409) and explained.
+    phone_console.expect("/votes/amatriciana", "409")
+    phone.locator(CHOICE.format("amatriciana")).tap()
+    expect(phone.locator("#outcome")).to_have_text(
+        "You already voted for Carbonara in this poll, and a vote cannot be changed. Your vote stands.")
+    phone.screenshot(path=screenshots / "vote-page.png", full_page=True)
+
+    # --- A voter with the keyboard only, with the poll in the link; a quick double Enter counts once. --------
+    keys, keys_console = open_page(browser, PHONE, "vote page, keyboard")
+    keys_console.expect("/votes/mine", "404")
+    keys.goto(f"{site}vote.html?poll={POLL}")
+    voter_2 = new_voter(stack, "keyboard-1")
+    expect(keys.locator("#sign-in-username")).to_be_visible()
+    keys.keyboard.press("Tab")
+    expect(keys.locator("#sign-in-username")).to_be_focused()
+    keys.keyboard.type(voter_2["username"])
+    keys.keyboard.press("Tab")
+    keys.keyboard.type(voter_2["password"])
+    keys.keyboard.press("Enter")
+    target = keys.locator(CHOICE.format("cacio-e-pepe"))
+    expect(target).to_be_enabled()
+    for _ in range(8):
+        if target.evaluate("(node) => node === document.activeElement"):
+            break
+        keys.keyboard.press("Tab")
+    expect(target).to_be_focused()
+    keys.keyboard.press("Enter")
+    keys.keyboard.press("Enter")
+    expect(keys.locator("#outcome")).to_have_text(re.compile(
+        r"^Your vote for Cacio e pepe (is in\. Thank you!|was already recorded at .*)$"))
+
+    # --- A third voter opens the page and waits: after the close, their tap must be refused. ----------------
+    late, late_console = open_page(browser, PHONE, "vote page, late voter")
+    late_console.expect("/votes/mine", "404")
+    late.goto(f"{site}vote.html?poll={POLL}")
+    late_voter = new_voter(stack, "late-1")
+    sign_in(late, late_voter)
+    expect(late.locator(CHOICE.format("carbonara"))).to_be_enabled()
+
+    # --- Voters through the API. ------------------------------------------------------------------------------
+    for name, candidate in [("api-1", "amatriciana"), ("api-2", "amatriciana"), ("api-3", "amatriciana"),
+                            ("api-4", "carbonara")]:
+        assert api_vote(stack, new_voter(stack, name), POLL, candidate).status_code == 201
+    last_vote = time.monotonic()
+
+    # --- The dashboard shows the exact counts within 2 s of the last vote. ------------------------------------
+    expected = {"carbonara": ["2", "33%"], "amatriciana": ["3", "50%"], "cacio-e-pepe": ["1", "17%"]}
+    dash.wait_for_function(
+        """(expected) => document.querySelector("#total").textContent === "6" &&
+             Object.entries(expected).every(([id, [votes, share]]) => {
+               const row = document.querySelector(`#counts tr[data-candidate="${id}"]`);
+               return row && row.querySelector(".votes").textContent === votes
+                          && row.querySelector(".share").textContent === share;
+             })""",
+        arg=expected, timeout=max(1, 2000 - (time.monotonic() - last_vote) * 1000))
+    shown_after = time.monotonic() - last_vote
+    assert shown_after <= 2.0, f"the dashboard showed the counts {shown_after:.2f} s after the last vote"
+    for candidate, (votes, share) in expected.items():
+        expect(row_figures(dash, candidate)[0]).to_have_text(votes)
+        expect(row_figures(dash, candidate)[1]).to_have_text(share)
+    assert chart_data(dash, "#bars-chart") == [2, 3, 1]
+    assert sum(chart_data(dash, "#timeline-chart")) == 6  # per second, the last five minutes
+    dash.evaluate("window.scrollTo(0, 0)")
+    settled_screenshot(dash, screenshots / "dashboard-live.png")
+    if os.environ.get("TALLY_README_SCREENSHOT"):
+        shutil.copyfile(screenshots / "dashboard-live.png", ROOT / "docs" / "dashboard.png")
+    dash.get_by_role("button", name="Per minute").click()
+    expect(dash.get_by_role("button", name="Per minute")).to_have_attribute("aria-pressed", "true")
+    assert sum(chart_data(dash, "#timeline-chart")) == 6
+    expect(dash.locator("#connection")).to_contain_text("Live · checked")
+    expect(dash.locator("#freshness")).to_contain_text("Counts as of")
+    expect(dash.locator("#source-note")).to_be_hidden()
+    expect(dash.locator("#countdown")).to_have_text("Open until closed by hand")
+
+    # Polling is conditional: the browser sends back the ETag it holds, and the API answers 304 while nothing
+    # changed (the page then reuses what it has).
+    api_log = stack.state_dir / "api.log"
+    wait_for(lambda: f'"GET /polls/{POLL}/results HTTP/1.1" 304' in api_log.read_text(), 5, "a 304 for the results")
+    sent_tags = [r.all_headers().get("if-none-match") for r in results_requests[-3:]]
+    assert all(tag and tag.startswith('"') for tag in sent_tags), f"If-None-Match sent: {sent_tags}"
+
+    # --- The operator closes the poll (two steps: a closed poll cannot reopen). -------------------------------
+    dash.get_by_role("button", name=f"Close poll {TITLE}", exact=True).click()
+    dash.get_by_role("button", name=f"Close poll {TITLE} now", exact=True).click()
+    expect(dash.locator("#notice")).to_contain_text(f"“{TITLE}” is now closed.")
+    expect(dash.locator("#results-status")).to_have_text("Closed")
+    expect(dash.locator("#countdown")).to_contain_text("Closed at")
+    expect(dash.locator(f'.poll-item[data-poll="{POLL}"] .badge')).to_have_text("Closed")
+    expect(dash.get_by_role("button", name=f"Close poll {TITLE}", exact=True)).to_have_count(0)
+
+    # --- The vote page refuses further votes. -------------------------------------------------------------------
+    # The late voter's page still showed the poll open (unless its own status check came first and disabled the
+    # buttons): either way the tap does not count and the page says why.
+    late_console.expect("/votes/carbonara", "409")
+    late_votes = []
+    late.on("response", lambda r: late_votes.append(r.status) if r.url.endswith("/votes/carbonara") else None)
+    late.locator(CHOICE.format("carbonara")).tap(force=True)
+    expect(late.locator("#outcome")).to_contain_text("Voting has closed for this poll")
+    assert late_votes in ([], [409]), f"the late tap was answered {late_votes}"
+    expect(late.locator("#poll-state")).to_have_text("Voting has closed.")
+    expect(late.locator(CHOICE.format("carbonara"))).to_be_disabled()
+    late.reload()
+    expect(late.locator("#outcome")).to_have_text("Voting has closed for this poll, so no more votes can be cast.")
+    for candidate in ("carbonara", "amatriciana", "cacio-e-pepe"):
+        expect(late.locator(CHOICE.format(candidate))).to_be_disabled()
+    late.screenshot(path=screenshots / "vote-page-closed.png", full_page=True)
+    mine = requests.get(f"{stack.api}/votes/mine", params={"poll_id": POLL},
+                        headers={"Authorization": f"Bearer {id_token(stack, late_voter)}"}, timeout=10)
+    assert mine.status_code == 404
+    assert api_vote(stack, new_voter(stack, "api-late"), POLL, "carbonara").status_code == 409
+
+    # The first voter, back on the page, sees their vote and the close.
+    phone.reload()
+    expect(phone.locator("#outcome")).to_contain_text("You voted for Carbonara at")
+    expect(phone.locator("#poll-state")).to_have_text("Voting has closed.")
+    expect(phone.locator(CHOICE.format("carbonara"))).to_have_attribute("aria-pressed", "true")
+
+    # The final count stands on the dashboard.
+    expect(dash.locator("#total")).to_have_text("6")
+    settled_screenshot(dash, screenshots / "dashboard-closed.png")
+    print(f"screenshots in {screenshots}")
+    check_consoles(dash_console, phone_console, keys_console, late_console)
+
+
+def test_the_dashboard_says_reconnecting_while_the_api_is_away_and_recovers_by_itself(running_stack, browser):
+    stack = running_stack
+    dash, console = open_page(browser, OPERATOR_SCREEN, "dashboard")
+    dash.goto(f"{site_of(stack)}#poll=demo")
+    sign_in(dash, stack.info["operator"])
+    expect(dash.locator("#results-title")).to_have_text("Which topping wins?")
+    expect(dash.locator("#connection")).to_contain_text("Live")
+    before = int(dash.locator("#total").inner_text())
+
+    # The API goes away, for this page: its results requests are refused at the socket.
+    results = f"{stack.api}/polls/demo/results"
+    console.expect("/polls/demo/results", "ERR_CONNECTION_REFUSED")
+    dash.route(results, lambda route: route.abort("connectionrefused"))
+    expect(dash.locator("#connection")).to_have_attribute("data-state", "reconnecting")
+    expect(dash.locator("#connection")).to_contain_text("Reconnecting… the API is not answering (next try in")
+
+    # A vote arrives meanwhile; when the API is back the page catches up without a reload.
+    assert api_vote(stack, new_voter(stack, "while-away"), "demo", "funghi").status_code == 201
+    dash.unroute(results)
+    expect(dash.locator("#connection")).to_contain_text("Live", timeout=15_000)
+    expect(dash.locator("#total")).to_have_text(str(before + 1))
+    check_consoles(console)
+
+
+def test_sign_in_mistake_token_refresh_and_sign_out(running_stack, browser):
+    stack = running_stack
+    dash, console = open_page(browser, OPERATOR_SCREEN, "dashboard")
+    dash.goto(site_of(stack))
+
+    console.expect(stack.info["moto_url"], "400")  # Cognito refuses the wrong password
+    sign_in(dash, {"username": "operator", "password": "Not-the-password-1"})
+    expect(dash.locator("#sign-in-error")).to_have_text("Wrong username or password.")
+    sign_in(dash, stack.info["operator"])
+    expect(dash.locator("#connection")).to_contain_text("Live")
+
+    # An ID token about to expire is renewed with the refresh token (REFRESH_TOKEN_AUTH) before it is used.
+    dash.evaluate("""(key) => {
+        const session = JSON.parse(sessionStorage.getItem(key));
+        session.expiresAt = Date.now() - 1000;
+        sessionStorage.setItem(key, JSON.stringify(session));
+    }""", SESSION_KEY)
+    with dash.expect_response(lambda r: r.url.startswith(stack.info["moto_url"])
+                              and "REFRESH_TOKEN_AUTH" in (r.request.post_data or "")) as refresh:
+        dash.reload()
+    assert refresh.value.status == 200
+    expect(dash.locator("#who")).to_have_text("operator")
+    expect(dash.locator("#connection")).to_contain_text("Live")
+    assert dash.evaluate("(key) => JSON.parse(sessionStorage.getItem(key)).expiresAt > Date.now() + 60000",
+                         SESSION_KEY)
+
+    # Signing out forgets the tokens (and ends the refresh token at Cognito); a reload stays signed out.
+    with dash.expect_response(lambda r: r.url.startswith(stack.info["moto_url"])
+                              and "GlobalSignOut" in (r.request.headers.get("x-amz-target") or "")) as signed_out:
+        dash.get_by_role("button", name="Sign out").click()
+    assert signed_out.value.status == 200
+    expect(dash.locator("#sign-in-error")).to_have_text("You have signed out.")
+    assert dash.evaluate("(key) => sessionStorage.getItem(key)", SESSION_KEY) is None
+    dash.reload()
+    expect(dash.get_by_role("button", name="Sign in")).to_be_visible()
+    check_consoles(console)
+
+
+def test_a_scheduled_poll_with_a_close_time_counts_down_and_opens_on_demand(running_stack, browser):
+    stack = running_stack
+    dash, console = open_page(browser, OPERATOR_SCREEN, "dashboard")
+    dash.goto(site_of(stack))
+    sign_in(dash, stack.info["operator"])
+    expect(dash.locator("#who")).to_have_text("operator")
+    # datetime-local fields are in the browser's zone; the page sends UTC instants.
+    opens, closes = dash.evaluate("""() => {
+        const local = (ms) => { const d = new Date(ms); d.setMinutes(d.getMinutes() - d.getTimezoneOffset());
+                                return d.toISOString().slice(0, 19); };
+        return [local(Date.now() + 3600e3), local(Date.now() + 7200e3)];
+    }""")
+    dash.get_by_label("Title", exact=True).fill("Later, with a close")
+    dash.get_by_label("Candidates").fill("Yes\nNo")
+    dash.get_by_text("Id, schedule and results visibility").click()
+    dash.get_by_label("Poll id").fill("later-e2e")
+    dash.get_by_label("Opens at").fill(opens)
+    dash.get_by_label("Closes at").fill(closes)
+    dash.get_by_label("only after it closes").check()
+    dash.get_by_role("button", name="Create poll").click()
+    expect(dash.locator("#results-title")).to_have_text("Later, with a close")
+    expect(dash.locator("#results-status")).to_have_text("Scheduled")
+    expect(dash.locator("#countdown")).to_have_text(re.compile(r"^Opens in (59:\d\d|1:00:00)$"))
+    headers = {"Authorization": f"Bearer {id_token(stack, stack.info['operator'])}"}
+    poll = requests.get(f"{stack.api}/polls/later-e2e", headers=headers, timeout=10).json()
+    assert poll["results"] == "after_close" and poll["opens_at"] and poll["closes_at"]
+
+    dash.get_by_role("button", name="Open poll Later, with a close now").click()
+    expect(dash.locator("#results-status")).to_have_text("Open")
+    expect(dash.locator("#countdown")).to_have_text(re.compile(r"^Closes in (1:59:\d\d|2:00:00)$"))
+    expect(dash.locator('.poll-item[data-poll="later-e2e"] .badge')).to_have_text("Open")
+    check_consoles(console)
+
+
+def test_the_static_server_serves_the_published_pages_and_the_stack_config_only(running_stack):
+    site = site_of(running_stack)
+    config = requests.get(f"{site}config.json", timeout=5)
+    assert config.status_code == 200
+    assert config.json() == {"api_url": running_stack.api, "region": running_stack.info["region"],
+                             "user_pool_id": running_stack.info["user_pool_id"],
+                             "client_id": running_stack.info["client_id"],
+                             "cognito_endpoint": running_stack.info["moto_url"]}
+    for path, kind in [("", "text/html"), ("vote.html", "text/html"), ("js/dashboard.js", "text/javascript"),
+                       ("css/tally.css", "text/css"), ("vendor/chart.umd.min.js", "text/javascript")]:
+        reply = requests.get(site + path, timeout=5)
+        assert reply.status_code == 200 and reply.headers["Content-Type"].startswith(kind), path
+    for path in ["package.json", "node_modules/chart.js/package.json", "scripts/build.mjs", "js/", "vendor/.built",
+                 "js/%2e%2e/package.json", "vendor/%2E%2E/%2E%2E/README.md"]:
+        assert requests.get(site + path, timeout=5).status_code == 404, path
