@@ -4,7 +4,7 @@ import { Auth } from "./auth.js";
 import { candidateList, ID_PATTERN, localToInstant } from "./candidates.js";
 import { BarsChart, TimelineChart, chartsAvailable, timelineSeries } from "./charts.js";
 import { loadConfig } from "./config.js";
-import { $, age, clockTime, duration, el, percent, setMessage, show, when } from "./ui.js";
+import { $, age, clockTime, duration, el, percent, setMessage, show, submitSignIn, when } from "./ui.js";
 
 const RESULTS_EVERY_MS = 1000; // while the page is visible
 const RESULTS_HIDDEN_EVERY_MS = 5000; // in a background tab
@@ -496,28 +496,8 @@ function renderSession(reason = "") {
   }
 }
 
-async function signIn(event) {
-  event.preventDefault();
-  const form = ui.signInForm.elements;
-  const username = form.username.value.trim();
-  const password = form.password.value;
-  if (!username || !password) {
-    setMessage(ui.signInError, "Enter your username and password.", "error");
-    return;
-  }
-  const button = ui.signInForm.querySelector("button[type=submit]");
-  button.disabled = true;
-  setMessage(ui.signInError, "Signing in…");
-  try {
-    await state.auth.signIn(username, password);
-    form.password.value = "";
-    setMessage(ui.signInError, "");
-  } catch (error) {
-    setMessage(ui.signInError, error.message, "error");
-    form.password.select();
-  } finally {
-    button.disabled = false;
-  }
+function signIn(event) {
+  return submitSignIn(event, ui.signInForm, ui.signInError, state.auth);
 }
 
 function setPresenting(on) {

@@ -74,3 +74,28 @@ export function percent(share) {
 }
 
 export const plural = (n, one, many = `${one}s`) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
+
+/** The sign-in form's submit, the same on both pages: check the fields, sign in, say what went wrong. */
+export async function submitSignIn(event, form, errorNode, auth) {
+  event.preventDefault();
+  const fields = form.elements;
+  const username = fields.username.value.trim();
+  const password = fields.password.value;
+  if (!username || !password) {
+    setMessage(errorNode, "Enter your username and password.", "error");
+    return;
+  }
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  setMessage(errorNode, "Signing in…");
+  try {
+    await auth.signIn(username, password);
+    fields.password.value = "";
+    setMessage(errorNode, "");
+  } catch (error) {
+    setMessage(errorNode, error.message, "error");
+    fields.password.select();
+  } finally {
+    button.disabled = false;
+  }
+}

@@ -2,7 +2,7 @@
 import { Api, OfflineError, errorMessage } from "./api.js";
 import { Auth } from "./auth.js";
 import { loadConfig } from "./config.js";
-import { $, el, setMessage, show, when } from "./ui.js";
+import { $, el, setMessage, show, submitSignIn, when } from "./ui.js";
 
 const RECHECK_MS = 5000; // looking for an open poll
 const STATUS_EVERY_MS = 10_000; // the shown poll's status (it may close)
@@ -246,27 +246,8 @@ function renderSession(reason = "") {
   }
 }
 
-async function signIn(event) {
-  event.preventDefault();
-  const form = ui.signInForm.elements;
-  const username = form.username.value.trim();
-  const password = form.password.value;
-  if (!username || !password) {
-    setMessage(ui.signInError, "Enter your username and password.", "error");
-    return;
-  }
-  const button = ui.signInForm.querySelector("button[type=submit]");
-  button.disabled = true;
-  setMessage(ui.signInError, "Signing in…");
-  try {
-    await state.auth.signIn(username, password);
-    form.password.value = "";
-  } catch (error) {
-    setMessage(ui.signInError, error.message, "error");
-    form.password.select();
-  } finally {
-    button.disabled = false;
-  }
+function signIn(event) {
+  return submitSignIn(event, ui.signInForm, ui.signInError, state.auth);
 }
 
 async function main() {
