@@ -75,7 +75,7 @@ class OwnStack:
         # spawn() ties the stack to this process: if the bench is killed outright, the stack still stops.
         self.process = processes.spawn(
             [sys.executable, "-m", "devstack", "--api-port", str(api_port), "--moto-port", str(moto_port),
-             "--state-dir", str(self.state_dir)],
+             "--static-port", str(processes.free_port()), "--state-dir", str(self.state_dir)],
             env, str(self.state_dir / "devstack.log"))
         try:
             return self._wait_until_up()

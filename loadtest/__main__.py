@@ -54,7 +54,8 @@ class LocalStack:
             stack_file = self.state_dir / "stack.json"
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "devstack", "--api-port", str(processes.free_port()),
-                 "--moto-port", str(processes.free_port()), "--state-dir", str(self.state_dir)],
+                 "--moto-port", str(processes.free_port()), "--static-port", str(processes.free_port()),
+                 "--state-dir", str(self.state_dir)],
                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             deadline = time.monotonic() + 90
             while not stack_file.exists():

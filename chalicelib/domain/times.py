@@ -2,6 +2,7 @@
 
 Fixed width and always UTC, so that DynamoDB conditions can compare instants as strings.
 """
+import re
 from datetime import datetime, timezone
 
 from .errors import Invalid
@@ -23,6 +24,20 @@ def parse_instant(text: object, field: str) -> str:
     if moment.tzinfo is None:
         raise Invalid(f"{field} must say its time zone, for example 2026-11-22T10:00:00Z.")
     return format_instant(moment)
+
+
+_STORED_FORM = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+
+
+def is_instant(text: object) -> bool:
+    """Whether text is an instant in Tally's stored form (and a real one: no 13th month)."""
+    if not isinstance(text, str) or not _STORED_FORM.fullmatch(text):
+        return False
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def utc_now() -> str:

@@ -51,7 +51,8 @@ def test_the_demo_poll_is_seeded_and_open(running_stack):
 def test_sigterm_stops_every_process_the_stack_started(tmp_path):
     from devstack.processes import free_port
     process = subprocess.Popen([sys.executable, "-m", "devstack", "--api-port", str(free_port()),
-                                "--moto-port", str(free_port()), "--state-dir", str(tmp_path)],
+                                "--moto-port", str(free_port()), "--static-port", str(free_port()),
+                                "--state-dir", str(tmp_path)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for(lambda: (tmp_path / "stack.json").exists(), 60, "the stack coming up")
     out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(process.pid)], capture_output=True, text=True)
