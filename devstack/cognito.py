@@ -1,26 +1,33 @@
-"""The local user pool: created the way the AWS template defines it, and signed in to as a real client would."""
+"""The local user pool: created from infra/cognito.json, the template's own definition, and signed in to as a
+real client would."""
+import json
 import secrets
+from pathlib import Path
 from typing import Iterable, Tuple
 
-OPERATORS_GROUP = "operators"
+TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "cognito.json"
+_RESOURCES = json.loads(TEMPLATE.read_text())["Resources"]
+OPERATORS_GROUP = _RESOURCES["OperatorsGroup"]["Properties"]["GroupName"]
 
 
 def new_password() -> str:
-    # Meets Cognito's default policy: length, upper, lower, digit, symbol.
+    # Meets the pool's password policy in infra/cognito.json: 12+ characters, upper, lower, digit, symbol.
     return secrets.token_urlsafe(12) + "Aa1!"
 
 
 def create_pool(cognito, name: str = "tally-local") -> Tuple[str, str]:
-    """Create the pool, its web app client (USER_PASSWORD_AUTH, no secret) and the operators group."""
-    pool_id = cognito.create_user_pool(PoolName=name)["UserPool"]["Id"]
+    """Create the pool, its web app client (USER_PASSWORD_AUTH, no secret) and the operators group, with the
+    properties the template gives them that decide how sign-in behaves."""
+    pool = _RESOURCES["UserPool"]["Properties"]
+    client = _RESOURCES["UserPoolClient"]["Properties"]
+    group = _RESOURCES["OperatorsGroup"]["Properties"]
+    pool_id = cognito.create_user_pool(PoolName=name, Policies=pool["Policies"],
+                                       AdminCreateUserConfig=pool["AdminCreateUserConfig"])["UserPool"]["Id"]
     client_id = cognito.create_user_pool_client(
         UserPoolId=pool_id,
-        ClientName="tally-web",
-        GenerateSecret=False,
-        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        **{key: client[key] for key in ("ClientName", "GenerateSecret", "ExplicitAuthFlows")},
     )["UserPoolClient"]["ClientId"]
-    cognito.create_group(GroupName=OPERATORS_GROUP, UserPoolId=pool_id,
-                         Description="May create, open and close polls and always see results.")
+    cognito.create_group(UserPoolId=pool_id, GroupName=group["GroupName"], Description=group["Description"])
     return pool_id, client_id
 
 

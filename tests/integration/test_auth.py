@@ -123,3 +123,15 @@ def test_a_voter_cannot_make_themselves_an_operator(client, stack):
     forged = resign(stack.tokens("vera")["IdToken"], key="k" * 32, algorithm="HS256",
                     **{"cognito:groups": ["operators"]})
     assert_401(call(client, "POST", "/polls", forged), "RS256")
+
+
+def test_the_local_pool_keeps_the_templates_sign_in_rules(stack):
+    template = {name: cognito._RESOURCES[name]["Properties"] for name in ("UserPool", "UserPoolClient")}
+    pool = stack.idp.describe_user_pool(UserPoolId=stack.pool_id)["UserPool"]
+    assert pool["Policies"] == template["UserPool"]["Policies"]
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    web = stack.idp.describe_user_pool_client(UserPoolId=stack.pool_id, ClientId=stack.client_id)["UserPoolClient"]
+    assert sorted(web["ExplicitAuthFlows"]) == sorted(template["UserPoolClient"]["ExplicitAuthFlows"])
+    assert "ClientSecret" not in web  # a browser can keep no secret
+    with pytest.raises(stack.idp.exceptions.InvalidPasswordException):
+        cognito.create_user(stack.idp, stack.pool_id, "weak", "short1A!")
