@@ -18,16 +18,19 @@ Two things are computed rather than written down, so that they cannot drift from
 
 --package runs Chalice. By default in the project, with its requirements.txt (the Lambda's Linux wheels come
 from PyPI the first time; Chalice caches the dependency zip under .chalice/deployments/, so later runs are
-offline). --template-only packages a copy of the app with no requirements: the same template, no download;
-the tests use it.
+offline), and then puts bytecode for every module into the zip (precompile, below). --template-only packages a
+copy of the app with no requirements: the same template, no download; the tests use it.
 """
 import argparse
+import compileall
 import json
 import os
+import py_compile
 import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -151,6 +154,39 @@ def check_template(template: Dict[str, Any]) -> List[str]:
     return problems
 
 
+def precompile(zip_path: Path, runtime: str) -> int:
+    """Add `__pycache__/*.pyc` for every module in the Lambda zip; return how many were added.
+
+    Chalice's zip holds only `.py` files and Lambda's /var/task is read-only, so without them every module of the
+    zip (the app and the bundled botocore, Powertools, cryptography, ...) is compiled from source at every cold
+    start and the result thrown away. They are unchecked-hash pycs (PEP 552), loaded without comparing the
+    source's mtime, which a zip does not keep reliably; and they are valid only for the Python that wrote them.
+    """
+    this_python = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    if runtime != this_python:
+        raise SystemExit(f"the functions run on {runtime} but this is {this_python}: bytecode written here would "
+                         "be ignored there; package with the runtime's Python")
+    with tempfile.TemporaryDirectory(prefix="tally-pyc-") as tmp:
+        tree = Path(tmp)
+        with zipfile.ZipFile(zip_path) as archive:
+            # Chalice copies chalicelib/__pycache__ from the working tree: timestamp pycs of whatever ran last.
+            sources = [info for info in archive.infolist() if not info.filename.endswith(".pyc")]
+            archive.extractall(tree, members=sources)
+        # A few bundled files may not be valid for this Python (py2 leftovers, templates): they stay source-only,
+        # and nothing imports them.
+        compileall.compile_dir(tree, quiet=2, workers=0, ddir="/var/task",
+                               invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+        compiled = sorted(tree.rglob("*.pyc"))
+        rebuilt = zip_path.with_suffix(".rebuilt")
+        with zipfile.ZipFile(zip_path) as archive, zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as out:
+            for info in sources:
+                out.writestr(info, archive.read(info))
+            for path in compiled:
+                out.write(path, path.relative_to(tree).as_posix())
+        rebuilt.replace(zip_path)
+    return len(compiled)
+
+
 def package(out: Path, template_only: bool = False, merge_template: Path = MERGE_TEMPLATE) -> Path:
     """Run chalice package with the merge template; return the path of the packaged template."""
     merge_template = write_merge_template(merge_template)
@@ -164,9 +200,15 @@ def package(out: Path, template_only: bool = False, merge_template: Path = MERGE
     else:
         _chalice(ROOT, merge_template, out)
     template_path = out / "sam.json"
-    problems = check_template(json.loads(template_path.read_text()))
+    template = json.loads(template_path.read_text())
+    problems = check_template(template)
     if problems:
         raise SystemExit("the packaged template is wrong:\n  " + "\n  ".join(problems))
+    if not template_only:
+        runtimes = {resource["Properties"]["Runtime"] for resource in template["Resources"].values()
+                    if resource.get("Type") == "AWS::Serverless::Function"}
+        (runtime,) = runtimes  # one zip serves every function
+        print(f"deployment.zip: {precompile(out / 'deployment.zip', runtime)} modules precompiled for {runtime}")
     return template_path
 
 
