@@ -10,6 +10,7 @@ class FakePollStore:
     def __init__(self, polls=()):
         self.polls: Dict[str, Poll] = {p.poll_id: p for p in polls}
         self.reads = 0
+        self.scans = 0
 
     def add(self, poll: Poll) -> None:
         if poll.poll_id in self.polls:
@@ -22,6 +23,7 @@ class FakePollStore:
 
     def all(self) -> List[Poll]:
         self.reads += 1
+        self.scans += 1
         return list(self.polls.values())
 
     def replace_times(self, poll: Poll, previous: Poll) -> bool:

@@ -11,7 +11,7 @@ import threading
 import time
 import urllib.request
 from dataclasses import dataclass
-from typing import Callable, Dict, FrozenSet
+from typing import Callable, Dict, FrozenSet, Optional
 
 ALGORITHMS = ["RS256"]
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "token_use"]
@@ -19,6 +19,10 @@ REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "token_use"]
 
 class InvalidToken(Exception):
     """The token cannot be trusted; the message says why, without echoing the token."""
+
+
+class KeysUnavailable(Exception):
+    """The pool's signing keys cannot be had right now, so no token can be judged: the caller is not at fault."""
 
 
 @dataclass(frozen=True)
@@ -40,17 +44,20 @@ class JwksCache:
     """The pool's signing keys, fetched once and fetched again only for an unknown key id.
 
     Refetches are spaced at least `min_refetch_seconds` apart, so a stream of tokens with made-up key ids
-    cannot turn into a stream of requests to the JWKS endpoint.
+    cannot turn into a stream of requests to the JWKS endpoint. A fetch that fails is tried again after
+    `retry_seconds` only: until it succeeds no token can be judged, and every request waits on it.
     """
 
     def __init__(self, url: str, fetch: Callable[[str], dict] = fetch_json, min_refetch_seconds: float = 30.0,
-                 monotonic: Callable[[], float] = time.monotonic):
+                 retry_seconds: float = 1.0, monotonic: Callable[[], float] = time.monotonic):
         self._url = url
         self._fetch = fetch
         self._min_refetch = min_refetch_seconds
+        self._retry = retry_seconds
         self._monotonic = monotonic
         self._keys: Dict[str, object] = {}  # kid -> jwt.PyJWK
-        self._fetched_at = None
+        self._next_fetch_at = None  # monotonic; None: never fetched
+        self._failure: Optional[Exception] = None  # why the last fetch failed, if it did
         self._lock = threading.Lock()
 
     def key(self, kid: str):
@@ -58,10 +65,12 @@ class JwksCache:
         if key is None:
             with self._lock:
                 key = self._keys.get(kid)
-                due = self._fetched_at is None or self._monotonic() - self._fetched_at >= self._min_refetch
-                if key is None and due:
+                if key is None and (self._next_fetch_at is None or self._monotonic() >= self._next_fetch_at):
                     self._refresh()
                     key = self._keys.get(kid)
+        if key is None and self._failure is not None:
+            raise KeysUnavailable("The user pool's signing keys could not be loaded; try again in a moment.") \
+                from self._failure
         if key is None:
             raise InvalidToken("The token was signed with a key this user pool does not publish.")
         return key
@@ -73,15 +82,18 @@ class JwksCache:
             document = self._fetch(self._url)
             keys = {k["kid"]: jwt.PyJWK(k) for k in document.get("keys", []) if k.get("kid")}
         except Exception as error:
-            # Could not reach or read the key set: no key is trusted until it can be.
-            raise InvalidToken("The user pool's signing keys could not be loaded.") from error
-        finally:
-            self._fetched_at = self._monotonic()
+            # Could not reach or read the key set: keep what was known, and trust nothing new until it can be read.
+            self._failure = error
+            self._next_fetch_at = self._monotonic() + self._retry
+            return
+        self._failure = None
+        self._next_fetch_at = self._monotonic() + self._min_refetch
         self._keys = keys
 
 
 class TokenVerifier:
-    def __init__(self, issuer: str, client_id: str, keys: JwksCache, leeway_seconds: int = 0):
+    # A few seconds for clocks that disagree: a token Cognito has just issued may carry an iat a moment ahead.
+    def __init__(self, issuer: str, client_id: str, keys: JwksCache, leeway_seconds: int = 5):
         self._issuer = issuer
         self._client_id = client_id
         self._keys = keys
@@ -111,6 +123,8 @@ class TokenVerifier:
             )
         except jwt.ExpiredSignatureError:
             raise InvalidToken("The token has expired; sign in again.") from None
+        except jwt.ImmatureSignatureError:
+            raise InvalidToken("The token is not valid yet (issued in the future); check the device's clock.") from None
         except jwt.InvalidAudienceError:
             raise InvalidToken("The token was issued to another app client.") from None
         except jwt.InvalidIssuerError:

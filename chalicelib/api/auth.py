@@ -7,7 +7,7 @@ here too, before anything parses them.
 from chalice import Chalice, Response
 
 from .. import runtime
-from ..adapters.cognito_tokens import InvalidToken
+from ..adapters.cognito_tokens import InvalidToken, KeysUnavailable
 from ..observability import logger, voter_ref
 from .requests import MAX_BODY_BYTES
 
@@ -58,6 +58,9 @@ def install(app: Chalice) -> None:
         except InvalidToken as error:
             logger.info("token refused", extra={"reason": str(error)})
             return _unauthorized(str(error))
+        except KeysUnavailable as error:
+            logger.error("signing keys unavailable", extra={"reason": repr(error.__cause__)})
+            return _refusal(503, "ServiceUnavailableError", str(error), {"Retry-After": "1"})
         request.context["tally_caller"] = who
         logger.append_keys(voter=voter_ref(who.sub))
         return get_response(request)

@@ -3,7 +3,6 @@ import functools
 
 from chalice import (
     BadRequestError,
-    ChaliceViewError,
     ConflictError,
     ForbiddenError,
     NotFoundError,
@@ -11,11 +10,6 @@ from chalice import (
 )
 
 from ..domain import errors
-
-
-class PayloadTooLargeError(ChaliceViewError):
-    STATUS_CODE = 413
-
 
 _AS_HTTP = {
     errors.Invalid: BadRequestError,

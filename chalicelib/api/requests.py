@@ -20,6 +20,9 @@ def json_object(request: Request, optional: bool = False) -> dict:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
         raise Invalid(f"The body is not valid JSON: {error}.") from None
+    except RecursionError:
+        # 16 KiB of "[" nests deeper than the parser's stack allows; no body Tally reads nests more than twice.
+        raise Invalid("The body's JSON nests too deeply.") from None
     if not isinstance(body, dict):
         raise Invalid("The body must be a JSON object.")
     return body

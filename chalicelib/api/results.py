@@ -24,6 +24,8 @@ def poll_results(poll_id):
     view = runtime.get().results.results(poll_id, operator=caller(request).is_operator)
     tag = etag(view)
     headers = {"ETag": tag, "Cache-Control": "no-cache"}
-    if tag in {t.strip() for t in (request.headers.get("if-none-match") or "").split(",")}:
+    # If-None-Match compares weakly (RFC 9110 13.1.2), and "*" matches any result there is.
+    sent = {t.strip().removeprefix("W/") for t in (request.headers.get("if-none-match") or "").split(",")}
+    if tag in sent or "*" in sent:
         return Response(body="", status_code=304, headers=headers)
     return Response(body=view, status_code=200, headers=headers)

@@ -29,14 +29,16 @@ def cast_vote(candidate):
         reason = type(refusal).__name__.lower()
         count_rejection(reason)
         tracer.put_annotation(key="outcome", value=reason)
-        logger.info("vote refused", extra={"reason": reason, "detail": str(refusal)})
+        # Not the refusal's message: "You already voted for red" would put the ballot next to the voter's hash.
+        logger.info("vote refused", extra={"reason": reason})
         raise
     outcome = "accepted" if created else "repeated"
     tracer.put_annotation(key="poll_id", value=ballot.poll_id)
     tracer.put_annotation(key="outcome", value=outcome)
     if created:
         count("VotesAccepted")
-    logger.info("vote " + outcome, extra={"poll_id": ballot.poll_id, "candidate": ballot.candidate})
+    # The ballot is secret: logs carry the voter's hash, so they must never carry the candidate beside it.
+    logger.info("vote " + outcome, extra={"poll_id": ballot.poll_id})
     return Response(body=ballot_view(ballot), status_code=201 if created else 200)
 
 

@@ -78,6 +78,11 @@ def _text(value: object, field_name: str, limit: int) -> str:
         raise Invalid(f"{field_name} must not be empty.")
     if len(value) > limit:
         raise Invalid(f"{field_name} must be at most {limit} characters.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        # JSON's \ud800 escapes decode to lone surrogates, which no store or client can take.
+        raise Invalid(f"{field_name} must be valid Unicode text.") from None
     return value
 
 
@@ -128,7 +133,7 @@ def new_poll(body: dict, now: str) -> Poll:
             raise Invalid("closes_at must be in the future.")
         if opens_at is not None and closes_at <= opens_at:
             raise Invalid("closes_at must be later than opens_at.")
-    results = body.get("results", "live")
+    results = "live" if body.get("results") is None else body["results"]  # null like the other optionals
     if results not in RESULTS_MODES:
         raise Invalid('results must be "live" or "after_close".')
     return Poll(

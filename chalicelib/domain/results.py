@@ -8,6 +8,10 @@ from .times import format_instant
 
 MINUTE_MS = 60_000
 FINE_SPAN_MS = 5 * MINUTE_MS  # the last five minutes second by second, minute by minute before that
+# ... but no further back than a day: the timeline of a poll open for months would otherwise grow past what a
+# response can carry (Lambda's 6 MB) and what a dashboard polling every second should download. Older votes
+# still count in the totals.
+COARSE_SPAN_MS = 24 * 60 * MINUTE_MS
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,9 @@ def windows(poll: Poll, now: str) -> Windows:
     end = instant_ms(min(now, poll.closes_at) if poll.closes_at else now)
     until = end - end % 1000 + 1000
     fine_from = max(until - FINE_SPAN_MS, start)
-    return Windows(coarse_from=start - start % MINUTE_MS, fine_from=fine_from - fine_from % MINUTE_MS, until=until)
+    coarse_from = max(until - COARSE_SPAN_MS, start)
+    return Windows(coarse_from=coarse_from - coarse_from % MINUTE_MS, fine_from=fine_from - fine_from % MINUTE_MS,
+                   until=until)
 
 
 def timeline(counts: Counts, w: Windows) -> List[dict]:

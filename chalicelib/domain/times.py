@@ -13,6 +13,11 @@ def format_instant(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+# The stored form compares as a string only while the year has four digits; and an instant near either end of
+# datetime's range cannot be moved to UTC at all.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 9998
+
+
 def parse_instant(text: object, field: str) -> str:
     """Read a client's ISO 8601 instant and return it in Tally's stored form."""
     if not isinstance(text, str) or len(text) > 40:
@@ -23,6 +28,8 @@ def parse_instant(text: object, field: str) -> str:
         raise Invalid(f"{field} must be an ISO 8601 time such as 2026-11-22T10:00:00Z.") from None
     if moment.tzinfo is None:
         raise Invalid(f"{field} must say its time zone, for example 2026-11-22T10:00:00Z.")
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise Invalid(f"{field} must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}.")
     return format_instant(moment)
 
 

@@ -1,16 +1,21 @@
 """Poll metadata held in the function's memory for a few seconds.
 
 A vote needs the poll's candidates and status. Reading them from DynamoDB on every vote would double the
-cost of the vote path, so each warm function keeps a snapshot of all polls and refreshes it after `ttl`
-seconds. Writes made through this function invalidate it at once; writes made by another function instance
-are seen within `ttl` seconds (so a poll closed elsewhere may take up to `ttl` to refuse votes here).
+cost of the vote path, so each warm function keeps what it read for `ttl` seconds: each poll by id (one
+GetItem, and a poll that does not exist is remembered as missing too), and the list of all polls (a Scan)
+only for what needs the list: GET /polls and a vote that names no poll. Writes made through this function
+forget it all at once; writes made by another function instance are seen within `ttl` seconds (so a poll
+closed elsewhere may take up to `ttl` to refuse votes here).
 """
 import threading
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 from ..domain.polls import Poll
 from .ports import PollStore
+
+# Made-up poll ids each cost one read and one entry: past this many entries the cache starts again.
+MAX_ENTRIES = 10_000
 
 
 class PollCatalog:
@@ -18,32 +23,35 @@ class PollCatalog:
         self._store = store
         self._ttl = ttl
         self._monotonic = monotonic
-        self._snapshot: Dict[str, Poll] = {}
-        self._loaded_at: Optional[float] = None
+        self._by_id: Dict[str, Tuple[Optional[Poll], float]] = {}  # poll id -> (poll or None, read at)
+        self._listing: Optional[Tuple[List[Poll], float]] = None
         self._lock = threading.Lock()
 
-    def _fresh(self) -> Dict[str, Poll]:
-        loaded_at = self._loaded_at
-        if loaded_at is not None and self._monotonic() - loaded_at < self._ttl:
-            return self._snapshot
-        with self._lock:
-            # Another thread may have refreshed while this one waited.
-            if self._loaded_at is None or self._monotonic() - self._loaded_at >= self._ttl:
-                self._snapshot = {poll.poll_id: poll for poll in self._store.all()}
-                self._loaded_at = self._monotonic()
-            return self._snapshot
+    def _fresh(self, read_at: float) -> bool:
+        return self._monotonic() - read_at < self._ttl
 
     def get(self, poll_id: str) -> Optional[Poll]:
-        poll = self._fresh().get(poll_id)
-        if poll is None:
-            # A poll created by another instance since the snapshot: one read, then cached with the rest.
-            poll = self._store.get(poll_id)
-            if poll is not None:
-                self._snapshot[poll_id] = poll
+        entry = self._by_id.get(poll_id)
+        if entry is not None and self._fresh(entry[1]):
+            return entry[0]
+        poll = self._store.get(poll_id)
+        if len(self._by_id) >= MAX_ENTRIES:
+            self._by_id.clear()
+        self._by_id[poll_id] = (poll, self._monotonic())
         return poll
 
     def all(self) -> List[Poll]:
-        return list(self._fresh().values())
+        listing = self._listing
+        if listing is not None and self._fresh(listing[1]):
+            return listing[0]
+        with self._lock:
+            # Another thread may have listed while this one waited.
+            if self._listing is None or not self._fresh(self._listing[1]):
+                polls, read_at = self._store.all(), self._monotonic()
+                self._listing = (polls, read_at)
+                self._by_id.update((poll.poll_id, (poll, read_at)) for poll in polls)
+            return self._listing[0]
 
     def invalidate(self) -> None:
-        self._loaded_at = None
+        self._by_id.clear()
+        self._listing = None

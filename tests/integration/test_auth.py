@@ -7,6 +7,7 @@ import boto3
 import jwt
 import pytest
 
+from chalicelib import runtime
 from devstack import cognito
 from tests.integration.conftest import body, moto_jwk
 
@@ -135,3 +136,12 @@ def test_the_local_pool_keeps_the_templates_sign_in_rules(stack):
     assert "ClientSecret" not in web  # a browser can keep no secret
     with pytest.raises(stack.idp.exceptions.InvalidPasswordException):
         cognito.create_user(stack.idp, stack.pool_id, "weak", "short1A!")
+
+
+def test_unreadable_signing_keys_are_a_503_not_the_callers_fault(client, stack, tmp_path, monkeypatch):
+    token = stack.tokens("vera")["IdToken"]
+    monkeypatch.setenv("TALLY_JWKS_URL", (tmp_path / "nowhere.json").as_uri())
+    runtime.reset()
+    response = call(client, "GET", "/polls", token)
+    assert response.status_code == 503, response.body
+    assert body(response)["Code"] == "ServiceUnavailableError" and response.headers["Retry-After"] == "1"

@@ -22,6 +22,7 @@ def ballots_count(stack):
     ('"a string"', "must be a JSON object"),
     ("", "needs a JSON object"),
     (b"\xff\xfe{}", "not valid JSON"),
+    ("[" * 5000, "nests too deeply"),
 ])
 def test_malformed_poll_bodies(client, stack, raw, words):
     response = client.post("/polls", headers=stack.operator(), body=raw)
@@ -40,6 +41,11 @@ def test_malformed_poll_bodies(client, stack, raw, words):
     ({"poll_id": "UPPER"}, "poll_id must be 1 to 63"),
     ({"poll_id": 12}, "poll_id must be 1 to 63"),
     ({"opens_at": 1732269600}, "ISO 8601"),
+    ({"opens_at": "0001-01-01T00:00:00+01:00"}, "between the years"),  # cannot even be moved to UTC
+    ({"closes_at": "9999-12-31T23:59:59-01:00"}, "between the years"),
+    ({"opens_at": "0999-01-01T00:00:00Z"}, "between the years"),  # would be stored as "999-...", unordered
+    ({"title": "\ud800 lone surrogate"}, "valid Unicode"),
+    ({"candidates": ["red", {"id": "blue", "label": "\udfff"}]}, "valid Unicode"),
     ({"results": True}, "results must be"),
     ({"extra": 1}, "Unknown fields: extra"),
 ])
@@ -53,6 +59,7 @@ def test_invalid_polls(client, stack, poll, words):
 @pytest.mark.parametrize("candidate, raw, words", [
     ("red", "{oops", "not valid JSON"),
     ("red", "[]", "must be a JSON object"),
+    ("red", "[" * 5000, "nests too deeply"),
     ("red", json.dumps({"poll_id": 7}), "poll_id must be a string"),
     ("red", json.dumps({"poll_id": "../etc"}), "poll_id must be 1 to 63"),
     ("red", json.dumps({"poll_id": "colours", "candidate": "blue"}), "Unknown fields: candidate"),

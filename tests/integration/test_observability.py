@@ -35,3 +35,5 @@ def test_votes_publish_metrics_and_logs_without_the_voter_id(client, stack, capf
     assert [line["message"] for line in logs] == ["vote accepted", "vote refused"]
     assert all(line["voter"] == voter_ref(stack.sub("vera")) for line in logs)
     assert stack.sub("vera") not in json.dumps(log_lines()) + out
+    # A secret ballot: nothing that names a voter, even by hash, may say whom they voted for.
+    assert not any("red" in json.dumps(line) for line in log_lines() if "voter" in line)

@@ -69,6 +69,10 @@ def test_an_unchanged_result_is_a_304_and_a_new_vote_changes_the_tag(client, sta
     drain()
     changed = results(client, stack, etag=tag)
     assert changed.status_code == 200 and changed.headers["ETag"] != tag and body(changed)["total"] == 2
+    new_tag = changed.headers["ETag"]
+    for sent in (f'"other", {new_tag}', f"W/{new_tag}", "*"):  # a list, a weak tag (a proxy made it), anything
+        assert results(client, stack, etag=sent).status_code == 304, sent
+    assert results(client, stack, etag='"other"').status_code == 200
 
 
 def test_after_close_results_are_for_operators_until_the_poll_closes(client, stack, drain):

@@ -147,6 +147,11 @@ def test_the_api_is_traced_too(resources):
     assert resources["RestAPI"]["Properties"]["TracingEnabled"] is True
 
 
+def test_api_gateway_compresses_larger_answers(resources):
+    # A results timeline is tens of kB of near-identical points, fetched every second by each dashboard.
+    assert resources["RestAPI"]["Properties"]["MinimumCompressionSize"] == 1024
+
+
 # --- IAM: least privilege -----------------------------------------------------------------------------------------
 
 def policy_documents(node, where="template"):

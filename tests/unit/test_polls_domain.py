@@ -75,3 +75,8 @@ def test_invalid_polls_are_refused_with_a_message_that_names_the_problem(body, w
     with pytest.raises(Invalid) as refusal:
         poll(**body)
     assert words in str(refusal.value)
+
+
+def test_null_stands_for_an_omitted_optional_field():
+    p = poll(opens_at=None, closes_at=None, results=None, poll_id=None)
+    assert (p.opens_at, p.closes_at, p.results) == (None, None, "live")

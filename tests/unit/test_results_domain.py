@@ -1,5 +1,5 @@
 from chalicelib.domain.polls import new_poll
-from chalicelib.domain.results import MINUTE_MS, Counts, instant_ms, results_view, windows
+from chalicelib.domain.results import COARSE_SPAN_MS, MINUTE_MS, Counts, instant_ms, results_view, windows
 
 CREATED = "2026-11-22T10:00:30.000Z"
 
@@ -19,6 +19,16 @@ def test_an_older_poll_has_minutes_then_the_last_five_minutes_in_seconds_meeting
     assert w.coarse_from == instant_ms("2026-11-22T10:00:00.000Z")
     assert w.fine_from % MINUTE_MS == 0
     assert 5 * MINUTE_MS <= w.until - w.fine_from < 6 * MINUTE_MS
+
+
+def test_a_poll_open_for_months_shows_its_last_day_only():
+    p = poll(opens_at="2024-01-01T00:00:00Z")
+    now = "2026-11-22T11:00:00.500Z"
+    w = windows(p, now)
+    assert w.until - COARSE_SPAN_MS - MINUTE_MS < w.coarse_from <= w.until - COARSE_SPAN_MS
+    counts = Counts(votes={"a": 7}, per_minute={}, per_second={}, as_of=None, source="index")
+    view = results_view(p, counts, now)
+    assert view["total"] == 7 and len(view["timeline"]) <= 24 * 60 + 6 * 60
 
 
 def test_a_closed_poll_stops_its_timeline_at_the_close():

@@ -50,6 +50,25 @@ def test_votes_read_the_poll_from_memory_not_the_store():
     assert ledger.writes == 50
 
 
+def test_votes_that_name_their_poll_never_list_every_poll():
+    clock, store, _, _, votes = make(colours(), *(colours(f"old-{i}") for i in range(100)))
+    for i in range(20):
+        votes.cast(f"v{i}", "red", "colours")
+        clock.monotonic_now += 1
+    assert store.scans == 0 and store.reads == 4  # one GetItem per 5 s, whatever the number of polls
+
+
+def test_an_unknown_poll_is_remembered_as_missing_for_the_ttl():
+    clock, store, _, _, votes = make(colours())
+    for _ in range(5):
+        with pytest.raises(NotFound):
+            votes.cast("v1", "red", "nope")
+    assert store.reads == 1
+    store.polls["nope"] = colours("nope")  # made by another instance
+    clock.monotonic_now += 5
+    assert votes.cast("v1", "red", "nope")[1]
+
+
 def test_the_cached_poll_is_refreshed_after_its_ttl():
     clock, store, _, _, votes = make(colours(), ttl=5)
     votes.cast("v1", "red", "colours")

@@ -6,7 +6,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from chalicelib.adapters.cognito_tokens import InvalidToken, JwksCache, TokenVerifier
+from chalicelib.adapters.cognito_tokens import InvalidToken, JwksCache, KeysUnavailable, TokenVerifier
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_pool"
 CLIENT = "web-client"
@@ -84,6 +84,7 @@ def test_a_caller_without_groups_is_no_operator(verifier):
     (sign(claims(aud=None, client_id=CLIENT, token_use="access")), "aud claim"),
     (sign(claims(token_use="access")), "not an ID token"),
     (sign(claims(sub=None)), "sub claim"),
+    (sign(claims(iat=int(time.time()) + 600)), "not valid yet"),
 ])
 def test_untrustworthy_tokens_are_refused(verifier, token, reason):
     with pytest.raises(InvalidToken, match=reason):
@@ -122,9 +123,25 @@ def test_made_up_kids_cannot_make_us_fetch_on_every_request(verifier, server, cl
     assert server.fetches == 2
 
 
-def test_an_unreachable_key_set_trusts_nothing(clock):
-    def down(url):
-        raise OSError("connection refused")
-    verifier = TokenVerifier(ISSUER, CLIENT, JwksCache("https://example/jwks", fetch=down, monotonic=lambda: clock[0]))
-    with pytest.raises(InvalidToken, match="could not be loaded"):
+def test_an_unreachable_key_set_trusts_nothing_and_is_tried_again_soon(server, clock):
+    up = [False]
+
+    def flaky(url):
+        if not up[0]:
+            raise OSError("connection refused")
+        return server(url)
+    verifier = TokenVerifier(ISSUER, CLIENT, JwksCache("https://example/jwks", fetch=flaky, monotonic=lambda: clock[0]))
+    # Not the caller's fault, so not a 401 that would send them to sign in again: the API answers 503.
+    with pytest.raises(KeysUnavailable, match="could not be loaded"):
         verifier.verify(sign(claims()))
+    up[0] = True
+    with pytest.raises(KeysUnavailable):  # within the retry pause: no fetch
+        verifier.verify(sign(claims()))
+    assert server.fetches == 0
+    clock[0] += 1
+    assert verifier.verify(sign(claims())).sub == "voter-1"
+    assert server.fetches == 1
+
+
+def test_a_clock_a_few_seconds_behind_the_issuer_is_tolerated(verifier):
+    assert verifier.verify(sign(claims(iat=int(time.time()) + 3))).sub == "voter-1"
