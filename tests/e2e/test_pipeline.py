@@ -40,12 +40,12 @@ def test_concurrent_votes_are_visible_exactly_within_3_seconds(running_stack):
     assert statuses == [201] * VOTERS
 
     expected = {c: VOTERS // 3 for c in CANDIDATES}
-    seen = None
-    while time.monotonic() - last_vote < 3:
+    while True:  # at least one look, however slow the machine
         view = requests.get(f"{stack.api}/polls/rush/results", headers=operator, timeout=5).json()
         seen = {c["id"]: c["votes"] for c in view["candidates"]}
-        if seen == expected:
+        if seen == expected or time.monotonic() - last_vote >= 3:
             break
+        time.sleep(0.05)  # a poll interval inside the 3 s deadline
     assert seen == expected, f"results after 3 s: {seen}"
     assert view["total"] == VOTERS and view["source"] == "index"
 

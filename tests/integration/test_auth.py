@@ -110,6 +110,10 @@ def test_from_another_pool(client, stack):
 
 def test_an_access_token_where_an_id_token_is_needed(client, stack):
     assert_401(call(client, "GET", "/polls", stack.tokens("vera")["AccessToken"]), "ID token")
+    # moto's access token lacks aud, which alone refuses it; one that has every ID token claim but says it is
+    # an access token must be refused for that.
+    posing = resign(stack.tokens("vera")["IdToken"], token_use="access")
+    assert_401(call(client, "GET", "/polls", posing), "not an ID token")
 
 
 def test_a_voter_is_forbidden_on_operator_routes(client, stack):

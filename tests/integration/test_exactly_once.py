@@ -4,14 +4,13 @@ Ballots are cast through the app into moto's ballots table; the stream runner tu
 Lambda's events and calls the handler Chalice registers, exactly as the local stack does.
 """
 import json
+import sqlite3
 
 import boto3
 import pytest
 from botocore.config import Config
 
 from chalicelib import runtime
-from chalicelib.domain.ballots import Ballot
-from chalicelib.domain.stream import StreamBallot, by_poll, sequence_key
 from chalicelib.events.tally import tally_ballots
 from devstack.reconcile import counts
 from devstack.stream_runner import LocalContext, StreamRunner, lambda_event, lambda_record, stream_arn_of
@@ -107,15 +106,38 @@ def test_a_crash_between_the_tally_write_and_the_index_write_is_mended_by_redeli
     create(client, stack)
     cast(client, stack, ["red", "red", "blue"])
     shard, records = all_records(stream)
-    # The first half of what the handler does, then the function dies before it writes the index.
-    ballots = [StreamBallot(sequence_key(r["dynamodb"]["SequenceNumber"]),
-                            Ballot(**{k: v["S"] for k, v in r["dynamodb"]["NewImage"].items()})) for r in records]
-    for poll_id, lane in by_poll(ballots).items():
-        runtime.get().tallies.apply(poll_id, shard, lane)
+    assert runtime.get().index is not None  # building the index creates its tables, where the fault goes
+    fault = "CREATE TRIGGER disk_full BEFORE INSERT ON ballots BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    with sqlite3.connect(stack.settings.index_path) as db:
+        db.execute(fault)
+    # The real handler: the counters are written, then the index write fails and the invocation fails with it.
+    with pytest.raises(sqlite3.DatabaseError, match="disk full"):
+        deliver(stream, shard, records)
     found = counts(runtime.get(), "colours")
     assert found["tallies"] == {"red": 2, "blue": 1} and found["index"] == {}
-    deliver(stream, shard, records)  # Lambda redelivers the batch
+    with sqlite3.connect(stack.settings.index_path) as db:
+        db.execute("DROP TRIGGER disk_full")
+    deliver(stream, shard, records)  # Lambda retries the batch
+    deliver(stream, shard, records)  # and may deliver it once more
     assert_reconciled("colours", {"red": 2, "blue": 1})
+
+
+def test_each_shard_keeps_its_own_checkpoint(client, stack, stream):
+    # moto's stream has one shard; DynamoDB's have many, each with its own sequence numbers. Two shards whose
+    # numbers interleave must not skip each other's ballots as already counted.
+    create(client, stack)
+    cast(client, stack, ["red", "blue", "red", "blue", "red", "blue"])
+    _, records = all_records(stream)
+
+    def renumbered(record, sequence):
+        return {**record, "dynamodb": {**record["dynamodb"], "SequenceNumber": str(sequence)}}
+    shard_a = [renumbered(r, 1000 + 200 * i) for i, r in enumerate(records[0::2])]  # 1000, 1200, 1400
+    shard_b = [renumbered(r, 1100 + 200 * i) for i, r in enumerate(records[1::2])]  # 1100, 1300, 1500
+    deliver(stream, "shardId-a", shard_a)
+    deliver(stream, "shardId-b", shard_b[:1])
+    deliver(stream, "shardId-b", shard_b)  # a retry running further
+    deliver(stream, "shardId-a", shard_a)  # and a redelivery on the other shard
+    assert_reconciled("colours", {"red": 3, "blue": 3})
 
 
 def test_replaying_the_whole_stream_from_trim_horizon_changes_nothing(client, stack, stream, dead_letters):

@@ -75,6 +75,16 @@ def test_an_unchanged_result_is_a_304_and_a_new_vote_changes_the_tag(client, sta
     assert results(client, stack, etag='"other"').status_code == 200
 
 
+def test_closing_a_poll_changes_the_tag_even_with_no_new_vote(client, stack, drain):
+    create(client, stack)
+    vote(client, stack, "red")
+    drain()
+    tag = results(client, stack).headers["ETag"]
+    assert client.post("/polls/colours/close", headers=stack.operator()).status_code == 200
+    after = results(client, stack, etag=tag)
+    assert after.status_code == 200 and body(after)["status"] == "closed" and body(after)["total"] == 1
+
+
 def test_after_close_results_are_for_operators_until_the_poll_closes(client, stack, drain):
     create(client, stack, {**COLOURS, "results": "after_close"})
     vote(client, stack, "red")
