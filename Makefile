@@ -6,8 +6,14 @@ DEPS := $(VENV)/.deps-installed
 
 .PHONY: run test bench reconcile loadtest clean dashboard package
 
+# Debian's python3 makes a venv only with python3-venv (ensurepip): as root, installed here.
+# A venv without pip (a failed creation) is made again.
 $(DEPS): requirements.txt requirements-dev.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(VENV)/bin/pip || $(PYTHON) -c 'import ensurepip' 2>/dev/null || { \
+	  test "$$(id -u)" = 0 && command -v apt-get >/dev/null || \
+	    { echo "$(PYTHON) cannot make a venv (no ensurepip): sudo apt-get install -y python3-venv"; exit 1; }; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y python3-venv; }
+	test -x $(VENV)/bin/pip || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(DEPS)
 
@@ -43,7 +49,8 @@ bench: $(DEPS)
 package: $(DEPS)
 	$(PY) infra/build_template.py --package build/package
 
-# Defaults finish in under 3 minutes on 2 cores; API_URL=... targets a deployed stage (see README).
+# Defaults: at most 60 s of load, plus start-up and voter provisioning (33 s in all on a quiet 2-core machine,
+# 61 s on a busy one: bench/RESULTS.md). API_URL=... targets a deployed stage (see README).
 USERS ?= 20
 DURATION ?= 60s
 VOTERS ?= 2000

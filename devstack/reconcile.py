@@ -1,11 +1,15 @@
 """`make reconcile POLL=<id>`: the ledger, the tallies and the index of one poll, side by side.
 
-Exits 1 on any difference. `--repair` rebuilds the index and the tallies from the ledger (the ballots table,
-which is the truth); run it when the stream is drained, or records still in flight are counted twice.
+Local stack only: it reads <state-dir>/stack.json and talks to that stack's moto, never to AWS. Exits 1 on any
+difference, 2 when no local stack is running or the poll is unknown. `--repair` rebuilds the index and the
+tallies from the ledger (the ballots table, which is the truth); run it when the stream is drained, or records
+still in flight are counted twice.
 """
 import argparse
+import json
 import os
 import sys
+import urllib.request
 from collections import Counter
 from pathlib import Path
 from typing import Dict
@@ -46,6 +50,16 @@ def report(poll_id: str, found: Dict[str, Dict[str, int]]) -> str:
     return "\n".join(lines)
 
 
+def _stack_running(state_dir: Path) -> bool:
+    """stack.json is there and the moto server it names answers (a killed stack can leave the file behind)."""
+    try:
+        moto_url = json.loads((state_dir / "stack.json").read_text())["moto_url"]
+        with urllib.request.urlopen(f"{moto_url}/moto-api/", timeout=2):
+            return True
+    except (OSError, ValueError, KeyError):
+        return False
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--poll", required=True)
@@ -53,11 +67,20 @@ def main() -> int:
     parser.add_argument("--state-dir", default=str(ROOT / ".devstack"))
     args = parser.parse_args()
 
+    state_dir = Path(args.state_dir)
+    if not _stack_running(state_dir):
+        print(f"reconcile: no local stack is running ({state_dir / 'stack.json'} missing or its moto does not "
+              "answer); start one with `make run`", file=sys.stderr)
+        return 2
+
     from devstack.environment import stack_environment
-    os.environ.update(stack_environment(Path(args.state_dir)))
+    os.environ.update(stack_environment(state_dir))
     from chalicelib import runtime
 
     rt = runtime.get()
+    if rt.poll_store.get(args.poll) is None:
+        print(f"reconcile: unknown poll {args.poll!r}: it is not in the polls table", file=sys.stderr)
+        return 2
     if args.repair:
         repair(rt, args.poll)
     found = counts(rt, args.poll)

@@ -6,6 +6,7 @@ candidates. Some voters resend their ballot, as a flaky network would, and must 
 some try a second candidate and must get 409. OperatorUser watches the results with If-None-Match and records
 how stale they are: the age of the oldest accepted vote the results do not show yet.
 """
+import csv
 import json
 import os
 import queue
@@ -14,7 +15,7 @@ import threading
 import time
 
 import gevent
-from locust import FastHttpUser, constant, constant_pacing, events, task
+from locust import FastHttpUser, constant, constant_pacing, events, stats, task
 from locust.exception import StopUser
 
 RETRY_SHARE = 0.10
@@ -55,6 +56,23 @@ def write_outcome(environment, **_kwargs):
                    "unexpected_total": len(unexpected), "staleness_ms": staleness_ms, "figures": figures}
     with open(os.environ["TALLY_LOADTEST_OUTCOME"], "w") as out:
         json.dump(outcome, out)
+
+
+@events.quitting.add_listener
+def write_final_csv(environment, **_kwargs):
+    """locust's --csv writer rewrites its files once a second and not at exit, so a short run's CSVs missed the
+    last second and the stop. Write them again from the final stats, as new files: locust's open handles keep
+    the old ones, so what they flush at exit cannot land in these."""
+    prefix = getattr(environment.parsed_options, "csv_prefix", None)
+    if not prefix:
+        return
+    final = stats.StatsCSV(environment, stats.PERCENTILES_TO_REPORT)
+    for suffix, write in (("stats", final.requests_csv), ("failures", final.failures_csv),
+                          ("exceptions", final.exceptions_csv)):
+        path = f"{prefix}_{suffix}.csv"
+        with open(f"{path}.final", "w") as out:
+            write(csv.writer(out))
+        os.replace(f"{path}.final", path)
 
 
 def expect(response, status, what, body=None):
