@@ -53,7 +53,16 @@ from typing import Dict, List, Optional, Sequence
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.vote_path import GivenStack, OwnStack, Vote, api_connection, aws_client, plan_votes  # noqa: E402
+from bench.vote_path import (  # noqa: E402
+    GivenStack,
+    OwnStack,
+    Vote,
+    api_connection,
+    aws_client,
+    plan_votes,
+    raw_put_phase,
+    stage_ballots_table,
+)
 from chalicelib import config  # noqa: E402
 from chalicelib.domain.stream import after_checkpoint, counts  # noqa: E402
 from devstack import cognito  # noqa: E402
@@ -61,6 +70,7 @@ from devstack import cognito  # noqa: E402
 TARGET_VISIBLE_P95_S = 1.5
 TARGET_RECORDS_PER_S = 50_000
 TARGET_INDEX_REQUESTS_PER_BATCH = 1
+RAW_PUTS = 1000  # the baseline phase: about 4-6 s on this machine
 VOTERS = 200  # plan_votes makes at most this many voters; polls are added for more pairs
 PAIRS_PER_SECOND = 400  # load pairs planned per second of load: about twice what this stack takes
 VISIBLE_DEADLINE_S = 15.0
@@ -630,7 +640,8 @@ def latency_summary(values: Sequence[float]) -> dict:
 def through_the_stack(stack: dict, state_dir: Path, args, errors: List[str]) -> dict:
     tag = secrets.token_hex(3)
     load_polls = math.ceil(args.seconds * PAIRS_PER_SECOND / VOTERS)
-    planned = list(plan_votes(stack, (load_polls + 2) * VOTERS, tag, []))
+    raw_poll = f"bench-{tag}-raw"
+    planned = list(plan_votes(stack, (load_polls + 2) * VOTERS, tag, [raw_poll]))
     load_jobs = deque(planned[:load_polls * VOTERS])
     idle_votes = planned[load_polls * VOTERS:(load_polls + 1) * VOTERS]
     busy_votes = planned[(load_polls + 1) * VOTERS:]
@@ -669,6 +680,16 @@ def through_the_stack(stack: dict, state_dir: Path, args, errors: List[str]) -> 
     print(f"drained: every poll shows exactly its accepted votes {drain:.2f} s after the last 201", flush=True)
     stream_during_load = stream_log_batches(state_dir / "stream.log", load["wall_start"], time.time())
 
+    # The baseline of the same run: moto's raw conditional PutItem of a ballot, as many clients, no API.
+    dynamodb = aws_client("dynamodb", stack, max_pool_connections=args.clients + 4,
+                          retries={"total_max_attempts": 1})
+    raw = raw_put_phase(dynamodb, stage_ballots_table("local"), raw_poll, RAW_PUTS, args.clients, meter)
+    if raw.errors:
+        errors.extend(raw.errors[:5])
+        raise BenchFailed("; ".join(raw.errors[:5]))
+    print(f"baseline: raw conditional PutItem {raw.rate:.1f}/s with {args.clients} clients; "
+          f"stack / raw = {rate / raw.rate:.2f}", flush=True)
+
     index = index_requests_per_batch(stack, state_dir)
     after = {poll_id: reader.total(poll_id) for poll_id in load["accepted"]}
     changed = {p: (after[p], n) for p, n in load["accepted"].items() if after[p] != n}
@@ -685,6 +706,8 @@ def through_the_stack(stack: dict, state_dir: Path, args, errors: List[str]) -> 
             "vote_latency_p50_ms": round(1000 * percentile(load["latencies"], .5), 1),
             "vote_latency_p95_ms": round(1000 * percentile(load["latencies"], .95), 1),
             "drain_s": round(drain, 3),
+            "raw_put_per_s": round(raw.rate, 1),
+            "stack_over_raw": round(rate / raw.rate, 3),
             "cpu_ms_per_vote": {name: round(1000 * (cpu_after[name] - cpu_before[name]) / max(1, load["votes"]), 2)
                                 for name in cpu_before},
             "stream_runner_batches": stream_during_load,
@@ -715,6 +738,8 @@ def print_report(summary: dict) -> None:
     if t:
         print(f"  votes/s through the stack      {t['votes_per_s']:.1f}  ({t['votes_accepted']} votes, {t['clients']} "
               f"clients, {t['seconds']:.1f} s; vote p50/p95 {t['vote_latency_p50_ms']}/{t['vote_latency_p95_ms']} ms)")
+        print(f"  baseline, same run             raw conditional PutItem {t['raw_put_per_s']:.1f}/s, {t['clients']} "
+              f"clients; stack / raw = {t['stack_over_raw']:.2f}")
         print(f"  drain after the last 201       {t['drain_s']:.2f} s")
         cpu = t["cpu_ms_per_vote"]
         print("  CPU ms per vote                " + ", ".join(f"{k} {x:.2f}" for k, x in cpu.items()))

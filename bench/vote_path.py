@@ -223,8 +223,7 @@ def create_voters(stack: dict, idp, tag: str, count: int) -> List[str]:
 def plan_votes(stack: dict, needed: int, tag: str, raw_poll_ids: Sequence[str]) -> deque:
     """Voters and polls enough for `needed` distinct new ballots, as ready-to-send requests; and the polls the
     raw phases write into, so that their ballots are ones the stream consumer counts like any other."""
-    # Many voters, few polls, as in a real election; the poll count stays small because the API rescans every
-    # poll into its catalog every few seconds, and a bench-sized catalog would be a cost real traffic lacks.
+    # Many voters, few polls, as in a real election.
     voters = min(needed, 200)
     polls = math.ceil(needed / voters)
     idp = aws_client("cognito-idp", stack, max_pool_connections=8)
