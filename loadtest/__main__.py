@@ -6,7 +6,8 @@
 
 Steps: find or start the stack; provision the voters (cached); create a fresh poll; run locust headless
 (CSV and HTML reports in build/loadtest/); wait for the stream to drain; reconcile accepted ballots (the 201s
-locust saw) == ledger == tallies == index, exactly. Exits 1 on any lost or doubled vote or unexpected answer.
+locust saw) == ledger == tallies == index, exactly; locally, measure moto's raw conditional PutItem rate from as
+many threads, the same run's baseline for votes/s. Exits 1 on any lost or doubled vote or unexpected answer.
 """
 import argparse
 import json
@@ -18,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -127,7 +129,29 @@ def run_local(args, out: Path, stack: LocalStack) -> int:
     from devstack.reconcile import counts, report
     found = counts(runtime.get(), poll_id)
     print(report(poll_id, found))
-    return verdict(outcome, accepted, found, drained, out)
+    baseline = raw_put_baseline(info, operator, args.users)
+    return verdict(outcome, accepted, found, drained, out, baseline)
+
+
+BASELINE_PUTS = 1000
+
+
+def raw_put_baseline(info: dict, operator_token: str, clients: int) -> dict:
+    """The rate the votes/s figure is read against, on the same stack in the same run: moto's raw conditional
+    PutItem of a ballot, from as many threads as locust had users, with no API, token or locust in the way."""
+    from bench.vote_path import CpuMeter, aws_client, raw_put_phase, stage_ballots_table
+
+    baseline_poll = f"load-baseline-{int(time.time())}"
+    status, reply = http("POST", f"{info['api_url']}/polls", operator_token,
+                         {"poll_id": baseline_poll, "title": "Load test baseline", "candidates": ["red", "blue"]})
+    if status != 201:
+        raise RuntimeError(f"could not create the baseline poll: {status} {reply}")
+    dynamodb = aws_client("dynamodb", info, max_pool_connections=clients + 4, retries={"total_max_attempts": 1})
+    phase = raw_put_phase(dynamodb, stage_ballots_table("local"), baseline_poll, BASELINE_PUTS, clients,
+                          CpuMeter({}))
+    print(f"baseline: raw conditional PutItem {phase.rate:.1f}/s from {clients} threads "
+          f"({len(phase.errors)} errors)", flush=True)
+    return {"baseline_raw_put_per_s": round(phase.rate, 1), "baseline_errors": len(phase.errors)}
 
 
 def run_locust(args, out: Path, api_url: str, operator_token: str, poll_id: str, voters_file: Path) -> dict:
@@ -159,7 +183,8 @@ def wait_for_results(api_url: str, token: str, poll_id: str, total: int, deadlin
         time.sleep(0.1)
 
 
-def verdict(outcome: dict, accepted: dict, found: dict, drained: float, out: Path) -> int:
+def verdict(outcome: dict, accepted: dict, found: dict, drained: float, out: Path,
+            baseline: Optional[dict] = None) -> int:
     exact = accepted == found["ledger"] == found["tallies"] == found["index"]
     staleness = sorted(outcome["staleness_ms"]) or [0.0]
     summary = {
@@ -169,6 +194,9 @@ def verdict(outcome: dict, accepted: dict, found: dict, drained: float, out: Pat
         "staleness_p95_ms": staleness[min(len(staleness) - 1, int(len(staleness) * 0.95))],
         **outcome["figures"],
     }
+    if baseline and baseline["baseline_raw_put_per_s"]:
+        summary.update(baseline)
+        summary["votes_over_raw_put"] = round(summary["votes_per_second"] / baseline["baseline_raw_put_per_s"], 3)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     print(json.dumps(summary, indent=2))
     if outcome["unexpected_total"]:
