@@ -106,7 +106,7 @@ def cost_per_million(args, deploy: Deployment, prices: Prices) -> List[Tuple[str
     api_gb = deploy.memory_mb / 1024
     tally_gb = deploy.tally_memory_mb / 1024
     warm = max(1.0, args.rate * args.api_ms / 1000)          # API function instances busy at the rate
-    catalog_scans = warm * seconds / args.poll_cache_s
+    poll_reads = warm * args.polls_voted * seconds / args.poll_cache_s  # each instance, each poll, each period
     rows = [
         ("API Gateway REST requests", votes * prices.api_rest_per_million / MILLION, "1 request per vote"),
         ("Lambda API requests", votes * prices.lambda_per_million / MILLION, "1 invocation per vote"),
@@ -114,8 +114,9 @@ def cost_per_million(args, deploy: Deployment, prices: Prices) -> List[Tuple[str
          f"{args.api_ms:g} ms at {deploy.memory_mb} MB per vote"),
         ("DynamoDB ballot writes", votes * args.ballot_wru * prices.ddb_per_million_wru / MILLION,
          f"{args.ballot_wru:g} WRU per conditional PutItem"),
-        ("DynamoDB poll catalog reads", catalog_scans * args.catalog_rru * prices.ddb_per_million_rru / MILLION,
-         f"{warm:.0f} warm API instances x 1 Scan ({args.catalog_rru:g} RRU) per {args.poll_cache_s:g} s"),
+        ("DynamoDB poll catalog reads", poll_reads * args.poll_rru * prices.ddb_per_million_rru / MILLION,
+         f"{warm:.0f} warm API instances x {args.polls_voted:g} poll(s) x 1 consistent GetItem "
+         f"({args.poll_rru:g} RRU) per {args.poll_cache_s:g} s"),
         ("DynamoDB stream reads", 0.0, "free for Lambda triggers"),
         ("Lambda tally requests", tally_invocations * prices.lambda_per_million / MILLION,
          f"{batches:,.0f} batches of {batch:,.0f} + {closing:,.0f} window-closing invocations "
@@ -174,7 +175,8 @@ def main(argv=None) -> Dict:
     parser.add_argument("--shards", type=int, default=4, help="stream shards (= table partitions; ~4 when new)")
     parser.add_argument("--polls-per-batch", type=float, default=1, help="distinct polls in a batch")
     parser.add_argument("--ballot-wru", type=float, default=1, help="WRU per ballot PutItem (items <= 1 KB: 1)")
-    parser.add_argument("--catalog-rru", type=float, default=2, help="RRU per consistent Scan of the polls table")
+    parser.add_argument("--poll-rru", type=float, default=2, help="RRU per consistent GetItem of a poll (<= 8 KB)")
+    parser.add_argument("--polls-voted", type=float, default=1, help="polls taking votes at the same time")
     parser.add_argument("--poll-cache-s", type=float, default=5, help="TALLY_POLL_CACHE_SECONDS")
     parser.add_argument("--api-log-kb", type=float, default=1.0, help="log bytes per API invocation, KB")
     parser.add_argument("--tally-log-kb", type=float, default=2.0, help="log bytes per tally invocation, KB")
