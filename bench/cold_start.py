@@ -131,18 +131,19 @@ def main(argv=None) -> dict:
         pycache = Path(tmp) / "empty-pycache"
         pycache.mkdir()
         env = environment(tmp, args.no_pyc, str(pycache))
-        if args.zip:
+        isolated = bool(args.zip)  # Lambda's sys.path: no site hooks
+        if isolated:
             subjects = lambda_trees(args.zip, Path(tmp))
             env.update({"PYTHONPATH": sysconfig.get_paths()["purelib"], "PYTHONDONTWRITEBYTECODE": "1"})
         else:
             subjects = {"app": ROOT, "baseline": baseline_dir}
         samples: Dict[str, List[Dict[str, float]]] = {name: [] for name in subjects}
         for cwd in subjects.values():
-            one_run(cwd, env, isolated=bool(args.zip))  # warm-up, discarded: the first run fills the page cache
+            one_run(cwd, env, isolated)  # warm-up, discarded: the first run fills the page cache
         for round_ in range(args.runs):
             order = list(subjects) if round_ % 2 == 0 else list(reversed(list(subjects)))
             for name in order:
-                samples[name].append(one_run(subjects[name], env, isolated=bool(args.zip)))
+                samples[name].append(one_run(subjects[name], env, isolated))
     subject, baseline = subjects
 
     def median(name: str, key: str) -> float:

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Iterable, Tuple
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "cognito.json"
-_RESOURCES = json.loads(TEMPLATE.read_text())["Resources"]
-OPERATORS_GROUP = _RESOURCES["OperatorsGroup"]["Properties"]["GroupName"]
+RESOURCES = json.loads(TEMPLATE.read_text())["Resources"]
+OPERATORS_GROUP = RESOURCES["OperatorsGroup"]["Properties"]["GroupName"]
 
 
 def new_password() -> str:
@@ -18,9 +18,9 @@ def new_password() -> str:
 def create_pool(cognito, name: str = "tally-local") -> Tuple[str, str]:
     """Create the pool, its web app client (USER_PASSWORD_AUTH, no secret) and the operators group, with the
     properties the template gives them that decide how sign-in behaves."""
-    pool = _RESOURCES["UserPool"]["Properties"]
-    client = _RESOURCES["UserPoolClient"]["Properties"]
-    group = _RESOURCES["OperatorsGroup"]["Properties"]
+    pool = RESOURCES["UserPool"]["Properties"]
+    client = RESOURCES["UserPoolClient"]["Properties"]
+    group = RESOURCES["OperatorsGroup"]["Properties"]
     pool_id = cognito.create_user_pool(PoolName=name, Policies=pool["Policies"],
                                        AdminCreateUserConfig=pool["AdminCreateUserConfig"])["UserPool"]["Id"]
     client_id = cognito.create_user_pool_client(

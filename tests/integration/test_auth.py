@@ -131,7 +131,7 @@ def test_a_voter_cannot_make_themselves_an_operator(client, stack):
 
 
 def test_the_local_pool_keeps_the_templates_sign_in_rules(stack):
-    template = {name: cognito._RESOURCES[name]["Properties"] for name in ("UserPool", "UserPoolClient")}
+    template = {name: cognito.RESOURCES[name]["Properties"] for name in ("UserPool", "UserPoolClient")}
     pool = stack.idp.describe_user_pool(UserPoolId=stack.pool_id)["UserPool"]
     assert pool["Policies"] == template["UserPool"]["Policies"]
     assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
