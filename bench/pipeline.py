@@ -410,6 +410,7 @@ class NullIndex:
 
 def lambda_events(batches: int, size: int, polls: int = 8) -> List[str]:
     """Lambda-shaped events as the JSON text Lambda's runtime parses: ballots of `polls` polls, 3 candidates."""
+    from chalicelib.domain.ballots import bucket_of
     from chalicelib.domain.times import format_instant
     from devstack.stream_runner import lambda_event, lambda_record
 
@@ -425,11 +426,12 @@ def lambda_events(batches: int, size: int, polls: int = 8) -> List[str]:
         for _ in range(size):
             moment = start + timedelta(milliseconds=7 * n)
             poll_id, voter_id = f"bench-poll-{n % polls}", str(uuid.uuid4())
-            keys = {"poll_id": {"S": poll_id}, "voter_id": {"S": voter_id}}
+            keys = {"poll_bucket": {"S": f"{poll_id}#{bucket_of(voter_id, 20)}"}, "voter_id": {"S": voter_id}}
             record = {"eventID": uuid.uuid4().hex, "eventName": "INSERT", "eventVersion": "1.1",
                       "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
                       "dynamodb": {"ApproximateCreationDateTime": moment, "Keys": keys,
-                                   "NewImage": {**keys, "candidate": {"S": candidates[n % 3]},
+                                   "NewImage": {**keys, "poll_id": {"S": poll_id},
+                                                "candidate": {"S": candidates[n % 3]},
                                                 "cast_at": {"S": format_instant(moment)}},
                                    "SequenceNumber": str(sequence + 100 * n), "SizeBytes": 411,
                                    "StreamViewType": "NEW_IMAGE"}}

@@ -49,6 +49,8 @@ from botocore.config import Config  # noqa: E402
 from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402
 
 from chalicelib import config  # noqa: E402
+from chalicelib.adapters.dynamo_ballots import ballot_to_item  # noqa: E402
+from chalicelib.domain.ballots import DEFAULT_PEAK_VOTES_PER_S, Ballot, bucket_of, buckets_for  # noqa: E402
 from chalicelib.domain.times import utc_now  # noqa: E402
 from devstack import cognito, processes  # noqa: E402
 
@@ -322,6 +324,9 @@ def run_phase(kind: str, concurrency: int, jobs: Sequence, warmups: Sequence,
     return phase
 
 
+RAW_POLL_BUCKETS = buckets_for(DEFAULT_PEAK_VOTES_PER_S)  # the raw phases' polls are made with the default
+
+
 def raw_put_phase(dynamodb, table: str, poll_id: str, count: int, concurrency: int, meter: CpuMeter) -> Phase:
     # A ballot in every respect (real poll and candidate, cast_at in the stored form): anything less is a record
     # the stream consumer retries and dead-letters, which would load the stack during the raw phases only.
@@ -332,8 +337,8 @@ def raw_put_phase(dynamodb, table: str, poll_id: str, count: int, concurrency: i
         try:
             client.put_item(
                 TableName=table,
-                Item={"poll_id": {"S": poll_id}, "voter_id": {"S": voter_id}, "candidate": {"S": "red"},
-                      "cast_at": {"S": cast_at}},
+                Item=ballot_to_item(Ballot(poll_id=poll_id, voter_id=voter_id, candidate="red", cast_at=cast_at),
+                                    bucket_of(voter_id, RAW_POLL_BUCKETS)),
                 ConditionExpression="attribute_not_exists(voter_id)",
                 # As the ballot ledger sends it, so the two sides differ only by what the API adds.
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",

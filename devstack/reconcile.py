@@ -17,11 +17,16 @@ from typing import Dict
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def ledger_ballots(runtime_, poll_id: str):
+    """Every ballot of the poll, from each of its buckets."""
+    return runtime_.ledger.ballots(poll_id, runtime_.poll_store.get(poll_id).buckets)
+
+
 def counts(runtime_, poll_id: str) -> Dict[str, Dict[str, int]]:
     """Per source, votes per candidate."""
     from chalicelib.domain.results import Windows
 
-    ledger = Counter(b.candidate for b in runtime_.ledger.ballots(poll_id))
+    ledger = Counter(b.candidate for b in ledger_ballots(runtime_, poll_id))
     everything = Windows(coarse_from=0, fine_from=0, until=0)
     return {
         "ledger": dict(ledger),
@@ -33,7 +38,7 @@ def counts(runtime_, poll_id: str) -> Dict[str, Dict[str, int]]:
 def repair(runtime_, poll_id: str) -> None:
     from chalicelib.domain.times import utc_now
 
-    ballots = runtime_.ledger.ballots(poll_id)
+    ballots = ledger_ballots(runtime_, poll_id)
     runtime_.index.replace_poll(poll_id, ballots, utc_now())
     runtime_.tallies.rebase(poll_id, dict(Counter(b.candidate for b in ballots)))
 

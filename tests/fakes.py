@@ -4,6 +4,7 @@ from typing import Dict, List, Optional, Tuple
 from chalicelib.domain.ballots import Ballot
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.polls import Poll
+from chalicelib.domain.times import later
 
 
 class FakePollStore:
@@ -35,20 +36,29 @@ class FakePollStore:
 
 
 class FakeLedger:
+    """Ballots by (poll, voter), with the bucket each was filed under kept to check that callers agree on it."""
+
     def __init__(self):
         self.ballots: Dict[Tuple[str, str], Ballot] = {}
+        self.buckets: Dict[Tuple[str, str], int] = {}
         self.writes = 0
 
-    def cast(self, ballot: Ballot) -> Optional[Ballot]:
+    def cast(self, ballot: Ballot, bucket: int) -> Optional[Ballot]:
         self.writes += 1
         key = (ballot.poll_id, ballot.voter_id)
         if key in self.ballots:
+            assert self.buckets[key] == bucket, "a voter's second attempt went to another bucket"
             return self.ballots[key]
         self.ballots[key] = ballot
+        self.buckets[key] = bucket
         return None
 
-    def find(self, poll_id: str, voter_id: str) -> Optional[Ballot]:
-        return self.ballots.get((poll_id, voter_id))
+    def find(self, poll_id: str, bucket: int, voter_id: str) -> Optional[Ballot]:
+        key = (poll_id, voter_id)
+        return self.ballots.get(key) if self.buckets.get(key) == bucket else None
+
+    def ballots_of(self, poll_id: str, buckets: int) -> List[Ballot]:
+        return [b for (p, _), b in self.ballots.items() if p == poll_id]
 
 
 class Clock:
@@ -63,3 +73,7 @@ class Clock:
 
     def monotonic(self) -> float:
         return self.monotonic_now
+
+    def advance(self, seconds: float) -> None:
+        self.now = later(self.now, seconds)
+        self.monotonic_now += seconds

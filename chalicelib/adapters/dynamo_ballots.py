@@ -1,4 +1,9 @@
-"""BallotLedger on a DynamoDB table keyed by (poll_id, voter_id): one conditional PutItem per vote."""
+"""BallotLedger on a DynamoDB table keyed by (poll_bucket, voter_id): one conditional PutItem per vote.
+
+The partition key is "<poll_id>#<bucket>", so a poll's ballots spread over as many partitions as the poll has
+buckets, while a voter's second attempt meets the first under the same key: the condition on the one item still
+allows one ballot per voter, and the refusal carries the standing ballot, so a resend costs no read.
+"""
 from typing import List, Optional
 
 from botocore.exceptions import ClientError
@@ -9,8 +14,13 @@ from .dynamo import error_code, throttling_as_refusal
 BALLOT_FIELDS = {"poll_id", "voter_id", "candidate", "cast_at"}
 
 
-def ballot_to_item(ballot: Ballot) -> dict:
+def partition_key(poll_id: str, bucket: int) -> str:
+    return f"{poll_id}#{bucket}"  # '#' never appears in a poll id
+
+
+def ballot_to_item(ballot: Ballot, bucket: int) -> dict:
     return {
+        "poll_bucket": {"S": partition_key(ballot.poll_id, bucket)},
         "poll_id": {"S": ballot.poll_id},
         "voter_id": {"S": ballot.voter_id},
         "candidate": {"S": ballot.candidate},
@@ -32,12 +42,12 @@ class DynamoBallotLedger:
         self._client = client
         self._table = table
 
-    def cast(self, ballot: Ballot) -> Optional[Ballot]:
+    def cast(self, ballot: Ballot, bucket: int) -> Optional[Ballot]:
         try:
             with throttling_as_refusal():
                 self._client.put_item(
                     TableName=self._table,
-                    Item=ballot_to_item(ballot),
+                    Item=ballot_to_item(ballot, bucket),
                     ConditionExpression="attribute_not_exists(voter_id)",
                     # The standing ballot comes back with the refusal: a retry costs no extra read.
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -48,23 +58,36 @@ class DynamoBallotLedger:
             raise
         return None
 
-    def find(self, poll_id: str, voter_id: str) -> Optional[Ballot]:
+    def find(self, poll_id: str, bucket: int, voter_id: str) -> Optional[Ballot]:
         with throttling_as_refusal():
             reply = self._client.get_item(
                 TableName=self._table,
-                Key={"poll_id": {"S": poll_id}, "voter_id": {"S": voter_id}},
+                Key={"poll_bucket": {"S": partition_key(poll_id, bucket)}, "voter_id": {"S": voter_id}},
                 ConsistentRead=True,
             )
         item = reply.get("Item")
         return item_to_ballot(item) if item else None
 
-    def ballots(self, poll_id: str) -> List[Ballot]:
-        """Every ballot of a poll, for reconciliation and repair (never on the vote path). Items that are not
-        ballots (no API writes them, but a hand can) are not counted, as the tally consumer does not count them."""
+    def bucket_sizes(self, poll_id: str, buckets: int) -> List[int]:
+        """How many items each bucket of the poll holds (a count-only Query each: no ballot leaves the table)."""
+        sizes = []
+        for bucket in range(buckets):
+            pages = self._client.get_paginator("query").paginate(
+                TableName=self._table, KeyConditionExpression="poll_bucket = :b", Select="COUNT",
+                ExpressionAttributeValues={":b": {"S": partition_key(poll_id, bucket)}}, ConsistentRead=True)
+            sizes.append(sum(page["Count"] for page in pages))
+        return sizes
+
+    def ballots(self, poll_id: str, buckets: int) -> List[Ballot]:
+        """Every ballot of a poll, bucket by bucket, for reconciliation and repair (never on the vote path). Items
+        that are not ballots (no API writes them, but a hand can) are not counted, as the tally consumer does not
+        count them."""
         found = []
-        pages = self._client.get_paginator("query").paginate(
-            TableName=self._table, KeyConditionExpression="poll_id = :p",
-            ExpressionAttributeValues={":p": {"S": poll_id}}, ConsistentRead=True)
-        for page in pages:
-            found.extend(item_to_ballot(item) for item in page["Items"] if BALLOT_FIELDS <= item.keys())
+        for bucket in range(buckets):
+            pages = self._client.get_paginator("query").paginate(
+                TableName=self._table, KeyConditionExpression="poll_bucket = :b",
+                ExpressionAttributeValues={":b": {"S": partition_key(poll_id, bucket)}}, ConsistentRead=True)
+            for page in pages:
+                found.extend(item_to_ballot(item) for item in page["Items"]
+                             if BALLOT_FIELDS <= item.keys() and item["poll_id"].get("S") == poll_id)
         return found

@@ -17,6 +17,8 @@ def poll_to_item(poll: Poll) -> dict:
         "candidates": {"L": [{"M": {"id": {"S": c.id}, "label": {"S": c.label}}} for c in poll.candidates]},
         "created_at": {"S": poll.created_at},
         "results": {"S": poll.results},
+        "expected_peak_votes_per_s": {"N": str(poll.expected_peak_votes_per_s)},
+        "buckets": {"N": str(poll.buckets)},
     }
     for name in _OPTIONAL_TIMES:
         value = getattr(poll, name)
@@ -36,6 +38,8 @@ def item_to_poll(item: dict) -> Poll:
         opens_at=item.get("opens_at", {}).get("S"),
         closes_at=item.get("closes_at", {}).get("S"),
         results=item["results"]["S"],
+        expected_peak_votes_per_s=int(item["expected_peak_votes_per_s"]["N"]),
+        buckets=int(item["buckets"]["N"]),
     )
 
 

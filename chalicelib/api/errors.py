@@ -1,23 +1,27 @@
-"""Domain refusals as Chalice errors, so every failure has the API's shape: {"Code", "Message"}."""
+"""Domain refusals as answers in the API's shape, {"Code", "Message"}, by the refusal's class hierarchy."""
 import functools
 
-from chalice import (
-    BadRequestError,
-    ConflictError,
-    ForbiddenError,
-    NotFoundError,
-    TooManyRequestsError,
-)
+from chalice import Response
 
 from ..domain import errors
 
+# Most specific first is not needed: a refusal's own class is looked up first, then its bases (its MRO).
 _AS_HTTP = {
-    errors.Invalid: BadRequestError,
-    errors.Forbidden: ForbiddenError,
-    errors.NotFound: NotFoundError,
-    errors.Conflict: ConflictError,
-    errors.Throttled: TooManyRequestsError,
+    errors.Invalid: (400, "BadRequestError"),
+    errors.Forbidden: (403, "ForbiddenError"),
+    errors.NotFound: (404, "NotFoundError"),
+    errors.Conflict: (409, "ConflictError"),
+    errors.Throttled: (429, "TooManyRequestsError"),
+    errors.TallyError: (400, "BadRequestError"),
 }
+# DynamoDB throttling passes within a second or so as on-demand capacity adapts; clients add their own jitter.
+RETRY_AFTER_S = 1
+
+
+def refusal_response(refusal: errors.TallyError) -> Response:
+    status, code = next(_AS_HTTP[kind] for kind in type(refusal).__mro__ if kind in _AS_HTTP)
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 429 else {}
+    return Response(body={"Code": code, "Message": str(refusal)}, status_code=status, headers=headers)
 
 
 def answers_refusals(view):
@@ -26,5 +30,5 @@ def answers_refusals(view):
         try:
             return view(*args, **kwargs)
         except errors.TallyError as refusal:
-            raise _AS_HTTP[type(refusal)](str(refusal)) from None
+            return refusal_response(refusal)
     return wrapper

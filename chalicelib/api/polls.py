@@ -2,8 +2,9 @@
 from chalice import Blueprint, Response
 
 from .. import runtime
+from ..domain.errors import Invalid
 from ..domain.polls import poll_view
-from ..domain.times import utc_now
+from ..domain.times import parse_instant, utc_now
 from .errors import answers_refusals
 from .requests import caller, json_object, operator
 
@@ -44,5 +45,11 @@ def open_poll(poll_id):
 @bp.route("/polls/{poll_id}/close", methods=["POST"])
 @answers_refusals
 def close_poll(poll_id):
-    operator(bp.current_request)
-    return poll_view(runtime.get().polls.close(poll_id), utc_now())
+    request = bp.current_request
+    operator(request)
+    body = json_object(request, optional=True)
+    extra = set(body) - {"at"}
+    if extra:
+        raise Invalid(f"Unknown fields: {', '.join(sorted(extra))}. A close's body holds only at.")
+    at = parse_instant(body["at"], "at") if body.get("at") is not None else None
+    return poll_view(runtime.get().polls.close(poll_id, at), utc_now())

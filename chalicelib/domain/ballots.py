@@ -1,8 +1,19 @@
-"""A ballot: one per voter per poll, and the rule for a second attempt."""
+"""A ballot: one per voter per poll, the bucket that keeps it, and the rule for a second attempt."""
 import hashlib
+import math
 from dataclasses import dataclass
 
-from .errors import Conflict
+from .errors import Conflict, Invalid
+
+# A poll's ballots are spread over buckets, each one partition key of the ballots table, because one partition
+# takes 1,000 writes/s and a broadcast vote peaks on one poll in its first seconds, before DynamoDB would split a
+# hot key. A bucket is planned for half a partition: voters hash unevenly over buckets, and two buckets may
+# share a partition.
+BUCKET_WRITES_PER_S = 500
+# A poll created without a figure is sized for a broadcast surge: buckets cost nothing on the vote path (the
+# voter's bucket is computed, never looked up), only one Query each when a tool lists a poll's ballots.
+DEFAULT_PEAK_VOTES_PER_S = 10_000
+MAX_PEAK_VOTES_PER_S = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -11,6 +22,21 @@ class Ballot:
     voter_id: str
     candidate: str
     cast_at: str
+
+
+def buckets_for(expected_peak_votes_per_s: object) -> int:
+    """How many buckets a poll gets for the peak its operator expects; fixed for the poll's life."""
+    peak = expected_peak_votes_per_s
+    if isinstance(peak, bool) or not isinstance(peak, int) or not 1 <= peak <= MAX_PEAK_VOTES_PER_S:
+        raise Invalid(f"expected_peak_votes_per_s must be a whole number from 1 to {MAX_PEAK_VOTES_PER_S:,}.")
+    return math.ceil(peak / BUCKET_WRITES_PER_S)
+
+
+def bucket_of(voter_id: str, buckets: int) -> int:
+    """The voter's bucket in a poll of `buckets`: it depends on the voter alone, so a second attempt lands on
+    the first ballot's key, and one conditional write still allows one ballot per voter."""
+    digest = hashlib.sha256(voter_id.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % buckets
 
 
 def resolve_repeat(attempt: Ballot, first: Ballot) -> Ballot:

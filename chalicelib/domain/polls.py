@@ -4,6 +4,7 @@ import secrets
 from dataclasses import dataclass, field, replace
 from typing import Optional
 
+from .ballots import DEFAULT_PEAK_VOTES_PER_S, buckets_for
 from .errors import Invalid
 from .times import parse_instant
 
@@ -13,7 +14,7 @@ MAX_LABEL = 200
 MIN_CANDIDATES = 2
 MAX_CANDIDATES = 100
 RESULTS_MODES = ("live", "after_close")
-CREATE_FIELDS = {"poll_id", "title", "candidates", "opens_at", "closes_at", "results"}
+CREATE_FIELDS = {"poll_id", "title", "candidates", "opens_at", "closes_at", "results", "expected_peak_votes_per_s"}
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Poll:
     opens_at: Optional[str] = None
     closes_at: Optional[str] = None
     results: str = "live"
+    expected_peak_votes_per_s: int = DEFAULT_PEAK_VOTES_PER_S
+    buckets: int = 1  # how many partition keys hold its ballots: set at creation, never changed
     _ids: frozenset = field(default=frozenset(), compare=False, repr=False)
 
     def __post_init__(self):
@@ -52,10 +55,14 @@ class Poll:
             return self
         return replace(self, opens_at=now)
 
-    def closed(self, now: str) -> "Poll":
-        if self.status(now) == "closed":
+    def closing(self, requested: Optional[str], earliest: str) -> "Poll":
+        """The poll as it closes at `requested`, but never before `earliest`: the instant by which every
+        function instance has re-read the poll, so that each refuses ballots cast from then on by itself. A
+        close already set for sooner stands, as every instance knows it already."""
+        effective = max(requested or earliest, earliest)
+        if self.closes_at is not None and self.closes_at <= effective:
             return self
-        return replace(self, closes_at=now)
+        return replace(self, closes_at=effective)
 
 
 def is_valid_id(value: object) -> bool:
@@ -136,6 +143,8 @@ def new_poll(body: dict, now: str) -> Poll:
     results = "live" if body.get("results") is None else body["results"]  # null like the other optionals
     if results not in RESULTS_MODES:
         raise Invalid('results must be "live" or "after_close".')
+    peak = body.get("expected_peak_votes_per_s")
+    peak = DEFAULT_PEAK_VOTES_PER_S if peak is None else peak
     return Poll(
         poll_id=poll_id,
         title=title,
@@ -144,6 +153,8 @@ def new_poll(body: dict, now: str) -> Poll:
         opens_at=opens_at,
         closes_at=closes_at,
         results=results,
+        expected_peak_votes_per_s=peak,
+        buckets=buckets_for(peak),
     )
 
 
@@ -158,4 +169,5 @@ def poll_view(poll: Poll, now: str) -> dict:
         "closes_at": poll.closes_at,
         "results": poll.results,
         "created_at": poll.created_at,
+        "expected_peak_votes_per_s": poll.expected_peak_votes_per_s,
     }

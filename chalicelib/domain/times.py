@@ -3,7 +3,7 @@
 Fixed width and always UTC, so that DynamoDB conditions can compare instants as strings.
 """
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from .errors import Invalid
 
@@ -49,3 +49,8 @@ def is_instant(text: object) -> bool:
 
 def utc_now() -> str:
     return format_instant(datetime.now(timezone.utc))
+
+
+def later(instant: str, seconds: float) -> str:
+    """The instant `seconds` after a stored-form instant, in the stored form."""
+    return format_instant(datetime.fromisoformat(instant) + timedelta(seconds=seconds))

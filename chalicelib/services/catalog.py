@@ -4,8 +4,10 @@ A vote needs the poll's candidates and status. Reading them from DynamoDB on eve
 cost of the vote path, so each warm function keeps what it read for `ttl` seconds: each poll by id (one
 GetItem, and a poll that does not exist is remembered as missing too), and the list of all polls (a Scan)
 only for what needs the list: GET /polls and a vote that names no poll. Writes made through this function
-forget it all at once; writes made by another function instance are seen within `ttl` seconds (so a poll
-closed elsewhere may take up to `ttl` to refuse votes here).
+forget it all at once; writes made by another function instance are seen within `ttl` seconds.
+
+The promise a close is built on (services/polls.py): a copy used at time t was read after t - ttl. So each
+entry's age counts from just BEFORE its read was sent, never from when the answer came back, however slow.
 """
 import threading
 import time
@@ -21,23 +23,24 @@ MAX_ENTRIES = 10_000
 class PollCatalog:
     def __init__(self, store: PollStore, ttl: float, monotonic: Callable[[], float] = time.monotonic):
         self._store = store
-        self._ttl = ttl
+        self.ttl = ttl
         self._monotonic = monotonic
-        self._by_id: Dict[str, Tuple[Optional[Poll], float]] = {}  # poll id -> (poll or None, read at)
+        self._by_id: Dict[str, Tuple[Optional[Poll], float]] = {}  # poll id -> (poll or None, asked at)
         self._listing: Optional[Tuple[List[Poll], float]] = None
         self._lock = threading.Lock()
 
-    def _fresh(self, read_at: float) -> bool:
-        return self._monotonic() - read_at < self._ttl
+    def _fresh(self, asked_at: float) -> bool:
+        return self._monotonic() - asked_at < self.ttl
 
     def get(self, poll_id: str) -> Optional[Poll]:
         entry = self._by_id.get(poll_id)
         if entry is not None and self._fresh(entry[1]):
             return entry[0]
+        asked_at = self._monotonic()
         poll = self._store.get(poll_id)
         if len(self._by_id) >= MAX_ENTRIES:
             self._by_id.clear()
-        self._by_id[poll_id] = (poll, self._monotonic())
+        self._by_id[poll_id] = (poll, asked_at)
         return poll
 
     def all(self) -> List[Poll]:
@@ -47,9 +50,10 @@ class PollCatalog:
         with self._lock:
             # Another thread may have listed while this one waited.
             if self._listing is None or not self._fresh(self._listing[1]):
-                polls, read_at = self._store.all(), self._monotonic()
-                self._listing = (polls, read_at)
-                self._by_id.update((poll.poll_id, (poll, read_at)) for poll in polls)
+                asked_at = self._monotonic()
+                polls = self._store.all()
+                self._listing = (polls, asked_at)
+                self._by_id.update((poll.poll_id, (poll, asked_at)) for poll in polls)
             return self._listing[0]
 
     def invalidate(self) -> None:

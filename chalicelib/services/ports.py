@@ -22,11 +22,16 @@ class PollStore(Protocol):
 
 
 class BallotLedger(Protocol):
-    def cast(self, ballot: Ballot) -> Optional[Ballot]:
+    """Ballots kept under (poll, bucket) partition keys; the bucket is the voter's (domain.ballots.bucket_of)."""
+
+    def cast(self, ballot: Ballot, bucket: int) -> Optional[Ballot]:
         """Record the ballot unless the voter has one in this poll. None if recorded, else the existing one."""
 
-    def find(self, poll_id: str, voter_id: str) -> Optional[Ballot]:
+    def find(self, poll_id: str, bucket: int, voter_id: str) -> Optional[Ballot]:
         ...
+
+    def ballots(self, poll_id: str, buckets: int) -> List[Ballot]:
+        """Every ballot of the poll, from each of its buckets (reconcile and repair; never the vote path)."""
 
 
 class TallyStore(Protocol):

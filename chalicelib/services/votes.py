@@ -1,7 +1,7 @@
 """Voters' use cases: cast a ballot and read it back."""
 from typing import Callable, Optional, Tuple
 
-from ..domain.ballots import Ballot, resolve_repeat
+from ..domain.ballots import Ballot, bucket_of, resolve_repeat
 from ..domain.errors import Conflict, Invalid, NotFound
 from ..domain.polls import Poll, check_id
 from .catalog import PollCatalog
@@ -22,21 +22,25 @@ class VoteService:
         if not poll.has_candidate(candidate):
             raise NotFound(f"Poll {poll.poll_id} has no candidate {candidate}.")
         attempt = Ballot(poll_id=poll.poll_id, voter_id=voter_id, candidate=candidate, cast_at=now)
+        bucket = bucket_of(voter_id, poll.buckets)
+        # The poll held here was read less than the cache's lifetime ago, and a close takes effect only after
+        # that lifetime (services/polls.py): so its opens_at and closes_at decide, and a ballot is stored only
+        # when opens_at <= cast_at < closes_at.
         status = poll.status(now)
         if status != "open":
             # A client retrying a ballot that landed just before the close still gets its answer.
-            first = self._ledger.find(poll.poll_id, voter_id)
+            first = self._ledger.find(poll.poll_id, bucket, voter_id)
             if first is not None and first.candidate == candidate:
                 return first, False
             raise Conflict(f"Poll {poll.poll_id} is {status}; it does not take votes now.")
-        first = self._ledger.cast(attempt)
+        first = self._ledger.cast(attempt, bucket)
         if first is None:
             return attempt, True
         return resolve_repeat(attempt, first), False
 
     def mine(self, voter_id: str, poll_id: Optional[str]) -> Ballot:
         poll = self._poll(poll_id, self._clock())
-        ballot = self._ledger.find(poll.poll_id, voter_id)
+        ballot = self._ledger.find(poll.poll_id, bucket_of(voter_id, poll.buckets), voter_id)
         if ballot is None:
             raise NotFound(f"You have not voted in poll {poll.poll_id}.")
         return ballot

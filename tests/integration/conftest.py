@@ -2,6 +2,7 @@
 import gzip
 import json
 import threading
+import time
 from pathlib import Path
 
 import boto3
@@ -59,14 +60,15 @@ class Stack:
         """The voter id the API keys ballots by: the ID token's sub."""
         return jwt.decode(self.tokens(username)["IdToken"], options={"verify_signature": False})["sub"]
 
+    def ballot_items(self, poll_id):
+        """The poll's items as stored, read past the app (a Scan, whatever their keys)."""
+        pages = self.dynamodb.get_paginator("scan").paginate(
+            TableName=self.settings.ballots_table, ConsistentRead=True,
+            FilterExpression="poll_id = :p", ExpressionAttributeValues={":p": {"S": poll_id}})
+        return [item for page in pages for item in page["Items"]]
+
     def ballots(self, poll_id):
-        items = self.dynamodb.query(
-            TableName=self.settings.ballots_table,
-            KeyConditionExpression="poll_id = :p",
-            ExpressionAttributeValues={":p": {"S": poll_id}},
-            ConsistentRead=True,
-        )["Items"]
-        return {item["voter_id"]["S"]: item["candidate"]["S"] for item in items}
+        return {item["voter_id"]["S"]: item["candidate"]["S"] for item in self.ballot_items(poll_id)}
 
 
 def atomic_moto(monkeypatch):
@@ -91,6 +93,8 @@ def stack(tmp_path, monkeypatch):
         "AWS_DEFAULT_REGION": REGION, "TALLY_POLLS_TABLE": "it-polls", "TALLY_BALLOTS_TABLE": "it-ballots",
         "TALLY_TALLIES_TABLE": "it-tallies", "TALLY_JWKS_URL": jwks.as_uri(),
         "TALLY_INDEX_PATH": str(tmp_path / "results.sqlite3"),
+        # A close takes effect one cache lifetime (plus a second) after it is asked for: keep tests short.
+        "TALLY_POLL_CACHE_SECONDS": "0.2",
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
@@ -118,3 +122,14 @@ def client(stack):
 
 def body(response):
     return json.loads(response.body)
+
+
+def wait_until(condition, timeout=10.0, interval=0.05, message="condition"):
+    """Poll `condition` until it is truthy or the deadline passes; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value or time.monotonic() > deadline:
+            assert value, f"{message} did not hold within {timeout} s"
+            return value
+        time.sleep(interval)

@@ -167,7 +167,8 @@ def test_a_poison_record_goes_to_the_dead_letters_and_holds_up_nothing(client, s
     create(client, stack)
     cast(client, stack, ["red"])
     stack.dynamodb.put_item(TableName=stack.settings.ballots_table,
-                            Item={"poll_id": {"S": "colours"}, "voter_id": {"S": "intruder"}, "colour": {"S": "x"}})
+                            Item={"poll_bucket": {"S": "colours#0"}, "poll_id": {"S": "colours"},
+                                  "voter_id": {"S": "intruder"}, "colour": {"S": "x"}})
     for i, candidate in enumerate(["blue", "blue"]):
         assert vote(client, stack, candidate, "colours", voter=f"after-{i}").status_code == 201
     runner = runner_for(stream, dead_letters, tally_ballots)

@@ -9,7 +9,7 @@ from chalicelib.events.tally import tally_ballots
 from devstack.processes import free_port
 from devstack.stream_runner import StreamRunner, stream_arn_of
 from tests.integration.conftest import body
-from tests.integration.test_routes import COLOURS, create, vote
+from tests.integration.test_routes import COLOURS, close, create, vote
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_closing_a_poll_changes_the_tag_even_with_no_new_vote(client, stack, dra
     vote(client, stack, "red")
     drain()
     tag = results(client, stack).headers["ETag"]
-    assert client.post("/polls/colours/close", headers=stack.operator()).status_code == 200
+    close(client, stack)
     after = results(client, stack, etag=tag)
     assert after.status_code == 200 and body(after)["status"] == "closed" and body(after)["total"] == 1
 
@@ -92,7 +92,7 @@ def test_after_close_results_are_for_operators_until_the_poll_closes(client, sta
     hidden = results(client, stack, who=stack.voter())
     assert hidden.status_code == 403 and "once it closes" in body(hidden)["Message"]
     assert results(client, stack).status_code == 200
-    client.post("/polls/colours/close", headers=stack.operator())
+    close(client, stack)
     shown = results(client, stack, who=stack.voter())
     assert shown.status_code == 200 and body(shown)["status"] == "closed" and body(shown)["total"] == 1
 

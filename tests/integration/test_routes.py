@@ -1,7 +1,7 @@
 """Every route of API.md and every status it names, through chalice.test.Client against moto."""
 import json
 
-from tests.integration.conftest import body
+from tests.integration.conftest import body, wait_until
 
 COLOURS = {"poll_id": "colours", "title": "Best colour", "candidates": ["red", {"id": "blue", "label": "Blue"}]}
 
@@ -13,6 +13,15 @@ def create(client, stack, poll=COLOURS):
 def vote(client, stack, candidate, poll_id="colours", voter="vera"):
     payload = json.dumps({"poll_id": poll_id}) if poll_id else ""
     return client.post(f"/votes/{candidate}", headers=stack.voter(voter), body=payload)
+
+
+def close(client, stack, poll_id="colours"):
+    """Close the poll and wait until the close has taken effect (it takes effect a cache lifetime later)."""
+    response = client.post(f"/polls/{poll_id}/close", headers=stack.operator())
+    assert response.status_code == 200, response.body
+    wait_until(lambda: body(client.get(f"/polls/{poll_id}", headers=stack.voter()))["status"] == "closed",
+               message=f"poll {poll_id} closed")
+    return body(response)
 
 
 def test_health_is_public(client):
@@ -69,9 +78,13 @@ def test_a_scheduled_poll_opens_on_request_and_a_closed_one_stays_closed(client,
     assert vote(client, stack, "red").status_code == 409
     opened = client.post("/polls/colours/open", headers=stack.operator())
     assert opened.status_code == 200 and body(opened)["status"] == "open"
-    closed = client.post("/polls/colours/close", headers=stack.operator())
-    assert closed.status_code == 200 and body(closed)["status"] == "closed"
-    assert client.post("/polls/colours/close", headers=stack.operator()).status_code == 200
+    closing = client.post("/polls/colours/close", headers=stack.operator())
+    assert closing.status_code == 200 and body(closing)["status"] == "open" and body(closing)["closes_at"]
+    again = client.post("/polls/colours/close", headers=stack.operator())
+    assert again.status_code == 200 and body(again)["closes_at"] == body(closing)["closes_at"]
+    close(client, stack)
+    closed_twice = client.post("/polls/colours/close", headers=stack.operator())
+    assert closed_twice.status_code == 409 and "closed already" in body(closed_twice)["Message"]
     reopened = client.post("/polls/colours/open", headers=stack.operator())
     assert reopened.status_code == 409 and "closed" in body(reopened)["Message"]
 
@@ -92,7 +105,7 @@ def test_a_vote_is_201_then_200_for_the_same_ballot_and_409_for_another(client, 
 def test_votes_for_a_closed_poll_are_refused_but_a_resent_ballot_is_answered(client, stack):
     create(client, stack)
     vote(client, stack, "red", voter="early")
-    client.post("/polls/colours/close", headers=stack.operator())
+    close(client, stack)
     late = vote(client, stack, "red", voter="late")
     assert late.status_code == 409 and "closed" in body(late)["Message"]
     assert vote(client, stack, "red", voter="early").status_code == 200

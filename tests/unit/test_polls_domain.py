@@ -26,13 +26,13 @@ def test_opening_a_scheduled_poll_moves_opens_at_to_now_and_closing_sets_closes_
     p = poll(opens_at="2026-11-22T11:00:00Z")
     opened = p.opened(NOW)
     assert opened.opens_at == NOW and opened.status(NOW) == "open"
-    closed = opened.closed("2026-11-22T10:30:00.000Z")
+    closed = opened.closing(None, "2026-11-22T10:30:00.000Z")
     assert closed.status("2026-11-22T10:30:00.000Z") == "closed"
     assert closed.opened("2026-11-22T10:31:00.000Z").status("2026-11-22T10:31:00.000Z") == "closed"
 
 
 def test_closing_a_scheduled_poll_closes_it_for_good():
-    p = poll(opens_at="2026-11-22T11:00:00Z").closed(NOW)
+    p = poll(opens_at="2026-11-22T11:00:00Z").closing(None, NOW)
     assert p.status("2026-11-22T11:30:00.000Z") == "closed"
 
 
@@ -80,3 +80,29 @@ def test_invalid_polls_are_refused_with_a_message_that_names_the_problem(body, w
 def test_null_stands_for_an_omitted_optional_field():
     p = poll(opens_at=None, closes_at=None, results=None, poll_id=None)
     assert (p.opens_at, p.closes_at, p.results) == (None, None, "live")
+
+
+def test_a_poll_is_sized_in_buckets_for_its_expected_peak_and_for_a_broadcast_by_default():
+    assert poll().buckets == 20 and poll().expected_peak_votes_per_s == 10_000
+    assert poll(expected_peak_votes_per_s=1).buckets == 1
+    assert poll(expected_peak_votes_per_s=500).buckets == 1
+    assert poll(expected_peak_votes_per_s=501).buckets == 2
+    assert poll(expected_peak_votes_per_s=50_000).buckets == 100
+    assert poll_view(poll(expected_peak_votes_per_s=700), NOW)["expected_peak_votes_per_s"] == 700
+
+
+@pytest.mark.parametrize("peak", [0, -1, 1.5, "100", True, 1_000_001])
+def test_an_expected_peak_that_is_not_a_whole_number_in_range_is_refused(peak):
+    with pytest.raises(Invalid, match="expected_peak_votes_per_s"):
+        poll(expected_peak_votes_per_s=peak)
+
+
+def test_a_voter_always_falls_in_the_same_bucket_and_voters_spread_evenly():
+    from collections import Counter
+
+    from chalicelib.domain.ballots import bucket_of
+
+    assert bucket_of("voter-1", 20) == bucket_of("voter-1", 20)
+    sizes = Counter(bucket_of(f"voter-{i}", 20) for i in range(20_000))
+    assert sorted(sizes) == list(range(20))
+    assert max(sizes.values()) <= 1.1 * 1000

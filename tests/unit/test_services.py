@@ -72,25 +72,66 @@ def test_an_unknown_poll_is_remembered_as_missing_for_the_ttl():
 def test_the_cached_poll_is_refreshed_after_its_ttl():
     clock, store, _, _, votes = make(colours(), ttl=5)
     votes.cast("v1", "red", "colours")
-    store.polls["colours"] = store.polls["colours"].closed(NOW)  # closed by another function instance
+    store.polls["colours"] = store.polls["colours"].closing(None, NOW)  # closed by another function instance
     votes.cast("v2", "red", "colours")  # still cached as open
     clock.monotonic_now += 5
     with pytest.raises(Conflict, match="closed"):
         votes.cast("v3", "red", "colours")
 
 
-def test_closing_through_this_instance_takes_effect_at_once():
-    _, _, _, polls, votes = make(colours())
-    votes.cast("v1", "red", "colours")
-    polls.close("colours")
+def test_a_close_takes_effect_once_every_instance_has_had_time_to_read_it():
+    clock, _, _, polls, votes = make(colours(), ttl=5)
+    closed = polls.close("colours")
+    assert closed.closes_at == "2026-11-22T10:00:06.000Z"  # the 5 s cache and 1 s for clocks that differ
+    assert closed.status(NOW) == "open"
+    clock.advance(5.999)
+    assert votes.cast("v1", "red", "colours")[1]
+    clock.advance(0.001)
     with pytest.raises(Conflict, match="closed"):
         votes.cast("v2", "red", "colours")
+
+
+def test_an_instance_holding_the_open_poll_still_refuses_ballots_cast_from_closes_at_on():
+    """The other instance read the poll just before the close was written, and keeps it its whole ttl."""
+    clock = Clock(NOW)
+    store = FakePollStore([colours()])
+    here = PollService(store, PollCatalog(store, ttl=5, monotonic=clock.monotonic), clock)
+    there_catalog = PollCatalog(store, ttl=5, monotonic=clock.monotonic)
+    there = VoteService(there_catalog, FakeLedger(), clock)
+    there.cast("early", "red", "colours")  # caches the poll with no closes_at
+    closed = here.close("colours")
+    assert there_catalog.get("colours").closes_at is None, "still the copy from before the close"
+    clock.advance(4.9)
+    assert there.cast("in-time", "red", "colours")[1]
+    clock.advance(1.1)  # at closes_at: this instance has had to re-read the poll
+    assert clock.now == closed.closes_at
+    with pytest.raises(Conflict, match="closed"):
+        there.cast("late", "red", "colours")
+
+
+def test_a_close_can_be_scheduled_but_never_sooner_than_the_lead():
+    _, _, _, polls, _ = make(colours())
+    assert polls.close("colours", "2026-11-22T12:00:00.000Z").closes_at == "2026-11-22T12:00:00.000Z"
+    assert polls.close("colours", "2026-11-22T11:00:00.000Z").closes_at == "2026-11-22T11:00:00.000Z"
+    # later than the close already set: the sooner one stands
+    assert polls.close("colours", "2026-11-22T13:00:00.000Z").closes_at == "2026-11-22T11:00:00.000Z"
+    # a time in the past, or within the lead, closes as soon as it can
+    assert polls.close("colours", "2026-11-22T09:00:00.000Z").closes_at == "2026-11-22T10:00:06.000Z"
+
+
+def test_closing_a_closed_poll_is_a_conflict():
+    clock, _, _, polls, _ = make(colours())
+    polls.close("colours")
+    clock.advance(6)
+    with pytest.raises(Conflict, match="closed already"):
+        polls.close("colours")
 
 
 def test_a_resent_ballot_after_the_close_still_gets_its_answer():
     clock, _, _, polls, votes = make(colours())
     first, _ = votes.cast("v1", "red", "colours")
     polls.close("colours")
+    clock.advance(6)
     assert votes.cast("v1", "red", "colours") == (first, False)
     with pytest.raises(Conflict, match="closed"):
         votes.cast("v1", "blue", "colours")
@@ -111,7 +152,7 @@ def test_unknown_poll_and_candidate_are_not_found():
 
 
 def test_poll_id_may_be_left_out_only_when_exactly_one_poll_is_open():
-    _, _, _, polls, votes = make(colours(), colours("later", opens_at="2026-11-22T11:00:00Z"))
+    clock, _, _, polls, votes = make(colours(), colours("later", opens_at="2026-11-22T11:00:00Z"))
     ballot, _ = votes.cast("v1", "red", None)
     assert ballot.poll_id == "colours"
     polls.open("later")
@@ -119,6 +160,7 @@ def test_poll_id_may_be_left_out_only_when_exactly_one_poll_is_open():
         votes.cast("v2", "red", None)
     polls.close("colours")
     polls.close("later")
+    clock.advance(6)
     with pytest.raises(Invalid, match="0 polls are open"):
         votes.cast("v2", "red", None)
 
@@ -134,11 +176,13 @@ def test_a_new_poll_made_elsewhere_is_found_with_one_read():
 
 
 def test_open_and_close_follow_the_rules():
-    _, _, _, polls, _ = make(colours(opens_at="2026-11-22T11:00:00Z"))
+    clock, _, _, polls, _ = make(colours(opens_at="2026-11-22T11:00:00Z"))
     assert polls.open("colours").status(NOW) == "open"
     assert polls.open("colours").status(NOW) == "open"
-    assert polls.close("colours").status(NOW) == "closed"
-    assert polls.close("colours").status(NOW) == "closed"
+    closing = polls.close("colours")
+    assert closing.status(NOW) == "open" and closing.status(closing.closes_at) == "closed"
+    assert polls.close("colours") == closing, "a second close before the first takes effect changes nothing"
+    clock.advance(6)
     with pytest.raises(Conflict, match="cannot be opened again"):
         polls.open("colours")
     with pytest.raises(NotFound):
