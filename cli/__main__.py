@@ -9,7 +9,8 @@
 
     python -m cli create-poll "Best pasta?" carbonara amatriciana --id pasta --results after_close
     python -m cli open pasta                            # operator commands sign in as the stack's operator
-    python -m cli close pasta
+    python -m cli close pasta                           # takes effect a few seconds ahead: see its closes_at
+    python -m cli close pasta --at 2026-12-24T18:00:00Z
 
     python -m cli --json poll demo --as alice           # raw JSON on stdout, for scripts
 
@@ -23,7 +24,8 @@ import os
 import sys
 import urllib.parse
 
-from .client import DEFAULT_API, Failure, Session, call
+from .client import DEFAULT_API, Failure, Session, call, send, unreachable
+from .retry import LOST, send_until_answered
 
 
 def refuse(status: int, body: dict, as_json: bool):
@@ -72,8 +74,16 @@ def vote(args):
     if session.add_voter(args.user):
         print(f"created voter {args.user} (password in {session.voters_path})", file=sys.stderr)
     body = {"poll_id": args.poll} if args.poll else None
-    status, ballot = call(args.api, "POST", f"/votes/{urllib.parse.quote(args.candidate, safe='')}",
-                          session.token(args.user), body)
+    path, token = f"/votes/{urllib.parse.quote(args.candidate, safe='')}", session.token(args.user)
+
+    def retrying(last, wait):
+        said = f"answered {last[0]}" if last[0] is not LOST else "did not answer"
+        print(f"the API {said}; resending the vote in {wait:.1f} s (safe: a resend never counts twice)",
+              file=sys.stderr)
+
+    status, _, ballot = send_until_answered(lambda: send(args.api, "POST", path, token, body), on_retry=retrying)
+    if status is LOST:
+        raise unreachable(args.api, ballot)
     answer(status, ballot, args)
     if not args.json:
         again = " (already recorded: same ballot)" if status == 200 else ""
@@ -121,6 +131,8 @@ def create_poll(args):
         body["poll_id"] = args.id
     if args.results:
         body["results"] = args.results
+    if args.peak:
+        body["expected_peak_votes_per_s"] = args.peak
     status, created = request(args, "POST", "/polls", body)
     answer(status, created, args)
     if not args.json:
@@ -131,10 +143,13 @@ def create_poll(args):
 
 def transition(action: str):
     def command(args):
-        status, changed = request(args, "POST", f"/polls/{urllib.parse.quote(args.poll_id, safe='')}/{action}")
+        body = {"at": args.at} if getattr(args, "at", None) else None
+        status, changed = request(args, "POST", f"/polls/{urllib.parse.quote(args.poll_id, safe='')}/{action}",
+                                  body)
         answer(status, changed, args)
         if not args.json:
-            print(f"{status} poll {changed['poll_id']} is now {changed['status']}")
+            closing = f", closing at {changed['closes_at']}" if action == "close" else ""
+            print(f"{status} poll {changed['poll_id']} is now {changed['status']}{closing}")
     return command
 
 
@@ -180,10 +195,14 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("candidates", nargs="+", metavar="CANDIDATE", help="candidate ids, at least two")
     sub.add_argument("--id", help="poll id (default: chosen by the API)")
     sub.add_argument("--results", choices=["live", "after_close"], help="who sees results before closing")
+    sub.add_argument("--peak", type=int, metavar="VOTES_PER_S",
+                     help="expected peak votes/s: sizes the poll's ballot buckets for good (default 10,000)")
     sub = command("open", transition("open"), "open a poll (operators)", "operator")
     sub.add_argument("poll_id")
-    sub = command("close", transition("close"), "close a poll (operators)", "operator")
+    sub = command("close", transition("close"), "close a poll (operators): it takes effect a few seconds "
+                  "ahead, once every API instance can know of it", "operator")
     sub.add_argument("poll_id")
+    sub.add_argument("--at", metavar="TIME", help="close later, at this ISO 8601 time")
     return top
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from cli.retry import LOST
 from devstack import cognito
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,8 +23,9 @@ def state_dir() -> Path:
     return Path(os.environ.get("TALLY_STATE_DIR") or ROOT / ".devstack")
 
 
-def call(api: str, method: str, path: str, token: str = None, body: dict = None):
-    """One request; returns (status, decoded JSON). 4xx/5xx are answers to show, not exceptions."""
+def send(api: str, method: str, path: str, token: str = None, body: dict = None):
+    """One request; returns (status, headers, decoded JSON), with status None (retry.LOST) when no answer came.
+    4xx/5xx are answers to show, not exceptions."""
     request = urllib.request.Request(api.rstrip("/") + path, method=method,
                                      data=None if body is None else json.dumps(body).encode())
     if body is not None:
@@ -32,18 +34,29 @@ def call(api: str, method: str, path: str, token: str = None, body: dict = None)
         request.add_header("Authorization", f"Bearer {token}")
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            status, raw = response.status, response.read()
+            status, headers, raw = response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
-        status, raw = error.code, error.read()
+        status, headers, raw = error.code, dict(error.headers or {}), error.read()
     except (urllib.error.URLError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        raise Failure(f"Cannot reach the API at {api} ({reason}). Is the stack running (`make run`)? "
-                      f"Point elsewhere with --api URL or TALLY_API_URL.") from None
+        return LOST, {}, {"Code": "ConnectionLost", "Message": str(getattr(error, "reason", error))}
     try:
-        return status, json.loads(raw) if raw else {}
+        return status, headers, json.loads(raw) if raw else {}
     except ValueError:
         # A proxy or a crashed server may answer with HTML; keep the API's error shape for the caller.
-        return status, {"Code": "NotJson", "Message": raw.decode(errors="replace")[:300]}
+        return status, headers, {"Code": "NotJson", "Message": raw.decode(errors="replace")[:300]}
+
+
+def unreachable(api: str, body: dict) -> Failure:
+    return Failure(f"Cannot reach the API at {api} ({body['Message']}). Is the stack running (`make run`)? "
+                   f"Point elsewhere with --api URL or TALLY_API_URL.")
+
+
+def call(api: str, method: str, path: str, token: str = None, body: dict = None):
+    """One request; returns (status, decoded JSON)."""
+    status, _, answer = send(api, method, path, token, body)
+    if status is LOST:
+        raise unreachable(api, answer)
+    return status, answer
 
 
 class Session:
