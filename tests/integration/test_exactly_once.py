@@ -4,13 +4,17 @@ Ballots are cast through the app into moto's ballots table; the stream runner tu
 Lambda's events and calls the handler Chalice registers, exactly as the local stack does.
 """
 import json
+import random
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import pytest
 from botocore.config import Config
 
 from chalicelib import runtime
+from chalicelib.domain.ballots import Ballot, bucket_of
+from chalicelib.domain.times import utc_now
 from chalicelib.events.tally import tally_ballots
 from devstack.reconcile import counts
 from devstack.stream_runner import LocalContext, StreamRunner, lambda_event, lambda_record, stream_arn_of
@@ -214,3 +218,72 @@ def test_reconcile_sees_a_lost_index_write_and_repair_rebuilds_from_the_ledger(c
     assert vote(client, stack, "blue", voter="late").status_code == 201
     runner_for(stream, dead_letters, tally_ballots).drain()  # a replay after the repair adds only the new one
     assert_reconciled("colours", {"red": 2, "blue": 2})
+
+
+def deliver_like_lambda(stream, shard_id, records, rng):
+    """One shard's records in order, as an at-least-once event source mapping may hand them over: batches of any
+    size, some delivered twice, some retried from an earlier record with other boundaries, and all of it once
+    more at the end."""
+    done = 0
+    while done < len(records):
+        size = rng.randint(1, 40)
+        deliver(stream, shard_id, records[done:done + size])
+        if rng.random() < 0.3:
+            deliver(stream, shard_id, records[done:done + size])
+        if rng.random() < 0.2:
+            back = rng.randint(0, done)
+            deliver(stream, shard_id, records[back:done + size + rng.randint(0, 10)])
+        done += size
+    deliver(stream, shard_id, records)
+
+
+def test_a_hot_poll_on_many_shards_with_a_split_counts_every_ballot_once(client, stack, stream):
+    """At 10,000 votes/s one poll's buckets live in many partitions, so its ballots arrive on many stream shards
+    at once, and shards split: a parent ends and two children carry on with sequence numbers of their own. Each
+    (poll, shard) lane keeps its own checkpoint, so whatever each shard redelivers, every ballot counts once."""
+    create(client, stack, {**COLOURS, "expected_peak_votes_per_s": 8_000})
+    poll = runtime.get().poll_store.get("colours")
+    assert poll.buckets == 16
+    for i in range(480):
+        voter = f"hot-voter-{i}"
+        ballot = Ballot(poll_id="colours", voter_id=voter, candidate="blue" if i % 3 else "red", cast_at=utc_now())
+        assert runtime.get().ledger.cast(ballot, bucket_of(voter, poll.buckets)) is None
+    _, records = all_records(stream)
+    assert len(records) == 480
+
+    def renumbered(record, sequence):
+        return {**record, "dynamodb": {**record["dynamodb"], "SequenceNumber": str(sequence)}}
+
+    # Buckets map to partitions, partitions to shards: eight shards, two buckets each.
+    shards = {f"shardId-{n}": [] for n in range(8)}
+    for record in records:
+        bucket = int(record["dynamodb"]["Keys"]["poll_bucket"]["S"].rsplit("#", 1)[1])
+        shards[f"shardId-{bucket % 8}"].append(record)
+    shards = {shard: [renumbered(r, 10**20 + 1000 * i) for i, r in enumerate(rs)] for shard, rs in shards.items()}
+    # shardId-0 splits halfway: the parent's last record is its half, then two children take the rest.
+    parent = shards.pop("shardId-0")
+    half = len(parent) // 2
+    children = {"shardId-0-a": parent[half::2], "shardId-0-b": parent[half + 1::2]}
+    children = {shard: [renumbered(r, 2 * 10**20 + 1000 * i) for i, r in enumerate(rs)]
+                for shard, rs in children.items()}
+    parent = parent[:half]
+
+    def lineage(seed):
+        # Lambda finishes a parent shard before it reads its children, which then run side by side.
+        deliver_like_lambda(stream, "shardId-0", parent, random.Random(seed))
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(lambda item: deliver_like_lambda(stream, item[0], item[1], random.Random(item[0])),
+                          children.items()))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        running = [pool.submit(lineage, 0)]
+        running += [pool.submit(deliver_like_lambda, stream, shard, rs, random.Random(shard))
+                    for shard, rs in shards.items()]
+        for future in running:
+            future.result()
+
+    assert_reconciled("colours", {"red": 160, "blue": 320})
+    lanes = stack.dynamodb.query(TableName=stack.settings.tallies_table, KeyConditionExpression="poll_id = :p",
+                                 ExpressionAttributeValues={":p": {"S": "colours"}})["Items"]
+    assert {lane["shard_id"]["S"] for lane in lanes} == {"shardId-0", "shardId-0-a", "shardId-0-b",
+                                                         *(f"shardId-{n}" for n in range(1, 8))}
