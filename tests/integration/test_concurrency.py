@@ -82,3 +82,38 @@ def test_one_voter_racing_two_candidates_gets_one_ballot_and_one_409(api, stack,
     assert stack.ballots("colours") == {stack.sub(f"racer-{attempt}"): winner}
     loser = results["blue" if winner == "red" else "red"][1]
     assert f"already voted for {winner}" in loser["Message"]
+
+
+def test_racing_requests_from_many_voters_over_many_buckets_leave_one_ballot_each(api, stack):
+    """Each voter's requests race each other, and the voters race each other over a poll of 100 buckets: the
+    one conditional write under the voter's bucket key still lets exactly one ballot stand per voter."""
+    from chalicelib.domain.ballots import bucket_of
+
+    assert post(f"{api}/polls", stack.operator(), {**COLOURS, "expected_peak_votes_per_s": 50_000})[0] == 201
+    voters = [f"racer-{i:02d}" for i in range(40)]
+    headers = {name: stack.voter(name) for name in voters}
+    attempts = [(name, candidate) for name in voters for candidate in ("red", "red", "blue")]
+    start = threading.Barrier(len(attempts))
+
+    def vote(attempt):
+        name, candidate = attempt
+        start.wait(timeout=60)
+        return name, candidate, *post(f"{api}/votes/{candidate}", headers[name], {"poll_id": "colours"})
+
+    with ThreadPoolExecutor(max_workers=len(attempts)) as pool:
+        answers = list(pool.map(vote, attempts))
+
+    items = stack.ballot_items("colours")
+    assert len(items) == len(voters)
+    for name in voters:
+        sub = stack.sub(name)
+        (item,) = [i for i in items if i["voter_id"]["S"] == sub]
+        assert item["poll_bucket"]["S"] == f"colours#{bucket_of(sub, 100)}"
+        mine = [(candidate, status, answer) for who, candidate, status, answer in answers if who == name]
+        assert sorted(status for _, status, _ in mine).count(201) == 1
+        for candidate, status, answer in mine:
+            if candidate == item["candidate"]["S"]:
+                assert status in (200, 201) and answer["cast_at"] == item["cast_at"]["S"]
+            else:
+                assert status == 409
+    assert len({item["poll_bucket"]["S"] for item in items}) > 25, "the voters spread over the buckets"
