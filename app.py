@@ -8,7 +8,8 @@ from chalicelib.observability import logger, metrics, tracer
 
 app = Chalice(app_name="tally", configure_logs=False)  # Powertools owns logging
 # The dashboard is served from another origin: let it send If-None-Match and read ETag, and cache the preflight.
-app.api.cors = CORSConfig(allow_origin="*", allow_headers=["If-None-Match"], expose_headers=["ETag"], max_age=600)
+app.api.cors = CORSConfig(allow_origin="*", allow_headers=["If-None-Match"], expose_headers=["ETag", "Retry-After"],
+                          max_age=600)
 # Outermost first: logging context, then the trace, then metrics flushed at the end of every invocation.
 app.register_middleware(ConvertToMiddleware(
     logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)), "http")

@@ -1,5 +1,5 @@
 // The Tally API (openapi.yaml), with the signed-in user's ID token. Every answer comes back as
-// {status, body}; only a request that never got an answer throws (OfflineError).
+// {status, body, text, headers}; only a request that never got an answer throws (OfflineError).
 
 export class OfflineError extends Error {}
 
@@ -66,11 +66,28 @@ export class Api {
         }
         if (renewed) continue;
       }
-      return { status: reply.status, body: parsed, text };
+      return { status: reply.status, body: parsed, text, headers: reply.headers };
     }
   }
 }
 
 export function errorMessage(reply) {
   return reply?.body?.Message || `The API answered ${reply?.status}.`;
+}
+
+// How long the API asked us to wait before asking again (a 429's or 503's Retry-After), in milliseconds: the
+// header holds seconds or an HTTP date. Null when there is none or it cannot be read. The browser shows it to the
+// page only because the API's CORS settings expose it (app.py).
+export function retryAfterMs(reply) {
+  const value = reply?.headers?.get("Retry-After")?.trim();
+  if (!value) return null;
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
+}
+
+// Capped exponential backoff with full jitter: a random wait in [0, min(cap, base * 2^attempt)], so that many
+// clients refused at the same moment do not all come back at the same moment.
+export function backoffMs(attempt, { baseMs = 250, capMs = 8000 } = {}) {
+  return Math.random() * Math.min(capMs, baseMs * 2 ** attempt);
 }

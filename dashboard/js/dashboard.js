@@ -11,6 +11,9 @@ const RESULTS_HIDDEN_EVERY_MS = 5000; // in a background tab
 const POLLS_EVERY_MS = 5000;
 const BACKOFF_MAX_MS = 8000;
 const REQUEST_TIMEOUT_MS = 5000;
+const CLOSE_RECHECK_MS = 1000; // after a poll's closes_at has passed, until the API says it is closed
+const CLOSE_RECHECK_FOR_MS = 15_000; // ... for at most this long (a browser clock ahead of the API's)
+const MAX_PEAK_VOTES_PER_S = 1_000_000;
 const OPERATORS = "operators";
 
 const ui = {
@@ -53,6 +56,8 @@ const state = {
   pollsSignature: "",
   selected: null,
   confirmingClose: null,
+  closeAt: "", // what the operator typed as a scheduled close, kept across redraws of the list
+  closeRecheckAt: 0,
   results: null,
   resultsText: "",
   timelineScale: "seconds",
@@ -247,22 +252,41 @@ function pollItem(poll) {
   const actions = [];
   if (state.confirmingClose === id) {
     actions.push(
-      el("span", { class: "confirm-text", id: `confirm-${id}` }, "Close voting now? A closed poll cannot reopen."),
+      el("span", { class: "confirm-text", id: `confirm-${id}` },
+        "Close voting? It takes effect a few seconds after you confirm (every server must learn of it first), " +
+        "and votes cast until then count. A closed poll cannot reopen."),
       el("button", {
         type: "button", class: "button danger small", dataset: { focusKey: `confirm:${id}` },
-        "aria-describedby": `confirm-${id}`, "aria-label": `Close poll ${poll.title} now`,
+        "aria-describedby": `confirm-${id}`, "aria-label": `Close poll ${poll.title} in a few seconds`,
         onclick: (e) => transition(id, "close", e.currentTarget),
-      }, "Close now"),
+      }, "Close in a few seconds"),
       el("button", {
         type: "button", class: "button ghost small", dataset: { focusKey: `cancel:${id}` },
         onclick: () => { state.confirmingClose = null; renderPolls(); focusKeyed(`close:${id}`); },
       }, "Cancel"),
+      el("span", { class: "close-at" },
+        el("label", { class: "inline", for: `close-at-${id}` }, "or close at"),
+        el("input", {
+          id: `close-at-${id}`, type: "datetime-local", step: "1", value: state.closeAt,
+          dataset: { focusKey: `close-at:${id}` }, "aria-label": `Scheduled close of poll ${poll.title}, your time`,
+          oninput: (e) => { state.closeAt = e.currentTarget.value; },
+        }),
+        el("button", {
+          type: "button", class: "button danger small", dataset: { focusKey: `close-at-go:${id}` },
+          "aria-describedby": `confirm-${id}`, "aria-label": `Close poll ${poll.title} at the time given`,
+          onclick: (e) => scheduleClose(id, e.currentTarget),
+        }, "Close then")),
     );
   } else if (poll.status === "open") {
     actions.push(el("button", {
       type: "button", class: "button small", dataset: { focusKey: `close:${id}` },
       "aria-label": `Close poll ${poll.title}`,
-      onclick: () => { state.confirmingClose = id; renderPolls(); focusKeyed(`confirm:${id}`); },
+      onclick: () => {
+        state.confirmingClose = id;
+        state.closeAt = "";
+        renderPolls();
+        focusKeyed(`confirm:${id}`);
+      },
     }, "Close"));
   } else if (poll.status === "scheduled") {
     actions.push(el("button", {
@@ -279,23 +303,37 @@ function pollItem(poll) {
     el("span", { class: "poll-title" }, poll.title),
     el("span", { class: "poll-meta" }, `${id} · ${poll.candidates.length} candidates`)),
     el("span", { class: "badge", dataset: { status: poll.status } }, STATUS_WORDS[poll.status] ?? poll.status),
+    poll.status === "open" && poll.closes_at
+      ? el("span", { class: "poll-closing", dataset: { closesAt: poll.closes_at } }, closingText(poll.closes_at))
+      : null,
     actions.length ? el("span", { class: "poll-actions" }, actions) : null);
+}
+
+// "Closing at 10:02:03 · closes in 5 s": an open poll whose close is set (by the operator's close, which takes
+// effect a few seconds ahead, or from the start). The API calls it open until then.
+function closingText(closesAt, now = Date.now()) {
+  const left = Date.parse(closesAt) - now;
+  const at = `Closing at ${when(closesAt)}`;
+  if (left <= 0) return `${at} · closing now…`;
+  return `${at} · closes in ${left < 60_000 ? `${Math.ceil(left / 1000)} s` : duration(left)}`;
 }
 
 function focusKeyed(key) {
   ui.pollList.querySelector(`[data-focus-key="${CSS.escape(key)}"]`)?.focus();
 }
 
-async function transition(pollId, action, button) {
+async function transition(pollId, action, button, body = undefined) {
   button.disabled = true;
   try {
-    const reply = await state.api.post(`/polls/${encodeURIComponent(pollId)}/${action}`);
+    const reply = await state.api.post(`/polls/${encodeURIComponent(pollId)}/${action}`, body);
     if (reply.status === 200) {
       state.confirmingClose = null;
       state.polls = state.polls.map((p) => (p.poll_id === pollId ? reply.body : p));
       renderPolls();
       focusKeyed(`select:${pollId}`);
-      notify(`“${reply.body.title}” is now ${reply.body.status}.`);
+      notify(action === "close"
+        ? closedNotice(reply.body, body?.at)
+        : `“${reply.body.title}” is now ${reply.body.status}.`);
       if (pollId === state.selected) feed.kick();
       refreshPolls();
     } else if (reply.status !== 401) {
@@ -307,6 +345,34 @@ async function transition(pollId, action, button) {
   } finally {
     button.disabled = false;
   }
+}
+
+// What a close did: the API answers with the effective closes_at, a few seconds ahead at the soonest, or the
+// sooner close that was set already.
+function closedNotice(poll, requested) {
+  const left = Date.parse(poll.closes_at) - Date.now();
+  const soon = left < 60_000 ? `in ${Math.max(0, Math.ceil(left / 1000))} s` : `in ${duration(left)}`;
+  const note = requested && Date.parse(poll.closes_at) < Date.parse(requested)
+    ? " It was already set to close sooner, and that stands."
+    : requested && Date.parse(poll.closes_at) > Date.parse(requested)
+      ? " That is the soonest every server can know of it."
+      : "";
+  return `“${poll.title}” closes at ${when(poll.closes_at)} (${soon}); votes cast until then count.${note}`;
+}
+
+function scheduleClose(pollId, button) {
+  const at = localToInstant(state.closeAt);
+  const field = document.getElementById(`close-at-${pollId}`);
+  if (!at) {
+    notify(at === null ? "Give the time to close at, or choose “Close in a few seconds”." : "That is not a time.",
+      "error");
+    return field?.focus();
+  }
+  if (Date.parse(at) <= Date.now()) {
+    notify("The time to close at must be in the future.", "error");
+    return field?.focus();
+  }
+  return transition(pollId, "close", button, { at });
 }
 
 // ---- create ----------------------------------------------------------------------------------------------
@@ -347,6 +413,15 @@ async function createPoll(event) {
   if (opensAt && closesAt && closesAt <= opensAt) return fail("“Closes at” must be after “Opens at”.", form.closes_at);
   if (opensAt) body.opens_at = opensAt;
   if (closesAt) body.closes_at = closesAt;
+  const peakField = form.expected_peak_votes_per_s;
+  if (peakField.value || peakField.validity.badInput) {
+    const peak = Number(peakField.value);
+    if (!Number.isInteger(peak) || peak < 1 || peak > MAX_PEAK_VOTES_PER_S) {
+      return fail(`“Expected peak votes/s” is a whole number from 1 to ${MAX_PEAK_VOTES_PER_S.toLocaleString()}.`,
+        peakField);
+    }
+    body.expected_peak_votes_per_s = peak;
+  }
 
   const submit = $("#create-submit");
   submit.disabled = true;
@@ -427,8 +502,7 @@ function renderClock() {
   const status = state.results?.status ?? poll?.status;
   let countdown = "";
   if (status === "open" && poll?.closes_at) {
-    const left = Date.parse(poll.closes_at) - now;
-    countdown = left > 0 ? `Closes in ${duration(left)}` : "Closing…";
+    countdown = closingText(poll.closes_at, now);
   } else if (status === "open") {
     countdown = "Open until closed by hand";
   } else if (status === "scheduled" && poll?.opens_at) {
@@ -438,6 +512,10 @@ function renderClock() {
     countdown = poll?.closes_at ? `Closed at ${when(poll.closes_at)}` : "Closed";
   }
   ui.countdown.textContent = countdown;
+  for (const line of ui.pollList.querySelectorAll(".poll-closing")) {
+    line.textContent = closingText(line.dataset.closesAt, now);
+  }
+  recheckAfterClose(now);
 
   const c = state.connection;
   ui.connection.dataset.state = c.state;
@@ -460,6 +538,19 @@ function renderClock() {
   } else {
     ui.freshness.textContent = results ? "No votes yet" : "";
   }
+}
+
+// When an open poll's closes_at has passed, ask the API at once (and again each second, for a while, until it
+// says closed) rather than at the next round of the list: the countdown ends in "Closed", not in a wait.
+function recheckAfterClose(now) {
+  if (!state.auth?.signedIn || now - state.closeRecheckAt < CLOSE_RECHECK_MS) return;
+  const due = (p) => p.status === "open" && p.closes_at &&
+    now >= Date.parse(p.closes_at) && now - Date.parse(p.closes_at) < CLOSE_RECHECK_FOR_MS;
+  const overdue = state.polls.filter(due);
+  if (!overdue.length) return;
+  state.closeRecheckAt = now;
+  refreshPolls();
+  if (overdue.some((p) => p.poll_id === state.selected) && state.results?.status === "open") feed.kick();
 }
 
 // ---- session ---------------------------------------------------------------------------------------------

@@ -1,11 +1,26 @@
 // The mobile vote page: sign in, see the open poll (or ?poll=ID), vote with one tap, see what happened.
-import { Api, OfflineError, errorMessage } from "./api.js";
+import { Api, OfflineError, backoffMs, errorMessage, retryAfterMs } from "./api.js";
 import { Auth } from "./auth.js";
 import { loadConfig } from "./config.js";
-import { $, el, setMessage, show, submitSignIn, when } from "./ui.js";
+import { $, el, setMessage, show, sleep, submitSignIn, when } from "./ui.js";
 
 const RECHECK_MS = 5000; // looking for an open poll
 const STATUS_EVERY_MS = 10_000; // the shown poll's status (it may close)
+const CLOSE_MARGIN_MS = 500; // after a poll's closes_at, before asking for its status again
+
+// A vote refused for load (429), failed on the server (5xx) or lost on the way is sent again: with capped
+// exponential backoff and full jitter, never sooner than the API's Retry-After, for at most GIVE_UP_MS in all.
+// Sending it again is always safe: a resend answers 200 with the ballot that stands.
+const RETRY_BASE_MS = 250;
+const RETRY_CAP_MS = 8000;
+const ATTEMPT_TIMEOUT_MS = 10_000; // one request without an answer by then counts as a lost connection
+const GIVE_UP_MS = giveUpMs();
+
+// 30 s, or ?retry_for=SECONDS (1 to 300) in the page's address: the tests shorten it.
+function giveUpMs() {
+  const seconds = Number(new URLSearchParams(location.search).get("retry_for"));
+  return Number.isInteger(seconds) && seconds >= 1 && seconds <= 300 ? seconds * 1000 : 30_000;
+}
 
 const ui = {
   loading: $("#loading"),
@@ -21,6 +36,7 @@ const ui = {
   instructions: $("#instructions"),
   choices: $("#choices"),
   outcome: $("#outcome"),
+  retryVote: $("#retry-vote"),
   pickPanel: $("#pick-panel"),
   pickList: $("#pick-list"),
   nonePanel: $("#none-panel"),
@@ -35,6 +51,7 @@ const state = {
   poll: null,
   ballot: null,
   sending: null,
+  unconfirmed: null, // the candidate of a vote given up on: it may or may not have been recorded
   timer: null,
 };
 
@@ -46,6 +63,8 @@ function showOnly(panel) {
 }
 
 function outcome(text, kind = "") {
+  // The same words again are left alone, so that a screen reader does not hear them once per retry.
+  if (ui.outcome.textContent === (text || "") && ui.outcome.dataset.kind === (text ? kind : "")) return;
   setMessage(ui.outcome, text, kind);
 }
 
@@ -97,13 +116,22 @@ async function showPoll(poll) {
   state.poll = poll;
   if (first) {
     state.ballot = null;
+    state.unconfirmed = null;
     outcome("");
     renderChoices();
     showOnly(ui.ballotPanel);
     await loadBallot();
   }
   renderBallot();
-  later(refreshStatus, STATUS_EVERY_MS);
+  later(refreshStatus, statusDelay());
+}
+
+// The next look at the poll's status: every STATUS_EVERY_MS, or just after its close if that comes sooner.
+function statusDelay() {
+  const poll = state.poll;
+  if (poll?.status !== "open" || !poll.closes_at) return STATUS_EVERY_MS;
+  const untilClose = Date.parse(poll.closes_at) - Date.now() + CLOSE_MARGIN_MS;
+  return Math.min(STATUS_EVERY_MS, Math.max(CLOSE_MARGIN_MS, untilClose));
 }
 
 async function loadBallot() {
@@ -128,7 +156,7 @@ async function refreshStatus() {
   } catch (error) {
     if (!(error instanceof OfflineError)) throw error;
   }
-  later(refreshStatus, STATUS_EVERY_MS);
+  later(refreshStatus, statusDelay());
 }
 
 // ---- voting ----------------------------------------------------------------------------------------------
@@ -154,6 +182,9 @@ function renderBallot() {
   }
   ui.pollState.dataset.status = poll.status;
   show(ui.instructions, open && !state.ballot);
+  const retryable = open && state.unconfirmed !== null && !state.sending && !state.ballot;
+  show(ui.retryVote, retryable);
+  if (retryable) ui.retryVote.textContent = `Try my vote for ${labelOf(state.unconfirmed)} again`;
   for (const button of ui.choices.querySelectorAll("button.choice")) {
     const id = button.dataset.candidate;
     const chosen = state.ballot?.candidate === id;
@@ -173,14 +204,25 @@ function renderBallot() {
 async function vote(candidate) {
   if (state.sending || !state.poll) return; // a second tap while the first is on its way does nothing
   const pollId = state.poll.poll_id;
+  const label = labelOf(candidate);
   state.sending = candidate;
-  outcome(`Sending your vote for ${labelOf(candidate)}…`, "pending");
+  state.unconfirmed = null;
+  outcome(`Sending your vote for ${label}…`, "pending");
   renderBallot();
   try {
-    const reply = await state.api.post(`/votes/${encodeURIComponent(candidate)}`, { poll_id: pollId });
-    if (reply.status === 201) {
+    const sent = await sendVote(candidate, pollId, label);
+    if (sent === null) {
+      state.unconfirmed = candidate;
+      outcome(`Your vote for ${label} may not have been recorded: Tally is too busy to take it, or the ` +
+        `connection is down. In a moment, tap “Try my vote for ${label} again” below (or your choice): trying ` +
+        "again can never count you twice.", "error");
+      return;
+    }
+    const { reply, retried } = sent;
+    if (reply.status === 201 || (reply.status === 200 && retried && reply.body.candidate === candidate)) {
+      // After a retry a 200 is, most likely, this very vote: an earlier attempt landed but its answer was lost.
       state.ballot = reply.body;
-      outcome(`Your vote for ${labelOf(candidate)} is in. Thank you!`, "success");
+      outcome(`Your vote for ${label} is in. Thank you!`, "success");
     } else if (reply.status === 200) {
       state.ballot = reply.body;
       outcome(`Your vote for ${labelOf(reply.body.candidate)} was already recorded at ` +
@@ -189,19 +231,44 @@ async function vote(candidate) {
       await explainRefusal(candidate, reply);
     } else if (reply.status === 404) {
       outcome("This poll or this choice no longer exists. Reload the page to see the current poll.", "error");
-    } else if (reply.status === 429 || reply.status >= 500) {
-      outcome("Tally is busy right now and your vote was not recorded. Wait a moment and tap again: " +
-        "trying again can never count you twice.", "error");
     } else if (reply.status !== 401) {
       outcome(errorMessage(reply), "error");
     }
   } catch (error) {
     if (!(error instanceof OfflineError)) throw error;
-    outcome("Your vote could not be sent: there is no connection to Tally. Tap again when you are back online: " +
-      "trying again can never count you twice.", "error");
+    // explainRefusal's own requests found no connection: the vote's answer was a refusal all the same.
+    outcome("Your vote was not counted, and there is no connection to Tally to find out why. Reload the page " +
+      "when you are back online.", "error");
   } finally {
     state.sending = null;
     if (state.poll) renderBallot();
+  }
+}
+
+// Send the vote until an answer settles it: {reply, retried}. A 429, a 5xx or a lost connection is sent again
+// after a wait (see RETRY_BASE_MS), meanwhile the page says so; null once GIVE_UP_MS has gone by without a
+// settling answer, or when the next wait would end after that.
+async function sendVote(candidate, pollId, label) {
+  const deadline = Date.now() + GIVE_UP_MS;
+  for (let attempt = 0; ; attempt++) {
+    let reply = null;
+    let why;
+    try {
+      const timeout = Math.max(1000, Math.min(ATTEMPT_TIMEOUT_MS, deadline - Date.now()));
+      reply = await state.api.post(`/votes/${encodeURIComponent(candidate)}`, { poll_id: pollId },
+        { signal: AbortSignal.timeout(timeout) });
+      if (reply.status !== 429 && reply.status < 500) return { reply, retried: attempt > 0 };
+      why = "The vote service is busy";
+    } catch (error) {
+      if (!(error instanceof OfflineError)) throw error;
+      why = "The connection to Tally was lost";
+    }
+    const wait = Math.max(backoffMs(attempt, { baseMs: RETRY_BASE_MS, capMs: RETRY_CAP_MS }),
+      retryAfterMs(reply) ?? 0);
+    if (Date.now() + wait >= deadline) return null;
+    outcome(`${why}; retrying your vote for ${label}… Keep this page open: retrying never counts you twice.`,
+      "pending");
+    await sleep(wait);
   }
 }
 
@@ -260,6 +327,7 @@ async function main() {
   ui.signInForm.addEventListener("submit", signIn);
   ui.signOut.addEventListener("click", () => state.auth.signOut("You have signed out."));
   ui.checkAgain.addEventListener("click", findPoll);
+  ui.retryVote.addEventListener("click", () => state.unconfirmed && vote(state.unconfirmed));
   document.addEventListener("visibilitychange", () => {
     // A phone coming back from the lock screen: the poll may have opened or closed meanwhile.
     if (!document.hidden && state.auth.signedIn) (state.poll ? refreshStatus : findPoll)();

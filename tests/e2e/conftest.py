@@ -52,3 +52,25 @@ def running_stack(tmp_path_factory):
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             process.wait(30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium from Debian, driven by Playwright (no browser is downloaded), for the dashboard and vote page."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.dashboard_browser import CHART_LIBRARY, CHROMIUM, CHROMIUM_ARGS
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install -y chromium)")
+    if not CHART_LIBRARY.exists():
+        pytest.fail(f"{CHART_LIBRARY.relative_to(ROOT)} is missing: `make test` builds it (`make dashboard`)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory):
+    return tmp_path_factory.mktemp("screenshots")

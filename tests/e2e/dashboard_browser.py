@@ -1,5 +1,6 @@
 """Helpers for the browser tests of the dashboard and the vote page: Playwright on Debian's Chromium."""
 import re
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import List, Tuple
 
@@ -87,3 +88,45 @@ def settled_screenshot(page, path) -> None:
     page.wait_for_function("""() => [...document.querySelectorAll("canvas")]
         .map((canvas) => Chart.getChart(canvas)).every((chart) => !chart || !Chart.animator.running(chart))""")
     page.screenshot(path=path)
+
+
+def site_of(stack) -> str:
+    assert stack.info["dashboard_url"], "the stack did not serve the dashboard (its port was in use?)"
+    return stack.info["dashboard_url"]
+
+
+def open_page(browser, device: dict, name: str):
+    page = browser.new_context(**device).new_page()
+    return page, ConsoleWatch(page, name)
+
+
+def operator_headers(stack) -> dict:
+    return {"Authorization": f"Bearer {id_token(stack, stack.info['operator'])}"}
+
+
+def create_poll(stack, poll_id: str, title: str, candidates: list) -> dict:
+    """An open poll, made through the API as the operator."""
+    reply = requests.post(f"{stack.api}/polls", json={"poll_id": poll_id, "title": title, "candidates": candidates},
+                          headers=operator_headers(stack), timeout=10)
+    assert reply.status_code == 201, reply.text
+    return reply.json()
+
+
+def results_total(stack, poll_id: str) -> int:
+    reply = requests.get(f"{stack.api}/polls/{poll_id}/results", headers=operator_headers(stack), timeout=10)
+    assert reply.status_code == 200, reply.text
+    return reply.json()["total"]
+
+
+def local_time_input(page, seconds_ahead: float) -> str:
+    """What a datetime-local field (step 1 s) holds for now + seconds_ahead, in the browser's zone."""
+    return page.evaluate("""(ahead) => {
+        const d = new Date(Date.now() + ahead * 1000);
+        d.setMinutes(d.getMinutes() - d.getTimezoneOffset());
+        return d.toISOString().slice(0, 19);
+    }""", seconds_ahead)
+
+
+def seconds_until(instant: str, margin_s: float = 0.0) -> float:
+    """Seconds from now until an API instant, plus a margin: a deadline for what happens at that instant."""
+    return max(0.0, (datetime.fromisoformat(instant) - datetime.now(timezone.utc)).total_seconds()) + margin_s

@@ -13,24 +13,26 @@ import time
 
 import pytest
 import requests
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import wait_for
 from tests.e2e.dashboard_browser import (
-    CHART_LIBRARY,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     OPERATOR_SCREEN,
     PHONE,
     ROOT,
-    ConsoleWatch,
     api_vote,
     chart_data,
     check_consoles,
+    create_poll,
     id_token,
+    local_time_input,
     new_voter,
+    open_page,
+    results_total,
+    seconds_until,
     settled_screenshot,
     sign_in,
+    site_of,
 )
 
 pytestmark = pytest.mark.e2e
@@ -40,33 +42,6 @@ POLL = "pasta-e2e"
 TITLE = "Best pasta (e2e)"
 CHOICE = 'button.choice[data-candidate="{}"]'
 SESSION_KEY = "tally.dashboard.session"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install -y chromium)")
-    if not CHART_LIBRARY.exists():
-        pytest.fail(f"{CHART_LIBRARY.relative_to(ROOT)} is missing: `make test` builds it (`make dashboard`)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def screenshots(tmp_path_factory):
-    return tmp_path_factory.mktemp("screenshots")
-
-
-def site_of(stack) -> str:
-    assert stack.info["dashboard_url"], "the stack did not serve the dashboard (its port was in use?)"
-    return stack.info["dashboard_url"]
-
-
-def open_page(browser, device: dict, name: str):
-    page = browser.new_context(**device).new_page()
-    return page, ConsoleWatch(page, name)
 
 
 def row_figures(page, candidate: str):
@@ -89,7 +64,7 @@ def test_operator_creates_a_poll_voters_vote_and_the_dashboard_follows_it_to_the
     dash.get_by_label("Title", exact=True).fill(TITLE)
     dash.get_by_label("Candidates").fill("Carbonara\nAmatriciana\nCacio e pepe\n")
     expect(dash.locator("#create-candidates-ids")).to_have_text("Ids: carbonara, amatriciana, cacio-e-pepe")
-    dash.get_by_text("Id, schedule and results visibility").click()
+    dash.get_by_text("Id, schedule, results visibility and expected load").click()
     dash.get_by_label("Poll id").fill(POLL)
     dash.get_by_role("button", name="Create poll").click()
     expect(dash.locator("#notice")).to_contain_text(f"Created “{TITLE}” (id {POLL})")
@@ -199,11 +174,17 @@ def test_operator_creates_a_poll_voters_vote_and_the_dashboard_follows_it_to_the
     sent_tags = [r.all_headers().get("if-none-match") for r in results_requests[-3:]]
     assert all(tag and tag.startswith('"') for tag in sent_tags), f"If-None-Match sent: {sent_tags}"
 
-    # --- The operator closes the poll (two steps: a closed poll cannot reopen). -------------------------------
+    # --- The operator closes the poll (two steps: a closed poll cannot reopen). The close takes effect a few
+    # seconds ahead (the answer's closes_at), once every API instance can know of it; the page counts down to it.
     dash.get_by_role("button", name=f"Close poll {TITLE}", exact=True).click()
-    dash.get_by_role("button", name=f"Close poll {TITLE} now", exact=True).click()
-    expect(dash.locator("#notice")).to_contain_text(f"“{TITLE}” is now closed.")
-    expect(dash.locator("#results-status")).to_have_text("Closed")
+    expect(dash.locator(f"#confirm-{POLL}")).to_contain_text("It takes effect a few seconds after you confirm")
+    with dash.expect_response(lambda r: r.url.endswith(f"/polls/{POLL}/close")) as answer:
+        dash.get_by_role("button", name=f"Close poll {TITLE} in a few seconds", exact=True).click()
+    closes_at = answer.value.json()["closes_at"]
+    expect(dash.locator("#notice")).to_contain_text(f"“{TITLE}” closes at")
+    expect(dash.locator("#countdown")).to_have_text(re.compile(r"^Closing at .+ · (closes in \d+ s|closing now…)$"))
+    # ...and then it is closed by itself, at closes_at (a deadline, not a fixed wait).
+    expect(dash.locator("#results-status")).to_have_text("Closed", timeout=seconds_until(closes_at, 10) * 1000)
     expect(dash.locator("#countdown")).to_contain_text("Closed at")
     expect(dash.locator(f'.poll-item[data-poll="{POLL}"] .badge')).to_have_text("Closed")
     expect(dash.get_by_role("button", name=f"Close poll {TITLE}", exact=True)).to_have_count(0)
@@ -318,8 +299,9 @@ def test_a_scheduled_poll_with_a_close_time_counts_down_and_opens_on_demand(runn
     }""")
     dash.get_by_label("Title", exact=True).fill("Later, with a close")
     dash.get_by_label("Candidates").fill("Yes\nNo")
-    dash.get_by_text("Id, schedule and results visibility").click()
+    dash.get_by_text("Id, schedule, results visibility and expected load").click()
     dash.get_by_label("Poll id").fill("later-e2e")
+    dash.get_by_label("Expected peak votes/s").fill("250")
     dash.get_by_label("Opens at").fill(opens)
     dash.get_by_label("Closes at").fill(closes)
     dash.get_by_label("only after it closes").check()
@@ -330,11 +312,77 @@ def test_a_scheduled_poll_with_a_close_time_counts_down_and_opens_on_demand(runn
     headers = {"Authorization": f"Bearer {id_token(stack, stack.info['operator'])}"}
     poll = requests.get(f"{stack.api}/polls/later-e2e", headers=headers, timeout=10).json()
     assert poll["results"] == "after_close" and poll["opens_at"] and poll["closes_at"]
+    assert poll["expected_peak_votes_per_s"] == 250
 
     dash.get_by_role("button", name="Open poll Later, with a close now").click()
     expect(dash.locator("#results-status")).to_have_text("Open")
-    expect(dash.locator("#countdown")).to_have_text(re.compile(r"^Closes in (1:59:\d\d|2:00:00)$"))
+    closing = re.compile(r"^Closing at .+ · closes in (1:59:\d\d|2:00:00)$")
+    expect(dash.locator("#countdown")).to_have_text(closing)
     expect(dash.locator('.poll-item[data-poll="later-e2e"] .badge')).to_have_text("Open")
+    expect(dash.locator('.poll-item[data-poll="later-e2e"] .poll-closing')).to_have_text(closing)
+    check_consoles(console)
+
+
+def test_a_close_counts_down_on_the_dashboard_then_shows_closed_and_can_be_scheduled(running_stack, browser,
+                                                                                   screenshots):
+    stack = running_stack
+    poll_id, title = "closing-e2e", "Closing soon (e2e)"
+    create_poll(stack, poll_id, title, ["tea", "coffee"])
+    voter, late_voter = new_voter(stack, "closing-voter"), new_voter(stack, "closing-late")
+    dash, console = open_page(browser, OPERATOR_SCREEN, "dashboard")
+    dash.goto(f"{site_of(stack)}#poll={poll_id}")
+    sign_in(dash, stack.info["operator"])
+    expect(dash.locator("#results-title")).to_have_text(title)
+    expect(dash.locator("#countdown")).to_have_text("Open until closed by hand")
+    item = dash.locator(f'.poll-item[data-poll="{poll_id}"]')
+    expect(item.locator(".poll-closing")).to_have_count(0)
+
+    # A close at a chosen time, half a minute ahead: the poll stays open and counts down to it.
+    item.get_by_role("button", name=f"Close poll {title}", exact=True).click()
+    wanted = local_time_input(dash, 30)
+    item.get_by_label(f"Scheduled close of poll {title}, your time").fill(wanted)
+    item.screenshot(path=screenshots / "dashboard-close-confirm.png")
+    with dash.expect_response(lambda r: r.url.endswith(f"/polls/{poll_id}/close")) as answer:
+        item.get_by_role("button", name=f"Close poll {title} at the time given", exact=True).click()
+    scheduled = answer.value.json()
+    assert answer.value.status == 200 and scheduled["status"] == "open"
+    assert dash.evaluate("(at) => new Date(at).getTime()", scheduled["closes_at"]) == dash.evaluate(
+        "(local) => new Date(local).getTime()", wanted), "the close is not at the time asked for"
+    expect(dash.locator("#notice")).to_contain_text(f"“{title}” closes at")
+    far = re.compile(r"^Closing at .+ · closes in [1-3]\d s$")
+    expect(dash.locator("#countdown")).to_have_text(far)
+    expect(item.locator(".poll-closing")).to_have_text(far)
+    expect(item.locator(".badge")).to_have_text("Open")
+    expect(dash.locator("#results-status")).to_have_text("Open")
+
+    # Closing "in a few seconds" now brings it forward: the sooner close wins.
+    item.get_by_role("button", name=f"Close poll {title}", exact=True).click()
+    expect(item.locator(f"#confirm-{poll_id}")).to_have_text(re.compile("takes effect a few seconds after you confirm"))
+    with dash.expect_response(lambda r: r.url.endswith(f"/polls/{poll_id}/close")) as answer:
+        item.get_by_role("button", name=f"Close poll {title} in a few seconds", exact=True).click()
+    closes_at = answer.value.json()["closes_at"]
+    assert closes_at < scheduled["closes_at"]
+    # Until closes_at the poll is open, and a vote still counts.
+    assert api_vote(stack, voter, poll_id, "tea").status_code == 201
+    soon = re.compile(r"^Closing at .+ · (closes in \d s|closing now…)$")
+    expect(dash.locator("#countdown")).to_have_text(soon)
+    expect(item.locator(".poll-closing")).to_have_text(soon)
+    dash.screenshot(path=screenshots / "dashboard-closing.png")
+
+    # When the countdown ends the page asks again and shows the close: in the list and in the results.
+    deadline = seconds_until(closes_at, 10) * 1000
+    expect(dash.locator("#results-status")).to_have_text("Closed", timeout=deadline)
+    expect(item.locator(".badge")).to_have_text("Closed", timeout=deadline)
+    expect(item.locator(".poll-closing")).to_have_count(0)
+    expect(dash.locator("#countdown")).to_contain_text("Closed at")
+    expect(item.get_by_role("button", name=f"Close poll {title}", exact=True)).to_have_count(0)
+    expect(dash.locator("#total")).to_have_text("1")
+    assert api_vote(stack, late_voter, poll_id, "coffee").status_code == 409
+    assert results_total(stack, poll_id) == 1
+    # Closing a closed poll is refused (409) and said: there is no Close button left, so through the API.
+    assert requests.post(f"{stack.api}/polls/{poll_id}/close", headers={
+        "Authorization": f"Bearer {id_token(stack, stack.info['operator'])}"}, timeout=10).status_code == 409
+    settled_screenshot(dash, screenshots / "dashboard-closed-by-countdown.png")
     check_consoles(console)
 
 
