@@ -51,11 +51,12 @@ package: $(DEPS)
 
 # Defaults: at most 60 s of load, plus start-up and voter provisioning (33 s in all on a quiet 2-core machine,
 # 61 s on a busy one: bench/RESULTS.md). API_URL=... targets a deployed stage (see README).
-USERS ?= 20
+# SURGE=1: every user starts in the first second (spawn rate = users), all on the one poll; 200 users by default.
+USERS ?= $(if $(SURGE),200,20)
 DURATION ?= 60s
 VOTERS ?= 2000
 loadtest: $(DEPS)
-	$(PY) -m loadtest --users $(USERS) --duration $(DURATION) --voters $(VOTERS)
+	$(PY) -m loadtest --users $(USERS) --duration $(DURATION) --voters $(VOTERS)$(if $(SURGE), --surge)
 
 reconcile: $(DEPS)
 	@test -n "$(POLL)" || { echo "usage: make reconcile POLL=<poll_id> [REPAIR=1]"; exit 2; }

@@ -2,12 +2,18 @@
 
     make loadtest                                   # against the local stack, with the defaults below
     make loadtest USERS=50 DURATION=60s VOTERS=5000
+    make loadtest SURGE=1                           # a broadcast's surge: every user starts at once (--surge)
     API_URL=https://<api>/api make loadtest         # against a deployed stage (see README)
 
 Steps: find or start the stack; provision the voters (cached); create a fresh poll; run locust headless
 (CSV and HTML reports in build/loadtest/); wait for the stream to drain; reconcile accepted ballots (the 201s
 locust saw) == ledger == tallies == index, exactly; locally, measure moto's raw conditional PutItem rate from as
 many threads, the same run's baseline for votes/s. Exits 1 on any lost or doubled vote or unexpected answer.
+
+Votes that answer 429, 5xx or lose their connection are resent with cli.retry's policy (loadtest/locustfile.py);
+the summary counts the resends (`retries`), and the verdict stays exact: each voter's ballot is accepted once.
+--surge spawns every user in the first second (spawn rate = users; SURGE_USERS users unless --users says
+otherwise), all on the one poll, as a broadcast vote opens.
 """
 import argparse
 import json
@@ -24,10 +30,16 @@ from typing import Optional
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cli.retry import Backoff  # noqa: E402
 from devstack import cognito, processes  # noqa: E402
 from loadtest import voters as voter_pool  # noqa: E402
 
 CANDIDATES = ["amber", "blue", "coral", "denim", "ebony"]
+USERS = 20
+SPAWN_RATE = 20
+SURGE_USERS = 200
+# Users get this long to finish a vote in flight when the run stops: the resend policy's own limit, and a margin.
+STOP_TIMEOUT_S = int(Backoff().give_up_after_s) + 15
 
 
 def http(method, url, token=None, body=None):
@@ -85,13 +97,21 @@ class LocalStack:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--users", type=int, default=20, help="concurrent simulated voters")
-    parser.add_argument("--spawn-rate", type=float, default=20)
+    parser.add_argument("--users", type=int, help=f"concurrent simulated voters ({USERS}; {SURGE_USERS} with --surge)")
+    parser.add_argument("--spawn-rate", type=float, help=f"users started per second ({SPAWN_RATE}; all with --surge)")
+    parser.add_argument("--surge", action="store_true",
+                        help="every user starts at once (spawn rate = users), on the one poll")
     parser.add_argument("--duration", default="30s", help="locust --run-time")
     parser.add_argument("--voters", type=int, default=2000, help="distinct voters (each votes once)")
     parser.add_argument("--state-dir", default=str(ROOT / ".devstack"), help="a running local stack's state")
     parser.add_argument("--out", default=str(ROOT / "build" / "loadtest"))
     args = parser.parse_args()
+    if args.surge and args.spawn_rate is not None:
+        parser.error("--surge sets the spawn rate (every user at once): leave --spawn-rate out")
+    if args.users is None:
+        args.users = SURGE_USERS if args.surge else USERS
+    if args.spawn_rate is None:
+        args.spawn_rate = args.users if args.surge else SPAWN_RATE
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if os.environ.get("API_URL"):
@@ -165,7 +185,7 @@ def run_locust(args, out: Path, api_url: str, operator_token: str, poll_id: str,
     command = [sys.executable, "-m", "locust", "-f", str(ROOT / "loadtest" / "locustfile.py"), "--headless",
                "--host", api_url, "-u", str(args.users), "-r", str(args.spawn_rate), "--run-time", args.duration,
                "--csv", str(out / "locust"), "--html", str(out / "locust.html"), "--only-summary",
-               "--stop-timeout", "10", "--exit-code-on-error", "1"]
+               "--stop-timeout", str(STOP_TIMEOUT_S), "--exit-code-on-error", "1"]
     print("running:", " ".join(command[2:]), flush=True)
     subprocess.run(command, env=env, cwd=ROOT)
     return json.loads(outcome_file.read_text())
@@ -189,7 +209,9 @@ def verdict(outcome: dict, accepted: dict, found: dict, drained: float, out: Pat
     staleness = sorted(outcome["staleness_ms"]) or [0.0]
     summary = {
         "accepted_total": outcome["accepted_total"], "accepted": accepted, "unexpected": outcome["unexpected_total"],
-        "exact": exact, "drain_seconds": drained,
+        "exact": exact, "drain_seconds": drained, "retries_total": outcome["retries_total"],
+        "retries": outcome["retries"], "first_ballots_answered_200": outcome["first_ballots_answered_200"],
+        "of_which_unprompted": outcome["of_which_unprompted"],
         "staleness_p50_ms": staleness[len(staleness) // 2],
         "staleness_p95_ms": staleness[min(len(staleness) - 1, int(len(staleness) * 0.95))],
         **outcome["figures"],

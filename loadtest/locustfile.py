@@ -5,6 +5,13 @@ VoterUser takes the next unused voter from the provisioned file and votes once, 
 candidates. Some voters resend their ballot, as a flaky network would, and must get 200 with the same body;
 some try a second candidate and must get 409. OperatorUser watches the results with If-None-Match and records
 how stale they are: the age of the oldest accepted vote the results do not show yet.
+
+Every vote request rides out throttling as a phone does: after a 429, a 5xx or a lost connection it is resent
+under cli.retry's policy (capped exponential backoff with full jitter, never sooner than Retry-After; gevent's
+sleep). Each resend is counted (`retries` in the outcome, by what the resent attempt got) and shows in locust's
+stats under the request's name plus " (retry)"; the attempt it resends is marked failed there. What the answers
+mean for the ballot is loadtest/answers.py: a first ballot is accepted once, by a 201 or by a 200 with the same
+ballot (an earlier attempt landed); the 200s are counted apart in the outcome.
 """
 import csv
 import json
@@ -18,6 +25,9 @@ import gevent
 from locust import FastHttpUser, constant, constant_pacing, events, stats, task
 from locust.exception import StopUser
 
+from cli.retry import LOST, Backoff, send_until_answered, worth_resending
+from loadtest.answers import first_ballot_problem, retry_key, status_text, unprompted_200
+
 RETRY_SHARE = 0.10
 SWITCH_SHARE = 0.05
 ZIPF_EXPONENT = 1.2
@@ -30,8 +40,11 @@ lock = threading.Lock()
 accepted = {}  # candidate -> 201s
 accepted_at = []  # monotonic time of each 201, in order
 unexpected = []  # (what, status, body) of every answer that was not what it must be
+retries = {}  # what the resent attempt got ("429", "503", "lost", ...) -> resends
+first_200s = {"all": 0, "unprompted": 0}  # first ballots accepted by a 200; of those, with no attempt of ours before
 staleness_ms = []
 finished = threading.Event()
+spawning = {}  # when the test started, and how long until every user had started (a surge: within a second)
 
 
 @events.init.add_listener
@@ -45,15 +58,30 @@ def load_run(environment, **_kwargs):
         voters.put(voter)
 
 
+@events.test_start.add_listener
+def note_start(environment, **_kwargs):
+    spawning["started"] = time.monotonic()
+
+
+@events.spawning_complete.add_listener
+def note_spawned(user_count, **_kwargs):
+    spawning.setdefault("users", user_count)
+    spawning.setdefault("seconds", time.monotonic() - spawning.get("started", time.monotonic()))
+
+
 @events.test_stop.add_listener
 def write_outcome(environment, **_kwargs):
     votes = environment.stats.get("/votes/[candidate]", "POST")
     figures = {"votes_per_second": votes.total_rps, "vote_p50_ms": votes.get_response_time_percentile(0.5),
                "vote_p95_ms": votes.get_response_time_percentile(0.95),
-               "requests_total": environment.stats.total.num_requests}
+               "requests_total": environment.stats.total.num_requests, "users": spawning.get("users"),
+               "all_users_started_after_s": round(spawning["seconds"], 2) if "seconds" in spawning else None}
     with lock:
         outcome = {"accepted": accepted, "accepted_total": sum(accepted.values()), "unexpected": unexpected[:50],
-                   "unexpected_total": len(unexpected), "staleness_ms": staleness_ms, "figures": figures}
+                   "unexpected_total": len(unexpected), "retries": dict(retries),
+                   "retries_total": sum(retries.values()), "first_ballots_answered_200": first_200s["all"],
+                   "of_which_unprompted": first_200s["unprompted"], "staleness_ms": staleness_ms,
+                   "figures": figures}
     with open(os.environ["TALLY_LOADTEST_OUTCOME"], "w") as out:
         json.dump(outcome, out)
 
@@ -85,6 +113,18 @@ def expect(response, status, what, body=None):
     return False
 
 
+def body_of(reply):
+    try:
+        return reply.json()
+    except ValueError:
+        return None
+
+
+def note_unexpected(what, status, text):
+    with lock:
+        unexpected.append((what, status, text[:200]))
+
+
 class VoterUser(FastHttpUser):
     weight = 20
     wait_time = constant(0)
@@ -101,25 +141,76 @@ class VoterUser(FastHttpUser):
             raise StopUser() from None
         headers = {"Authorization": f"Bearer {voter['id_token']}"}
         choice = random.choices(candidates, weights)[0]
-        body = {"poll_id": poll_id}
-        with self.client.post(f"/votes/{choice}", json=body, headers=headers, name="/votes/[candidate]",
-                              catch_response=True) as first:
-            if not expect(first, 201, "first ballot"):
-                return
-            with lock:
-                accepted[choice] = accepted.get(choice, 0) + 1
-                accepted_at.append(time.monotonic())
-            ballot = first.json()
+
+        def first_ballot(statuses, reply):
+            return first_ballot_problem(statuses, body_of(reply), poll_id, choice)
+
+        ok, ballot, statuses = self.vote(choice, headers, "/votes/[candidate]", "first ballot", first_ballot)
+        if not ok:
+            return
+        with lock:
+            accepted[choice] = accepted.get(choice, 0) + 1
+            accepted_at.append(time.monotonic())
+            if statuses[-1] == 200:
+                first_200s["all"] += 1
+                first_200s["unprompted"] += unprompted_200(statuses)
         roll = random.random()
         if roll < RETRY_SHARE:
-            with self.client.post(f"/votes/{choice}", json=body, headers=headers, name="/votes/[candidate] resent",
-                                  catch_response=True) as again:
-                expect(again, 200, "resent ballot", ballot)
+            self.vote(choice, headers, "/votes/[candidate] resent", "resent ballot",
+                      lambda statuses, reply: must_end_with(200, statuses, reply, ballot))
         elif roll < RETRY_SHARE + SWITCH_SHARE:
             other = random.choice([c for c in candidates if c != choice])
-            with self.client.post(f"/votes/{other}", json=body, headers=headers, name="/votes/[candidate] switch",
-                                  catch_response=True) as switch:
-                expect(switch, 409, "second candidate")
+            self.vote(other, headers, "/votes/[candidate] switch", "second candidate",
+                      lambda statuses, reply: must_end_with(409, statuses, reply))
+
+    def vote(self, candidate, headers, name, what, judge):
+        """POST /votes/{candidate}, resent while the answer is worth resending and cli.retry's policy allows.
+        `judge(statuses, reply)` says what is wrong with the final answer, or None. Returns (True, the final
+        answer's body, every attempt's status) when the judge is content; otherwise records the problem and
+        returns (False, None, the statuses)."""
+        statuses = []
+        verdict = {}
+
+        def send():
+            attempt = name if not statuses else f"{name} (retry)"
+            with self.client.post(f"/votes/{candidate}", json={"poll_id": poll_id}, headers=headers, name=attempt,
+                                  catch_response=True) as reply:
+                status = reply.status_code or LOST  # FastHttpUser answers 0 for a lost connection
+                statuses.append(status)
+                headers_got = dict(reply.headers.items()) if reply.headers else {}
+                if worth_resending(status):
+                    reply.failure(f"{what}: {status_text(status)}, worth a resend")
+                    return status, headers_got, None
+                problem = judge(statuses, reply)
+                if problem:
+                    reply.failure(f"{what}: {problem}")
+                    verdict["problem"] = (status, problem, reply.text or "")
+                    return status, headers_got, None
+                reply.success()
+                verdict["ballot"] = body_of(reply)
+                return status, headers_got, verdict["ballot"]
+
+        def count_retry(answer, wait):
+            with lock:
+                key = retry_key(answer[0])
+                retries[key] = retries.get(key, 0) + 1
+
+        send_until_answered(send, Backoff(), sleep=gevent.sleep, on_retry=count_retry)
+        if "ballot" in verdict:
+            return True, verdict["ballot"], statuses
+        if "problem" in verdict:
+            status, problem, text = verdict["problem"]
+            note_unexpected(what, status, f"{problem}; {text}")
+        else:  # the policy's time ran out while the answers were still worth resending
+            note_unexpected(what, statuses[-1], f"gave up after {len(statuses)} attempts")
+        return False, None, statuses
+
+
+def must_end_with(status, statuses, reply, body=None):
+    """The one answer a resent ballot (200, the same body) or a second candidate (409) must end with."""
+    if statuses[-1] == status and (body is None or body_of(reply) == body):
+        return None
+    return f"expected {status}, got {status_text(statuses[-1])} after {len(statuses) - 1} resends"
 
 
 class OperatorUser(FastHttpUser):
