@@ -18,6 +18,7 @@ from .adapters.dynamo_tallies import DynamoTallyStore
 from .domain.times import utc_now
 from .services.catalog import PollCatalog
 from .services.polls import PollService
+from .services.reconcile import Reconciler
 from .services.results import ResultsService
 from .services.tallying import TallyService
 from .services.votes import VoteService
@@ -80,6 +81,10 @@ class Runtime:
     @cached_property
     def results(self) -> ResultsService:
         return ResultsService(self.catalog, self.index, self.tallies, utc_now)
+
+    @cached_property
+    def reconciler(self) -> Reconciler:
+        return Reconciler(self.poll_store, self.ledger, self.tallies, self.index, utc_now)
 
     @cached_property
     def tallying(self) -> TallyService:

@@ -1,7 +1,9 @@
 """The environment every process of the local stack runs with: the stage's settings, and moto in place of AWS."""
 import json
 import os
+import urllib.request
 from pathlib import Path
+from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
@@ -28,6 +30,18 @@ def local_environment(moto_url: str, stage: str, state_dir: Path) -> dict:
         "TALLY_INDEX_PATH": str(state_dir / "results.sqlite3"),
     })
     return env
+
+
+def running_stack_environment(state_dir: Path, stage: str = "local") -> Optional[dict]:
+    """The environment of the stack whose stack.json is in state_dir, or None when no such stack answers (a
+    killed stack can leave the file behind)."""
+    try:
+        moto_url = json.loads((state_dir / "stack.json").read_text())["moto_url"]
+        with urllib.request.urlopen(f"{moto_url}/moto-api/", timeout=2):
+            pass
+    except (OSError, ValueError, KeyError):
+        return None
+    return stack_environment(state_dir, stage)
 
 
 def stack_environment(state_dir: Path, stage: str = "local") -> dict:

@@ -14,7 +14,7 @@ from opensearchpy.exceptions import NotFoundError, RequestError, TransportError
 
 from ..domain.ballots import Ballot, ballot_key
 from ..domain.results import Counts, Windows
-from ..domain.stream import SEQUENCE_DIGITS, StreamBallot
+from ..domain.stream import REPAIRED_SEQUENCE, StreamBallot
 from ..domain.times import format_instant
 from ..services.ports import IndexUnavailable
 
@@ -31,7 +31,8 @@ BALLOTS_INDEX = {
         },
     },
 }
-REPAIRED_SEQUENCE = "0" * SEQUENCE_DIGITS
+# A bulk request of about 1 MB: OpenSearch takes 5-15 MB best, and a repair may send a poll of millions.
+FILL_CHUNK = 5_000
 MAX_CANDIDATES = 100  # the API's limit: every shard returns every candidate, so the terms counts are exact
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -67,7 +68,8 @@ class OpenSearchIndex:
                 raise
         self._created = True
 
-    def _bulk_create(self, docs: List[tuple], refresh: Optional[bool] = None) -> None:
+    def _bulk_create(self, docs: List[tuple], refresh: Optional[bool] = None) -> int:
+        """Create the documents that are not there yet; return how many were created."""
         body: List[dict] = []
         for doc_id, doc in docs:
             body += [{"create": {"_id": doc_id}}, doc]
@@ -79,6 +81,7 @@ class OpenSearchIndex:
                 status, error = failures[0]["status"], failures[0]["error"]
                 raise IndexWriteFailed(f"{len(failures)} of {len(docs)} ballots not indexed; first: "
                                        f"{status} {error.get('type')}: {error.get('reason')}")
+        return sum(1 for item in response["items"] if item["create"]["status"] == 201)
 
     def write(self, ballots: Sequence[StreamBallot], written_at: str) -> None:
         if not ballots:
@@ -107,13 +110,20 @@ class OpenSearchIndex:
             source="index",
         )
 
+    def fill(self, ballots: Sequence[Ballot], written_at: str) -> int:
+        self._ensure_index()
+        created = 0
+        for start in range(0, len(ballots), FILL_CHUNK):
+            created += self._bulk_create([(ballot_key(b), _document(b, written_at, REPAIRED_SEQUENCE))
+                                          for b in ballots[start:start + FILL_CHUNK]])
+        self._client.indices.refresh(index=self.index)
+        return created
+
     def replace_poll(self, poll_id: str, ballots: Sequence[Ballot], written_at: str) -> None:
         self._ensure_index()
         self._client.delete_by_query(index=self.index, body={"query": {"term": {"poll_id": poll_id}}},
                                      refresh=True, conflicts="proceed")
-        if ballots:
-            self._bulk_create([(ballot_key(b), _document(b, written_at, REPAIRED_SEQUENCE)) for b in ballots],
-                              refresh=True)
+        self.fill(ballots, written_at)
 
 
 def _unavailable(error: TransportError) -> bool:

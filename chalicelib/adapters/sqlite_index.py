@@ -10,7 +10,7 @@ from typing import Sequence
 
 from ..domain.ballots import Ballot, ballot_key
 from ..domain.results import MINUTE_MS, Counts, Windows, instant_ms
-from ..domain.stream import StreamBallot
+from ..domain.stream import REPAIRED_SEQUENCE, StreamBallot
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ballots (
@@ -66,9 +66,18 @@ class SqliteIndex:
         return Counts(votes=votes, per_minute=histogram(MINUTE_MS, windows.coarse_from, windows.fine_from),
                       per_second=histogram(1000, windows.fine_from, windows.until), as_of=as_of, source="index")
 
-    def replace_poll(self, poll_id: str, ballots: Sequence[Ballot], written_at: str) -> None:
-        rows = [(b.poll_id, ballot_key(b), b.candidate, instant_ms(b.cast_at), written_at, "0" * 40)
-                for b in ballots]
+    def fill(self, ballots: Sequence[Ballot], written_at: str) -> int:
         with self._connection() as db:
+            before = db.total_changes
+            db.executemany(INSERT, _repaired_rows(ballots, written_at))
+            return db.total_changes - before
+
+    def replace_poll(self, poll_id: str, ballots: Sequence[Ballot], written_at: str) -> None:
+        with self._connection() as db:  # one transaction: readers see the old documents or the new, never none
             db.execute("DELETE FROM ballots WHERE poll_id = ?", (poll_id,))
-            db.executemany(INSERT, rows)
+            db.executemany(INSERT, _repaired_rows(ballots, written_at))
+
+
+def _repaired_rows(ballots: Sequence[Ballot], written_at: str) -> list:
+    return [(b.poll_id, ballot_key(b), b.candidate, instant_ms(b.cast_at), written_at, REPAIRED_SEQUENCE)
+            for b in ballots]

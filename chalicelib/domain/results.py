@@ -31,6 +31,25 @@ class Counts:
     source: str  # "index" or "tallies"
 
 
+def trusted(indexed: Counts, exact: Counts) -> Counts:
+    """The counts a results answer may publish: the index's, with their timeline, unless the index is behind
+    the exact counters on any candidate; then, per candidate, the larger of the two, marked as from the tallies.
+
+    Neither count can exceed the ledger: the counters add each ballot once, the index keeps each ballot once. So
+    each is a floor under the truth and the larger is the closer. The counters are written before the index for
+    every batch, so in the normal course the index is the one behind: for a moment (a batch between its two
+    writes, or not yet refreshed), or for good (a batch dead-lettered after its counters were written, a new or
+    replaced search domain). Either way the lag a shortfall is tolerated for is zero: no answer ever shows fewer
+    votes than were counted. (The index is ahead only when a repair filled it from the ledger before a lagging
+    stream consumer counted the same ballots.)
+    """
+    candidates = set(indexed.votes) | set(exact.votes)
+    if all(indexed.votes.get(c, 0) >= exact.votes.get(c, 0) for c in candidates):
+        return indexed
+    return Counts(votes={c: max(indexed.votes.get(c, 0), exact.votes.get(c, 0)) for c in candidates},
+                  per_minute=indexed.per_minute, per_second=indexed.per_second, as_of=exact.as_of, source="tallies")
+
+
 def instant_ms(instant: str) -> int:
     return int(datetime.fromisoformat(instant).timestamp() * 1000)
 

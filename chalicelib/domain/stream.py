@@ -11,6 +11,8 @@ from typing import Dict, Iterable, List
 from .ballots import Ballot
 
 SEQUENCE_DIGITS = 40  # DynamoDB Streams sequence numbers are 21 to 40 digits
+# What an index records as the sequence of a ballot it took from the ledger (repair), not from the stream.
+REPAIRED_SEQUENCE = "0" * SEQUENCE_DIGITS
 
 
 def sequence_key(sequence_number: str) -> str:

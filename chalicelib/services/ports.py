@@ -1,5 +1,5 @@
 """The interfaces the use cases need from storage. Adapters implement them; fakes stand in for unit tests."""
-from typing import List, Optional, Protocol, Sequence
+from typing import Dict, List, Optional, Protocol, Sequence
 
 from ..domain.ballots import Ballot
 from ..domain.polls import Poll
@@ -41,7 +41,10 @@ class TallyStore(Protocol):
         """Add the ballots after this lane's checkpoint; return how many were new."""
 
     def counts(self, poll_id: str) -> Counts:
-        """The poll's totals summed over its lanes (no timeline)."""
+        """The poll's totals summed over its lanes (no timeline); as_of is when a lane last changed."""
+
+    def rebase(self, poll_id: str, ledger_counts: Dict[str, int]) -> None:
+        """Make the poll's totals these (repair), keeping every lane's checkpoint. Only on a drained stream."""
 
 
 class IndexUnavailable(Exception):
@@ -55,5 +58,8 @@ class ResultsIndex(Protocol):
     def counts(self, poll_id: str, windows: Windows) -> Counts:
         ...
 
+    def fill(self, ballots: Sequence[Ballot], written_at: str) -> int:
+        """Index those of the ballots it lacks, create-only (repair); return how many it lacked."""
+
     def replace_poll(self, poll_id: str, ballots: Sequence[Ballot], written_at: str) -> None:
-        """Drop the poll's documents and index these instead (repair)."""
+        """Drop the poll's documents and index these instead (repair, on a drained stream)."""

@@ -1,9 +1,9 @@
-"""Reading a poll's results: from the index, or from the counters when the index cannot answer."""
+"""Reading a poll's results: from the index when it agrees with the exact counters, else from the counters."""
 from typing import Callable
 
 from ..domain.errors import Forbidden, NotFound
 from ..domain.polls import check_id
-from ..domain.results import results_view, windows
+from ..domain.results import results_view, trusted, windows
 from .catalog import PollCatalog
 from .ports import IndexUnavailable, ResultsIndex, TallyStore
 
@@ -23,8 +23,11 @@ class ResultsService:
         now = self._clock()
         if poll.results == "after_close" and not operator and poll.status(now) != "closed":
             raise Forbidden(f"Results of poll {poll_id} are shown once it closes.")
+        # One Query of the poll's tally lanes (a few small items) on every request: the exact counts that the
+        # index's answer is checked against, so that a lagging or rebuilt index never publishes an undercount.
+        exact = self._tallies.counts(poll_id)
         try:
-            counts = self._index.counts(poll_id, windows(poll, now))
+            counts = trusted(self._index.counts(poll_id, windows(poll, now)), exact)
         except IndexUnavailable:
-            counts = self._tallies.counts(poll_id)
+            counts = exact
         return results_view(poll, counts, now)

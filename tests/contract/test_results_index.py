@@ -149,3 +149,14 @@ def test_replace_poll_with_no_ballots_empties_the_poll(subject):
     subject.index.write([ballot("v1", "red")], W1)
     subject.index.replace_poll("colours", [], W2)
     assert subject.counts("colours").votes == {}
+
+
+def test_fill_adds_only_the_ballots_the_index_lacks_and_says_how_many(subject):
+    subject.index.write([ballot("v1", "red"), ballot("v2", "blue")], W1)
+    lacking = [Ballot("colours", "v1", "red", at(90_000)), Ballot("colours", "v2", "blue", at(90_000)),
+               Ballot("colours", "v3", "blue", at(90_000))]
+    assert subject.index.fill(lacking, W2) == 1
+    assert subject.counts("colours").votes == {"red": 1, "blue": 2}
+    assert subject.index.fill(lacking, W3) == 0, "filling again changes nothing"
+    subject.index.write([ballot("v3", "blue"), ballot("v4", "red")], W3)  # the stream, while a repair runs
+    assert subject.counts("colours").votes == {"red": 2, "blue": 2}

@@ -16,7 +16,6 @@ from chalicelib import runtime
 from chalicelib.domain.ballots import Ballot, bucket_of
 from chalicelib.domain.times import utc_now
 from chalicelib.events.tally import tally_ballots
-from devstack.reconcile import counts
 from devstack.stream_runner import LocalContext, StreamRunner, lambda_event, lambda_record, stream_arn_of
 from tests.integration.test_routes import COLOURS, create, vote
 
@@ -56,8 +55,12 @@ def cast(client, stack, votes, poll="colours"):
         assert vote(client, stack, candidate, poll, voter=f"{poll}-voter-{i}").status_code == 201
 
 
+def counts(poll_id):
+    return runtime.get().reconciler.compare(poll_id).counts
+
+
 def assert_reconciled(poll_id, expected):
-    found = counts(runtime.get(), poll_id)
+    found = counts(poll_id)
     assert found["ledger"] == expected
     assert found["tallies"] == expected
     assert found["index"] == expected
@@ -117,7 +120,7 @@ def test_a_crash_between_the_tally_write_and_the_index_write_is_mended_by_redeli
     # The real handler: the counters are written, then the index write fails and the invocation fails with it.
     with pytest.raises(sqlite3.DatabaseError, match="disk full"):
         deliver(stream, shard, records)
-    found = counts(runtime.get(), "colours")
+    found = counts("colours")
     assert found["tallies"] == {"red": 2, "blue": 1} and found["index"] == {}
     with sqlite3.connect(stack.settings.index_path) as db:
         db.execute("DROP TRIGGER disk_full")
@@ -177,14 +180,14 @@ def test_a_poison_record_goes_to_the_dead_letters_and_holds_up_nothing(client, s
         assert vote(client, stack, candidate, "colours", voter=f"after-{i}").status_code == 201
     runner = runner_for(stream, dead_letters, tally_ballots)
     runner.step(flush=True)
-    found = counts(runtime.get(), "colours")
+    found = counts("colours")
     assert found["tallies"] == {"red": 1, "blue": 2}, "the ballots behind the poison were counted at once"
     runner.drain()
     letters = [json.loads(line) for line in dead_letters.read_text().splitlines()]
     assert len(letters) == 1
     assert letters[0]["record"]["dynamodb"]["Keys"]["voter_id"] == {"S": "intruder"}
     assert "reported the record as failed" in letters[0]["reason"] and letters[0]["attempts"] == 4
-    found = counts(runtime.get(), "colours")
+    found = counts("colours")
     assert found["tallies"] == found["index"] == {"red": 1, "blue": 2}
     assert found["ledger"] == {"red": 1, "blue": 2}  # the ledger's own counts skip the intruder's item
 
@@ -202,18 +205,17 @@ def test_events_have_lambdas_shape(client, stack, stream, dead_letters):
     assert record["dynamodb"]["NewImage"]["candidate"] == {"S": "red"}
 
 
-def test_reconcile_sees_a_lost_index_write_and_repair_rebuilds_from_the_ledger(client, stack, stream, dead_letters):
-    import sqlite3
-
-    from devstack.reconcile import repair, report
+def test_reconcile_sees_a_lost_index_document_and_repair_fills_it_from_the_ledger(client, stack, stream,
+                                                                                  dead_letters):
     create(client, stack)
     cast(client, stack, ["red", "red", "blue"])
     runner_for(stream, dead_letters, tally_ballots).drain()
     with sqlite3.connect(stack.settings.index_path) as db:  # a document lost from the index
         db.execute("DELETE FROM ballots WHERE candidate = 'blue'")
-    found = counts(runtime.get(), "colours")
-    assert found["index"] == {"red": 2} and "<- differs" in report("colours", found)
-    repair(runtime.get(), "colours")
+    found = runtime.get().reconciler.compare("colours")
+    assert found.counts["index"] == {"red": 2} and "<- differs" in found.table() and not found.agrees
+    report = runtime.get().reconciler.repair("colours")
+    assert report.indexed == 1 and not report.tallies_rebased
     assert_reconciled("colours", {"red": 2, "blue": 1})
     assert vote(client, stack, "blue", voter="late").status_code == 201
     runner_for(stream, dead_letters, tally_ballots).drain()  # a replay after the repair adds only the new one

@@ -264,16 +264,43 @@ def test_replace_poll_deletes_the_poll_then_indexes_the_ballots_and_refreshes(in
     index.write([ballot("warm-up")], WRITTEN_AT)
     start = len(cluster.requests)
     index.replace_poll("colours", [Ballot("colours", "voter-alice", "red", "2026-11-22T10:01:02.345Z")], WRITTEN_AT)
-    delete, bulk = cluster.since(start)
+    delete, bulk, refresh = cluster.since(start)
     assert (delete.method, delete.path) == ("POST", "/tally-ballots/_delete_by_query")
     assert delete.params == {"refresh": "true", "conflicts": "proceed"}
     assert delete.json() == {"query": {"term": {"poll_id": "colours"}}}
-    assert (bulk.method, bulk.path, bulk.params) == ("POST", "/tally-ballots/_bulk", {"refresh": "true"})
+    assert (bulk.method, bulk.path, bulk.params) == ("POST", "/tally-ballots/_bulk", {})
     assert bulk.ndjson() == [
         {"create": {"_id": expected_id("colours", "voter-alice")}},
         {"poll_id": "colours", "candidate": "red", "cast_at": "2026-11-22T10:01:02.345Z",
          "written_at": WRITTEN_AT, "sequence": "0" * 40}]
     assert "voter-alice" not in bulk.body
+    assert (refresh.method, refresh.path) == ("POST", "/tally-ballots/_refresh")
+
+
+def test_fill_creates_only_what_is_missing_in_chunks_then_refreshes_and_counts_what_it_created(index, cluster):
+    ballots = [Ballot("colours", f"voter-{n}", "red", "2026-11-22T10:01:02.345Z") for n in range(12_000)]
+    answers = iter([(200, {"errors": True, "items": [{"create": {"status": 409 if n % 2 else 201,
+                                                                 **({"error": {"type": "version_conflict"}}
+                                                                    if n % 2 else {})}}
+                                                     for n in range(size)]})
+                    for size in (5_000, 5_000, 2_000)])
+    handle = cluster.handle
+    cluster.handle = lambda request: next(answers) if request.path.endswith("/_bulk") else handle(request)
+    start = len(cluster.requests)
+    assert index.fill(ballots, WRITTEN_AT) == 6_000, "a 409 is a document that was there already"
+    sent = cluster.since(start)
+    bulks = [r for r in sent if r.path == "/tally-ballots/_bulk"]
+    assert [len(b.ndjson()) // 2 for b in bulks] == [5_000, 5_000, 2_000]
+    assert all(action == {"create": {"_id": expected_id("colours", f"voter-{n}")}}
+               for n, action in enumerate(a for b in bulks for a in b.ndjson()[::2]))
+    assert (sent[-1].method, sent[-1].path) == ("POST", "/tally-ballots/_refresh")
+
+
+def test_fill_fails_loudly_when_a_document_is_refused_for_another_reason(index, cluster):
+    cluster.answers[("POST", "/tally-ballots/_bulk")] = (200, {"errors": True, "items": [
+        {"create": {"status": 429, "error": {"type": "es_rejected_execution_exception", "reason": "queue full"}}}]})
+    with pytest.raises(IndexWriteFailed, match="429 es_rejected_execution_exception"):
+        index.fill([Ballot("colours", "v1", "red", "2026-11-22T10:01:02.345Z")], WRITTEN_AT)
 
 
 def test_an_unsigned_client_talks_plain_http_through_urllib3():

@@ -54,3 +54,26 @@ def test_the_view_fills_empty_buckets_and_shares_add_up():
 def test_votes_for_candidates_the_poll_does_not_have_are_not_shown():
     view = results_view(poll(), Counts({"a": 1, "zz": 5}, None, None, None, "tallies"), CREATED)
     assert view["total"] == 1 and view["timeline"] == [] and view["as_of"] == CREATED
+
+
+def test_the_index_is_published_only_when_it_is_not_behind_the_counters_on_any_candidate():
+    from chalicelib.domain.results import Counts, trusted
+
+    def index(votes):
+        return Counts(votes=votes, per_minute={1: 1}, per_second={2: 1}, as_of="2026-11-22T10:00:01.000Z",
+                      source="index")
+    exact = Counts(votes={"red": 3, "blue": 2}, per_minute=None, per_second=None, as_of="2026-11-22T10:00:02.000Z",
+                   source="tallies")
+
+    same = index({"red": 3, "blue": 2, "green": 0})
+    assert trusted(same, exact) is same
+    behind = trusted(index({"red": 3, "blue": 1}), exact)
+    assert behind.votes == {"red": 3, "blue": 2} and behind.source == "tallies"
+    assert (behind.per_minute, behind.per_second, behind.as_of) == ({1: 1}, {2: 1}, exact.as_of)
+    empty = trusted(index({}), exact)  # a new search domain
+    assert empty.votes == {"red": 3, "blue": 2} and empty.source == "tallies"
+    # Each is a floor under the ledger: where the counters lost a count the index kept, the larger stands.
+    mixed = trusted(index({"red": 4, "blue": 1}), exact)
+    assert mixed.votes == {"red": 4, "blue": 2} and mixed.source == "tallies"
+    ahead = index({"red": 4, "blue": 2})
+    assert trusted(ahead, exact) is ahead

@@ -1,0 +1,117 @@
+"""Reconcile and repair one poll: the ledger (the truth), the exact counters and the results index, side by side.
+
+The same use case runs against the local stack and against a deployed stage: it needs only the ports.
+
+Repair mends what can be mended safely at the time it runs:
+- the index is filled from the ledger with create-only writes, always: idempotent, and safe while votes keep
+  arriving (a ballot the stream indexes meanwhile is the same document, kept once);
+- the tallies are rebased, and an index holding ballots the ledger lacks is rebuilt, only on a drained stream:
+  the poll is closed, its counters have not moved for `quiet_s`, and the caller's own check of the stream (on
+  AWS, the tally function's iterator age) finds nothing waiting. A rebase while records are still on their way
+  would count them twice: once in the rebased lane, and again when they arrive in their shard's lane.
+"""
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, Dict, Optional
+
+from ..domain.errors import NotFound
+from ..domain.polls import Poll
+from ..domain.results import Windows
+from .ports import BallotLedger, PollStore, ResultsIndex, TallyStore
+
+SOURCES = ("ledger", "tallies", "index")
+EVERYTHING = Windows(coarse_from=0, fine_from=0, until=0)  # totals only: no timeline buckets
+
+
+@dataclass(frozen=True)
+class Comparison:
+    poll_id: str
+    counts: Dict[str, Dict[str, int]]  # source -> candidate -> votes
+
+    @property
+    def agrees(self) -> bool:
+        ledger, tallies, index = (self.counts[s] for s in SOURCES)
+        return ledger == tallies == index
+
+    def table(self) -> str:
+        candidates = sorted(set().union(*self.counts.values()))
+        lines = [f"poll {self.poll_id}", f"{'candidate':<24}" + "".join(f"{s:>10}" for s in SOURCES)]
+        for c in candidates:
+            row = [self.counts[s].get(c, 0) for s in SOURCES]
+            mark = "" if len(set(row)) == 1 else "   <- differs"
+            lines.append(f"{c:<24}" + "".join(f"{n:>10}" for n in row) + mark)
+        lines.append(f"{'total':<24}" + "".join(f"{sum(self.counts[s].values()):>10}" for s in SOURCES))
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class RepairReport:
+    indexed: int                     # ballots the index lacked and now holds
+    index_rebuilt: bool              # documents the ledger lacks were dropped
+    tallies_rebased: bool
+    held_back: Optional[str] = None  # why what needs a drained stream was not done
+
+
+class Reconciler:
+    def __init__(self, polls: PollStore, ledger: BallotLedger, tallies: TallyStore, index: ResultsIndex,
+                 clock: Callable[[], str], quiet_s: float = 60.0):
+        self._polls = polls
+        self._ledger = ledger
+        self._tallies = tallies
+        self._index = index
+        self._clock = clock
+        self._quiet_s = quiet_s
+
+    def _poll(self, poll_id: str) -> Poll:
+        poll = self._polls.get(poll_id)
+        if poll is None:
+            raise NotFound(f"unknown poll {poll_id!r}: it is not in the polls table")
+        return poll
+
+    def compare(self, poll_id: str) -> Comparison:
+        poll = self._poll(poll_id)
+        ledger = Counter(b.candidate for b in self._ledger.ballots(poll_id, poll.buckets))
+        return Comparison(poll_id, {
+            "ledger": dict(ledger),
+            "tallies": _nonzero(self._tallies.counts(poll_id).votes),
+            "index": _nonzero(self._index.counts(poll_id, EVERYTHING).votes),
+        })
+
+    def repair(self, poll_id: str, stream_waiting: Callable[[], Optional[str]] = lambda: None) -> RepairReport:
+        """`stream_waiting` says why records may still be on their way to the consumer, or None."""
+        poll = self._poll(poll_id)
+        ballots = self._ledger.ballots(poll_id, poll.buckets)
+        indexed = self._index.fill(ballots, self._clock())
+        after = self.compare(poll_id)
+        ledger = after.counts["ledger"]
+        needs_drain = after.counts["tallies"] != ledger or after.counts["index"] != ledger
+        if not needs_drain:
+            return RepairReport(indexed=indexed, index_rebuilt=False, tallies_rebased=False)
+        waiting = self._waiting(poll) or stream_waiting()
+        if waiting:
+            return RepairReport(indexed=indexed, index_rebuilt=False, tallies_rebased=False, held_back=waiting)
+        rebuilt = after.counts["index"] != ledger
+        if rebuilt:
+            self._index.replace_poll(poll_id, ballots, self._clock())
+        rebased = after.counts["tallies"] != ledger
+        if rebased:
+            self._tallies.rebase(poll_id, ledger)
+        return RepairReport(indexed=indexed, index_rebuilt=rebuilt, tallies_rebased=rebased)
+
+    def _waiting(self, poll: Poll) -> Optional[str]:
+        now = self._clock()
+        if poll.status(now) != "closed":
+            return f"poll {poll.poll_id} is {poll.status(now)}: votes may still arrive"
+        last_change = self._tallies.counts(poll.poll_id).as_of
+        if last_change and _seconds_between(last_change, now) < self._quiet_s:
+            return f"the counters moved {_seconds_between(last_change, now):.0f} s ago (less than {self._quiet_s:g} s)"
+        return None
+
+
+def _nonzero(votes: Dict[str, int]) -> Dict[str, int]:
+    return {candidate: n for candidate, n in votes.items() if n}
+
+
+def _seconds_between(earlier: str, later: str) -> float:
+    return (datetime.fromisoformat(later) - datetime.fromisoformat(earlier)).total_seconds()
