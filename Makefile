@@ -59,8 +59,8 @@ loadtest: $(DEPS)
 	$(PY) -m loadtest --users $(USERS) --duration $(DURATION) --voters $(VOTERS)$(if $(SURGE), --surge)
 
 reconcile: $(DEPS)
-	@test -n "$(POLL)" || { echo "usage: make reconcile POLL=<poll_id> [REPAIR=1]"; exit 2; }
-	$(PY) -m devstack.reconcile --poll $(POLL) $(if $(REPAIR),--repair)
+	@test -n "$(POLL)" || { echo "usage: make reconcile POLL=<poll_id> [STACK=<stack name>] [REPAIR=1]"; exit 2; }
+	$(PY) -m cli.reconcile --poll $(POLL) $(if $(STACK),--stack $(STACK)) $(if $(REPAIR),--repair)
 
 clean:
 	rm -rf $(VENV) .devstack .pytest_cache dashboard/node_modules dashboard/vendor
