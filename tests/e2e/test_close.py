@@ -133,7 +133,7 @@ def test_no_stored_ballot_is_cast_at_or_after_the_close_the_operator_was_answere
     headers = operator
     wait_for(lambda: requests.get(f"{stack.api}/polls/finale/results", headers=headers, timeout=10)
              .json()["total"] == len(accepted), 30, "results equal to the ledger")
-    reconcile = subprocess.run([sys.executable, "-m", "devstack.reconcile", "--poll", "finale",
+    reconcile = subprocess.run([sys.executable, "-m", "cli.reconcile", "--poll", "finale",
                                 "--state-dir", str(stack.state_dir)], cwd=ROOT, capture_output=True, text=True)
     assert reconcile.returncode == 0, reconcile.stdout + reconcile.stderr
 

@@ -49,7 +49,7 @@ def test_concurrent_votes_are_visible_exactly_within_3_seconds(running_stack):
     assert seen == expected, f"results after 3 s: {seen}"
     assert view["total"] == VOTERS and view["source"] == "index"
 
-    reconcile = subprocess.run([sys.executable, "-m", "devstack.reconcile", "--poll", "rush",
+    reconcile = subprocess.run([sys.executable, "-m", "cli.reconcile", "--poll", "rush",
                                 "--state-dir", str(stack.state_dir)], cwd=ROOT, capture_output=True, text=True,
                                timeout=60)
     assert reconcile.returncode == 0, reconcile.stdout + reconcile.stderr

@@ -6,7 +6,7 @@ from tests.e2e.conftest import ROOT
 
 
 def reconcile(state_dir, poll):
-    return subprocess.run([sys.executable, "-m", "devstack.reconcile", "--poll", poll, "--state-dir", str(state_dir)],
+    return subprocess.run([sys.executable, "-m", "cli.reconcile", "--poll", poll, "--state-dir", str(state_dir)],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 
