@@ -1,11 +1,23 @@
-"""Votes leave EMF metrics and JSON logs in which the voter is only a hash."""
+"""What votes leave in logs and metrics, and what they do not.
+
+- Accepted and repeated votes are logged only on the sampled share of invocations (Powertools' log sampling);
+  every refusal is logged, always; the voter appears only as a hash, never beside a candidate.
+- Accepted votes are counted exactly, once, by the tally consumer (BallotsCounted per batch), not by an EMF line
+  per vote; an invocation with no metric prints nothing at all.
+"""
 import io
 import json
 import logging
+from datetime import datetime, timezone
 
+import boto3
 import pytest
+from botocore.config import Config
 
+from chalicelib.events.tally import tally_ballots
 from chalicelib.observability import logger, voter_ref
+from devstack.reconcile import counts
+from devstack.stream_runner import LocalContext, StreamRunner, lambda_event, stream_arn_of
 from tests.integration.test_routes import create, vote
 
 
@@ -20,20 +32,121 @@ def log_lines():
     logging.getLogger("tally").removeHandler(handler)
 
 
-def test_votes_publish_metrics_and_logs_without_the_voter_id(client, stack, capfd, log_lines):
+@pytest.fixture
+def sampling():
+    """Set the share of invocations Powertools samples (prod: POWERTOOLS_LOGGER_SAMPLE_RATE); restored after."""
+    before = logger.sampling_rate
+
+    def set_rate(rate):
+        logger.sampling_rate = rate
+        logger.refresh_sample_rate_calculation()
+    yield set_rate
+    set_rate(before)
+
+
+def emf(out):
+    return [json.loads(line) for line in out.splitlines() if line.startswith('{"_aws"')]
+
+
+def metric_names(documents):
+    return {m["Name"] for d in documents for m in d["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+
+
+def vote_lines(log_lines):
+    return [line for line in log_lines() if line["message"].startswith("vote ")]
+
+
+def test_an_accepted_or_repeated_vote_outside_the_sample_writes_nothing(client, stack, capfd, log_lines, sampling):
+    sampling(None)  # sampling off: what 99% of prod invocations are
     create(client, stack)
     capfd.readouterr()
-    vote(client, stack, "red")
-    vote(client, stack, "blue")
-    out = capfd.readouterr().out
-    metrics = [json.loads(line) for line in out.splitlines() if line.startswith('{"_aws"')]
-    names = {m["Name"] for d in metrics for m in d["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
-    assert {"VotesAccepted", "VotesRejected"} <= names
-    assert next(d for d in metrics if "VotesRejected" in d)["reason"] == "conflict"
+    assert vote(client, stack, "red").status_code == 201
+    assert vote(client, stack, "red").status_code == 200
+    out, err = capfd.readouterr()
+    assert vote_lines(log_lines) == []
+    assert not [line for line in log_lines() if line["level"] == "INFO"]
+    assert emf(out) == []          # no metric line per vote: the consumer counts accepted ballots
+    assert err == ""               # and no "No application metrics to publish" warning either
 
-    logs = [line for line in log_lines() if line["message"].startswith("vote ")]
-    assert [line["message"] for line in logs] == ["vote accepted", "vote refused"]
-    assert all(line["voter"] == voter_ref(stack.sub("vera")) for line in logs)
+
+def test_a_sampled_invocation_logs_its_vote_at_info(client, stack, log_lines, sampling):
+    create(client, stack)
+    sampling(1.0)  # every invocation sampled
+    assert vote(client, stack, "red").status_code == 201
+    (line,) = vote_lines(log_lines)
+    # INFO, not DEBUG: Lambda's log-level filter (ApplicationLogLevel INFO) would drop a DEBUG line.
+    assert line["message"] == "vote accepted" and line["level"] == "INFO"
+    assert line["poll_id"] == "colours" and line["voter"] == voter_ref(stack.sub("vera"))
+
+
+def test_every_refusal_is_logged_and_counted_whatever_the_sampling(client, stack, capfd, log_lines, sampling):
+    sampling(None)
+    create(client, stack)
+    assert vote(client, stack, "red").status_code == 201
+    capfd.readouterr()
+    assert vote(client, stack, "blue").status_code == 409          # another candidate
+    assert vote(client, stack, "purple").status_code == 404         # not a candidate of the poll
+    out = capfd.readouterr().out
+    refusals = vote_lines(log_lines)
+    assert [line["message"] for line in refusals] == ["vote refused", "vote refused"]
+    assert refusals[0]["reason"] == "conflict"
+    rejected = [d for d in emf(out) if "VotesRejected" in d]
+    assert len(rejected) == 2 and rejected[0]["reason"] == "conflict"
+    assert all(line["voter"] == voter_ref(stack.sub("vera")) for line in refusals)
     assert stack.sub("vera") not in json.dumps(log_lines()) + out
     # A secret ballot: nothing that names a voter, even by hash, may say whom they voted for.
-    assert not any("red" in json.dumps(line) for line in log_lines() if "voter" in line)
+    assert not any(c in json.dumps(line) for line in log_lines() if "voter" in line for c in ("red", "blue"))
+
+
+@pytest.fixture
+def stream(stack):
+    streams = boto3.client("dynamodbstreams", region_name="us-east-1",
+                           config=Config(account_id_endpoint_mode="disabled"))
+    return streams, stream_arn_of(stack.dynamodb, stack.settings.ballots_table)
+
+
+def counted(out):
+    """The BallotsCounted values the consumer's EMF lines carry, summed."""
+    total = 0
+    for document in emf(out):
+        value = document.get("BallotsCounted", 0)
+        total += sum(value) if isinstance(value, list) else value
+    return total
+
+
+def test_ballots_counted_is_the_exact_accepted_count_even_on_redelivery(client, stack, capfd, stream, tmp_path):
+    create(client, stack)
+    answers = [vote(client, stack, c, voter=f"v{i}").status_code for i, c in enumerate(["red", "blue", "red"] * 3)]
+    answers += [vote(client, stack, "red", voter="v0").status_code,    # a resend: 200, no new ballot
+                vote(client, stack, "blue", voter="v0").status_code]   # another candidate: 409
+    accepted = answers.count(201)
+    assert accepted == 9 and answers[-2:] == [200, 409]
+    events = []
+
+    def handler(event, context):
+        events.append(json.loads(json.dumps(event)))
+        return tally_ballots(event, context)
+
+    streams, arn = stream
+    capfd.readouterr()
+    StreamRunner(streams, arn, handler, str(tmp_path / "dead.jsonl"), batch_size=4, window_seconds=0).drain()
+    assert counted(capfd.readouterr().out) == accepted == sum(counts_of(stack))
+    for event in events:  # Lambda delivers every batch again: the counters take nothing twice, nor does the metric
+        tally_ballots(event, LocalContext())
+    assert counted(capfd.readouterr().out) == 0
+    assert sum(counts_of(stack)) == accepted
+
+
+def counts_of(stack):
+    from chalicelib import runtime
+    return counts(runtime.get(), "colours")["tallies"].values()
+
+
+def test_a_window_closing_invocation_prints_nothing(stack, capfd, stream):
+    _, arn = stream
+    capfd.readouterr()
+    now = datetime.now(timezone.utc)
+    assert tally_ballots(lambda_event([], arn, "shardId-0001", now), LocalContext()) == {
+        "batchItemFailures": [], "state": {}}
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
