@@ -187,6 +187,32 @@ def precompile(zip_path: Path, runtime: str) -> int:
     return len(compiled)
 
 
+# ELF e_machine of the shared objects each Lambda architecture can load.
+ELF_MACHINES = {"x86_64": 0x3E, "arm64": 0xB7}
+
+
+def foreign_native_code(zip_path: Path, architecture: str) -> List[str]:
+    """The shared objects in the zip that are not built for the functions' architecture (empty: it can load all).
+
+    The functions run on arm64 (.chalice/config.json, lambda_architecture), and the package bundles compiled
+    extensions (cryptography, cffi, ...). Chalice downloads their aarch64 manylinux wheels, but a wheel it could
+    not get would leave the build machine's x86_64 one in the zip, which imports fine here and crashes there.
+    """
+    wanted = ELF_MACHINES[architecture]
+    foreign = []
+    with zipfile.ZipFile(zip_path) as archive:
+        for info in archive.infolist():
+            name = info.filename.rsplit("/", 1)[-1]
+            if not (name.endswith(".so") or ".so." in name):
+                continue
+            with archive.open(info) as member:
+                header = member.read(20)
+            machine = int.from_bytes(header[18:20], "little") if header[:4] == b"\x7fELF" else None
+            if machine != wanted:
+                foreign.append(f"{info.filename} (ELF machine {machine!r}, want {wanted:#x} for {architecture})")
+    return foreign
+
+
 def package(out: Path, template_only: bool = False, merge_template: Path = MERGE_TEMPLATE) -> Path:
     """Run chalice package with the merge template; return the path of the packaged template."""
     merge_template = write_merge_template(merge_template)
@@ -208,7 +234,16 @@ def package(out: Path, template_only: bool = False, merge_template: Path = MERGE
         runtimes = {resource["Properties"]["Runtime"] for resource in template["Resources"].values()
                     if resource.get("Type") == "AWS::Serverless::Function"}
         (runtime,) = runtimes  # one zip serves every function
-        print(f"deployment.zip: {precompile(out / 'deployment.zip', runtime)} modules precompiled for {runtime}")
+        architectures = {arch for resource in template["Resources"].values()
+                         if resource.get("Type") == "AWS::Serverless::Function"
+                         for arch in resource["Properties"].get("Architectures", ["x86_64"])}
+        (architecture,) = architectures
+        foreign = foreign_native_code(out / "deployment.zip", architecture)
+        if foreign:
+            raise SystemExit(f"deployment.zip holds native code the {architecture} functions cannot load:\n  "
+                             + "\n  ".join(foreign))
+        print(f"deployment.zip: {precompile(out / 'deployment.zip', runtime)} modules precompiled for {runtime}, "
+              f"native code built for {architecture}")
     return template_path
 
 

@@ -76,6 +76,8 @@ def test_tables_match_what_the_local_stack_creates(resources):
             assert request["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
         else:
             assert "StreamSpecification" not in request
+        # Warm throughput is AWS's (a template parameter): the local table takes keys, billing and stream only.
+        assert "WarmThroughput" not in request and '"Ref"' not in json.dumps(request)
 
 
 def test_ballots_table_streams_new_images_and_every_table_keeps_backups(resources):
@@ -322,8 +324,77 @@ def test_the_api_stage_is_throttled_below_the_account_limit(template, resources)
     rate = template["Parameters"][settings["ThrottlingRateLimit"]["Ref"]]["Default"]
     burst = template["Parameters"][settings["ThrottlingBurstLimit"]["Ref"]]["Default"]
     assert 0 < rate < 10000 and 0 < burst <= 5000
-    # Votes are one ballot write each: keep the steady rate under what a new on-demand table takes at once.
-    assert rate <= 4000
+    # Votes are one ballot write each: keep the steady rate within what the ballots table takes at once.
+    warm = resources["BallotsTable"]["Properties"]["WarmThroughput"]["WriteUnitsPerSecond"]
+    assert rate <= template["Parameters"][warm["Ref"]]["Default"]
+
+
+# --- surge headroom and cost levers (docs/big-vote.md, bench/capacity.py) -------------------------------------------
+
+BIG_VOTE = json.loads((ROOT / "infra" / "overrides" / "big-vote.json").read_text())
+
+
+def test_the_ballots_table_warm_throughput_is_a_parameter(template, resources):
+    warm = resources["BallotsTable"]["Properties"]["WarmThroughput"]
+    assert warm == {"WriteUnitsPerSecond": {"Ref": "BallotsWarmWriteUnitsPerSecond"},
+                    "ReadUnitsPerSecond": {"Ref": "BallotsWarmReadUnitsPerSecond"}}
+    # The defaults are what any new on-demand table has for free: a default stack pays nothing to pre-warm.
+    assert template["Parameters"]["BallotsWarmWriteUnitsPerSecond"]["Default"] == 4000
+    assert template["Parameters"]["BallotsWarmReadUnitsPerSecond"]["Default"] == 12000
+
+
+def test_the_tally_consumer_has_reserved_concurrency_unless_the_parameter_is_0(template, resources):
+    reserved = resources["TallyBallots"]["Properties"]["ReservedConcurrentExecutions"]
+    assert reserved == {"Fn::If": ["ReservesTallyConcurrency", {"Ref": "TallyReservedConcurrency"},
+                                   {"Ref": "AWS::NoValue"}]}
+    assert template["Conditions"]["ReservesTallyConcurrency"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "TallyReservedConcurrency"}, 0]}]}
+    default = template["Parameters"]["TallyReservedConcurrency"]["Default"]
+    # At least one execution per stream shard of a default table (~1 per 1,000 warm writes/s).
+    assert default >= template["Parameters"]["BallotsWarmWriteUnitsPerSecond"]["Default"] / 1000
+    assert "ReservedConcurrentExecutions" not in resources["APIHandler"]["Properties"]
+
+
+def test_api_traces_follow_a_sampling_rule_of_their_own(template, resources):
+    (name,) = of_type(resources, "AWS::XRay::SamplingRule")
+    rule = resources[name]["Properties"]["SamplingRule"]
+    assert 0 < rule["FixedRate"] <= 0.01 and 0 < rule["ReservoirSize"] <= 5
+    assert rule["ServiceType"] == "AWS::ApiGateway::Stage"
+    # API Gateway names its segments "<api name>/<stage>".
+    api_name = resources["RestAPI"]["Properties"]["Name"]["Fn::Sub"]
+    assert rule["ServiceName"] == {"Fn::Sub": f"{api_name}/{prod_stage()['api_gateway_stage']}"}
+    assert all(rule[key] == "*" for key in ("Host", "HTTPMethod", "URLPath", "ResourceARN"))
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTION_ROLES))
+def test_functions_log_json_from_info_without_platform_lines(resources, function):
+    properties = resources[function]["Properties"]
+    group = f"{FUNCTION_ROLES[function].removesuffix('Role')}LogGroup"
+    # INFO, not higher: EMF metric lines carry no level and Lambda files them as INFO. WARN system logs: no
+    # START/END/REPORT line per invocation.
+    assert properties["LoggingConfig"] == {"LogFormat": "JSON", "ApplicationLogLevel": "INFO",
+                                           "SystemLogLevel": "WARN", "LogGroup": {"Ref": group}}
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTION_ROLES))
+def test_functions_run_on_arm64_and_sample_routine_logs(resources, function):
+    properties = resources[function]["Properties"]
+    assert properties["Architectures"] == ["arm64"]
+    assert 0 < float(properties["Environment"]["Variables"]["POWERTOOLS_LOGGER_SAMPLE_RATE"]) <= 0.05
+
+
+def test_the_big_vote_overrides_name_parameters_of_this_template(template):
+    assert set(BIG_VOTE["Parameters"]) <= set(template["Parameters"])
+    for name, value in BIG_VOTE["Parameters"].items():
+        spec = template["Parameters"][name]
+        if spec["Type"] == "Number":
+            assert spec.get("MinValue", 0) <= value, name
+    parameters = BIG_VOTE["Parameters"]
+    # Within the table's per-table quota and the quotas the runbook asks for.
+    assert parameters["BallotsWarmWriteUnitsPerSecond"] <= BIG_VOTE["Quotas"]["dynamodb_table_write_units"]["request"]
+    assert parameters["ApiRateLimit"] <= BIG_VOTE["Quotas"]["api_account_rps"]["request"]
+    assert parameters["ApiBurstLimit"] <= BIG_VOTE["Quotas"]["api_account_burst"]["request"]
+    assert parameters["TallyReservedConcurrency"] >= parameters["BallotsWarmWriteUnitsPerSecond"] / 1000
 
 
 # --- Cognito, dashboard -------------------------------------------------------------------------------------------
