@@ -1,236 +1,514 @@
 """What a million votes cost on AWS, and how many votes a second the deployed stack takes: a model, not a measurement.
 
-It prints its assumptions first (published on-demand prices, us-east-1, and the service limits in the
-"Figures to design against" table of the architecture brief), then the cost of one million votes by component,
-then the throughput ceiling of each layer. What the stack is configured with (memory, batch size, batching
-window, the API stage's throttle) is read from .chalice/config.json, app.py and infra/api.json, so the model
-follows the template. Everything else is a flag.
+It models two deployments, both read from the project's own files:
+  defaults   the template as `make package` builds it, with every parameter at its default, at 1,000 votes/s;
+  big vote   the same template with the parameters of infra/overrides/big-vote.json (what docs/big-vote.md deploys
+             before a broadcast vote) and the AWS quotas that runbook requests, at 10,000 votes/s, the poll created
+             with the file's expected_peak_votes_per_s.
+For each it prints the assumptions with their source (an AWS pricing or quota page, or "measured here" with the
+command), the cost of one million vote requests by component, and the throughput ceiling of each component. The
+last line is one JSON object with every figure.
 
-A vote, as the template deploys it:
-  1 API Gateway REST request -> 1 invocation of the API function (--api-ms at the prod memory size)
-  -> 1 conditional PutItem of a ~1 KB ballot = 1 WRU (the poll comes from the function's 5 s cache)
-  -> 1 stream record; Lambda reading a DynamoDB stream for a trigger is free
-  -> the tally function takes it in a batch of up to B records (per shard, once per batching window): per batch,
-     1 UpdateItem per poll in the batch on the tallies table and 1 OpenSearch _bulk request (no per-request fee;
-     the domain costs by the hour). With a tumbling window Lambda also makes one closing invocation per window.
+What the deployment is comes from the files, never from this script: memory, architecture, the log sample rate
+(.chalice/config.json), batch size and batching window (app.py), the stream mapping (infra/stream.json), the
+parameter defaults (infra/*.json), the X-Ray sampling rule (infra/api.json), the functions' LoggingConfig
+(infra/functions.json), the bucket rule (chalicelib/domain/ballots.py). Measured figures are flags whose default
+is the recorded measurement (bench/RESULTS.md); published prices and quotas are the two dataclasses below.
 
-Run:  .venv/bin/python bench/capacity.py [--rate 1000] [--api-ms 30] [--tally-ms 100] [--shards 4] [...]
-The last line is a JSON object with every figure.
+A vote request, as the template deploys it:
+  1 API Gateway REST request -> 1 invocation of the API function (billed: its CPU, scaled to the memory's share of
+  a vCPU, plus the wait for DynamoDB) -> 1 conditional PutItem of a ~200-byte ballot = 1 WRU, whatever the answer
+  (201, 200 or 409: a failed condition consumes the write too) -> for a new ballot, 1 stream record; Lambda reads
+  the stream for free -> the tally function takes it in a batch (per shard, once per batching window): per batch
+  1 UpdateItem per poll on the tallies table, 1 OpenSearch _bulk (the domain bills by the hour), 1 log line and
+  1 EMF line. The tumbling window adds one closing invocation per shard per window.
+
+One poll's ceiling: a poll's ballots are spread over B buckets (partition keys), and DynamoDB places each key on
+one of the table's P partitions by hash, so some partitions draw several of the poll's buckets. The busiest one
+takes k_max x rate / B writes/s and a partition takes 1,000: the poll's ceiling is B x 1,000 / k_max. k_max is
+read at 99% confidence from the exact distribution of the fullest bin when B keys fall into P partitions
+(P = warm writes/s / 1,000, the fewest a table warmed to that figure can have).
+
+Run:  .venv/bin/python -m bench.capacity [--rate 1000] [--big-vote-rate 10000] [...]
 """
 import argparse
 import json
-import sys
-from dataclasses import asdict, dataclass
+import math
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Dict, List, Tuple
 
+from chalicelib.domain.ballots import DEFAULT_PEAK_VOTES_PER_S, buckets_for
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+BIG_VOTE = ROOT / "infra" / "overrides" / "big-vote.json"
 MILLION = 1_000_000
 HOURS_PER_MONTH = 730
+GB = 1024 ** 3
+CONFIDENCE = 0.99
+BUDGET_PER_MILLION = 4.50
+
+
+def src(url: str, default):
+    return field(default=default, metadata={"source": url})
+
+
+def src_map(url: str, mapping: dict):
+    return field(default_factory=lambda: dict(mapping), metadata={"source": url})
 
 
 @dataclass(frozen=True)
 class Prices:
-    """On-demand list prices, us-east-1. Check them against the current price pages before quoting a figure."""
-    api_rest_per_million: float = 3.50          # API Gateway REST, first 333 M requests a month
-    lambda_per_million: float = 0.20            # Lambda requests
-    lambda_gb_second: float = 0.0000166667      # Lambda duration, x86
-    ddb_per_million_wru: float = 0.625          # DynamoDB on-demand write request units
-    ddb_per_million_rru: float = 0.125          # DynamoDB on-demand read request units
-    logs_per_gb: float = 0.50                   # CloudWatch Logs ingestion (EMF metrics ride in the logs)
-    xray_per_million_traces: float = 5.00       # X-Ray traces recorded
-    search_instance_hour: float = 0.036         # OpenSearch t3.small.search, per node-hour
-    search_gp3_gb_month: float = 0.122          # OpenSearch gp3 storage
-    cognito_per_mau: float = 0.0055             # Cognito Lite, per monthly active user above the free 10,000
+    """On-demand list prices, us-east-1, USD. This machine has no web access: check each page before quoting."""
+    api_rest_per_million: float = src("https://aws.amazon.com/api-gateway/pricing/ (REST, first 333 M a month)",
+                                      3.50)
+    lambda_per_million_requests: float = src("https://aws.amazon.com/lambda/pricing/", 0.20)
+    lambda_gb_second: Dict[str, float] = src_map("https://aws.amazon.com/lambda/pricing/ (first 6 B GB-s a month)",
+                                                 {"arm64": 0.0000133334, "x86_64": 0.0000166667})
+    ddb_per_million_wru: float = src("https://aws.amazon.com/dynamodb/pricing/on-demand/", 0.625)
+    ddb_per_million_rru: float = src("https://aws.amazon.com/dynamodb/pricing/on-demand/", 0.125)
+    logs_per_gb: float = src("https://aws.amazon.com/cloudwatch/pricing/ (Logs ingestion, Standard class; Lambda "
+                             "logs are vended logs, $0.50/GB for the first 10 TB)", 0.50)
+    logs_infrequent_per_gb: float = src("https://aws.amazon.com/cloudwatch/pricing/ (Logs ingestion, Infrequent "
+                                        "Access class: no metric filters or EMF, Logs Insights works)", 0.25)
+    xray_per_million_traces: float = src("https://aws.amazon.com/xray/pricing/ (traces recorded)", 5.00)
+    search_node_hour: Dict[str, float] = src_map("https://aws.amazon.com/opensearch-service/pricing/",
+                                                 {"t3.small.search": 0.036, "m7g.large.search": 0.136,
+                                                  "m7g.xlarge.search": 0.272, "m7g.2xlarge.search": 0.544})
+    search_gp3_gb_month: float = src("https://aws.amazon.com/opensearch-service/pricing/ (gp3 storage)", 0.122)
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Default quotas and documented ceilings (the architecture brief's figures)."""
-    api_account_rps: int = 10_000               # API Gateway, per account and region, shared by every API
-    api_account_burst: int = 5_000
-    lambda_concurrency: int = 1_000             # per account and region, shared by both functions
-    lambda_scale_per_10s: int = 1_000           # each function adds up to 1,000 executions every 10 s
-    ddb_new_table_wru: int = 4_000              # a new on-demand table takes this at once, then doubles its peak
-    ddb_partition_wcu: int = 1_000              # per partition (and so per stream shard)
-    stream_polls_per_second: int = 4            # Lambda polls each shard about 4 times a second
-    stream_records_per_get: int = 1_000         # GetRecords returns at most 1,000 records (or 1 MB)
-    max_batch: int = 10_000
+    """Default quotas and documented ceilings."""
+    api_account_rps: int = src("https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html "
+                               "(throttle quota per account and Region, adjustable)", 10_000)
+    api_account_burst: int = src("https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html", 5_000)
+    lambda_concurrency: int = src("https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html "
+                                  "(concurrent executions per account and Region, adjustable)", 1_000)
+    lambda_unreserved_minimum: int = src("https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html",
+                                         100)
+    lambda_scale_per_10s: int = src("https://docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html "
+                                    "(each function, every 10 s)", 1_000)
+    lambda_mb_per_vcpu: int = src("https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html "
+                                  "(1,769 MB = one vCPU)", 1_769)
+    ddb_partition_wcu: int = src("https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/"
+                                 "warm-throughput-scenarios.html (per partition)", 1_000)
+    ddb_partition_rcu: int = src("https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/"
+                                 "warm-throughput-scenarios.html (per partition)", 3_000)
+    ddb_table_wcu_quota: int = src("https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/"
+                                   "ServiceQuotas.html (per table, on-demand too, adjustable)", 40_000)
+    stream_polls_per_second: int = src("https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html "
+                                       "(4 polls a second per shard)", 4)
+    stream_records_per_get: int = src("https://docs.aws.amazon.com/amazondynamodbstreams/latest/APIReference/"
+                                      "API_GetRecords.html", 1_000)
+    logs_event_overhead_bytes: int = src("https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/"
+                                         "API_PutLogEvents.html (26 bytes per event)", 26)
+    lambda_xray_per_second: int = src("https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html "
+                                      "(no upstream decision: 1 request/s, then 5%)", 1)
+    lambda_xray_rate: float = src("https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html", 0.05)
+    cognito_sign_ins_per_second: int = src("https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html "
+                                           "(UserAuthentication, per pool, adjustable)", 120)
+    search_vcpus: Dict[str, float] = src_map(
+        "https://aws.amazon.com/opensearch-service/pricing/ (vCPUs; t3.small: 2 vCPUs at a 20% baseline each, "
+        "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/burstable-credits-baseline-concepts.html)",
+        {"t3.small.search": 0.4, "m7g.large.search": 2, "m7g.xlarge.search": 4, "m7g.2xlarge.search": 8})
 
 
 @dataclass(frozen=True)
 class Deployment:
-    """Read from the project: what the template deploys."""
+    """What the template deploys, read from the project's files (and the big-vote overrides, for that one)."""
+    name: str
+    architecture: str
     memory_mb: int
     tally_memory_mb: int
+    log_sample_rate: float
+    system_log_level: str
     batch_size: int
     batching_window_s: int
     tumbling_window_s: int
+    parallelization_factor: int
+    warm_writes: int
+    warm_reads: int
     stage_rate_limit: int
     stage_burst_limit: int
+    tally_reserved: int
+    search_type: str
     search_nodes: int
     search_gb: int
+    xray_fixed_rate: float
+    xray_reservoir: int
+    poll_peak_votes_per_s: int
+    account_api_rps: int
+    account_api_burst: int
+    account_lambda_concurrency: int
+
+    @property
+    def partitions(self) -> int:
+        """The fewest partitions a table warmed to these figures has (and about as many stream shards)."""
+        return max(math.ceil(self.warm_writes / Limits().ddb_partition_wcu),
+                   math.ceil(self.warm_reads / Limits().ddb_partition_rcu))
+
+    @property
+    def buckets(self) -> int:
+        return buckets_for(self.poll_peak_votes_per_s)
 
 
-def read_deployment() -> Deployment:
-    stage = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]["prod"]
-    memory = stage.get("lambda_memory_size", 128)
-    tally_memory = stage.get("lambda_functions", {}).get("tally_ballots", {}).get("lambda_memory_size", memory)
+def _json(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def read_deployment(big_vote: bool = False) -> Deployment:
+    config = _json(ROOT / ".chalice" / "config.json")
+    stage = config["stages"]["prod"]
+    env = {**config.get("environment_variables", {}), **stage.get("environment_variables", {})}
+    tally_stage = stage.get("lambda_functions", {}).get("tally_ballots", {})
     from app import app  # the stream handler's batch settings, as Chalice packages them
 
     (source,) = [s for s in app.event_sources if s.name == "tally_ballots"]
-    api = json.loads((ROOT / "infra" / "api.json").read_text())["Parameters"]
-    stream = json.loads((ROOT / "infra" / "stream.json").read_text())["Resources"]
-    mapping = stream["TallyBallots"]["Properties"]["Events"]["TallyBallotsDynamodbEventSource"]["Properties"]
-    search = json.loads((ROOT / "infra" / "search.json").read_text())
-    domain = search["Resources"]["SearchDomain"]["Properties"]
+    infra = {name: _json(ROOT / "infra" / f"{name}.json")
+             for name in ("api", "functions", "search", "stream", "tables")}
+    parameters = {name: spec["Default"]
+                  for piece in infra.values() for name, spec in piece.get("Parameters", {}).items()}
+    quotas = {"api_account_rps": Limits().api_account_rps, "api_account_burst": Limits().api_account_burst,
+              "lambda_concurrent_executions": Limits().lambda_concurrency}
+    peak = DEFAULT_PEAK_VOTES_PER_S
+    if big_vote:
+        overrides = _json(BIG_VOTE)
+        parameters.update(overrides["Parameters"])
+        quotas.update({name: ask["request"] for name, ask in overrides["Quotas"].items()})
+        peak = overrides["Poll"]["expected_peak_votes_per_s"]
+    mapping = infra["stream"]["Resources"]["TallyBallots"]["Properties"]["Events"][
+        "TallyBallotsDynamodbEventSource"]["Properties"]
+    logging_config = infra["functions"]["Resources"]["APIHandler"]["Properties"]["LoggingConfig"]
+    rule = infra["api"]["Resources"]["ApiTraceSampling"]["Properties"]["SamplingRule"]
     return Deployment(
-        memory_mb=memory, tally_memory_mb=tally_memory,
+        name="big vote" if big_vote else "defaults",
+        architecture=stage.get("lambda_architecture", "x86_64"),
+        memory_mb=stage.get("lambda_memory_size", 128),
+        tally_memory_mb=tally_stage.get("lambda_memory_size", stage.get("lambda_memory_size", 128)),
+        log_sample_rate=float(env.get("POWERTOOLS_LOGGER_SAMPLE_RATE", 1.0)),
+        system_log_level=logging_config.get("SystemLogLevel", "INFO"),
         batch_size=source.batch_size, batching_window_s=source.maximum_batching_window_in_seconds or 0,
         tumbling_window_s=mapping.get("TumblingWindowInSeconds", 0),
-        stage_rate_limit=api["ApiRateLimit"]["Default"], stage_burst_limit=api["ApiBurstLimit"]["Default"],
-        search_nodes=search["Parameters"]["SearchInstanceCount"]["Default"],
-        search_gb=domain["EBSOptions"]["VolumeSize"],
+        parallelization_factor=mapping.get("ParallelizationFactor", 1),
+        warm_writes=int(parameters["BallotsWarmWriteUnitsPerSecond"]),
+        warm_reads=int(parameters["BallotsWarmReadUnitsPerSecond"]),
+        stage_rate_limit=int(parameters["ApiRateLimit"]), stage_burst_limit=int(parameters["ApiBurstLimit"]),
+        tally_reserved=int(parameters["TallyReservedConcurrency"]),
+        search_type=parameters["SearchInstanceType"], search_nodes=int(parameters["SearchInstanceCount"]),
+        search_gb=infra["search"]["Resources"]["SearchDomain"]["Properties"]["EBSOptions"]["VolumeSize"],
+        xray_fixed_rate=rule["FixedRate"], xray_reservoir=rule["ReservoirSize"],
+        poll_peak_votes_per_s=peak,
+        account_api_rps=quotas["api_account_rps"], account_api_burst=quotas["api_account_burst"],
+        account_lambda_concurrency=quotas["lambda_concurrent_executions"],
     )
 
 
-def cost_per_million(args, deploy: Deployment, prices: Prices) -> List[Tuple[str, float, str]]:
+# --- one poll on the table's partitions -------------------------------------------------------------------------
+
+def fullest_bin_at_most(keys: int, bins: int, k: int) -> float:
+    """P(no bin holds more than k) when `keys` keys fall uniformly into `bins` bins:
+    keys!/bins^keys x [x^keys] (sum_{j<=k} x^j/j!)^bins, by repeated squaring of a truncated polynomial."""
+    def multiply(a: List[float], b: List[float]) -> List[float]:
+        out = [0.0] * (keys + 1)
+        for i, x in enumerate(a):
+            if x:
+                for j, y in enumerate(b[:keys + 1 - i]):
+                    out[i + j] += x * y
+        return out
+    term = [1 / math.factorial(j) if j <= k else 0.0 for j in range(keys + 1)]
+    result, exponent = [1.0] + [0.0] * keys, bins
+    while exponent:
+        if exponent & 1:
+            result = multiply(result, term)
+        term, exponent = multiply(term, term), exponent >> 1
+    return result[keys] * math.exp(math.lgamma(keys + 1) - keys * math.log(bins))
+
+
+def fullest_partition(buckets: int, partitions: int, confidence: float = CONFIDENCE) -> int:
+    """The number of a poll's buckets the busiest partition holds, at the given confidence."""
+    return next(k for k in range(1, buckets + 1) if fullest_bin_at_most(buckets, partitions, k) >= confidence)
+
+
+# --- the model ----------------------------------------------------------------------------------------------------
+
+def api_billed_ms(args, deploy: Deployment, limits: Limits, memory_mb: int = 0) -> float:
+    memory_mb = memory_mb or deploy.memory_mb
+    cpu = args.api_cpu_ms * args.cpu_factor * max(1.0, limits.lambda_mb_per_vcpu / memory_mb)
+    return math.ceil(cpu + args.dynamodb_wait_ms)  # Lambda bills by the millisecond, rounded up
+
+
+def cold_start_s(args, deploy: Deployment, limits: Limits, memory_mb: int = 0) -> float:
+    memory_mb = memory_mb or deploy.memory_mb
+    return args.import_ms * args.cpu_factor * max(1.0, limits.lambda_mb_per_vcpu / memory_mb) / 1000
+
+
+def stream_shape(rate: float, args, deploy: Deployment) -> Dict[str, float]:
+    shards = deploy.partitions
+    per_shard = rate / shards
+    batch = max(1.0, min(deploy.batch_size, per_shard * max(deploy.batching_window_s, 1)))
+    seconds = MILLION / rate
+    batches = MILLION * (1 - args.refusal_share - args.resend_share) / batch  # only new ballots reach the stream
+    closing = shards * seconds / deploy.tumbling_window_s if deploy.tumbling_window_s else 0.0
+    return {"shards": shards, "batch": batch, "batches": batches, "closing": closing, "seconds": seconds}
+
+
+def tally_billed_ms(batch: float, args, deploy: Deployment, limits: Limits) -> float:
+    cpu = batch * args.tally_us_per_record / 1000 * args.cpu_factor * max(1.0, limits.lambda_mb_per_vcpu
+                                                                          / deploy.tally_memory_mb)
+    return math.ceil(cpu + args.tally_wait_ms)
+
+
+Row = Tuple[str, float, str]
+
+
+def cost_per_million(rate: float, args, deploy: Deployment, prices: Prices, limits: Limits) -> List[Row]:
     votes = MILLION
-    seconds = votes / args.rate                              # how long a million votes take at the rate
-    per_shard = args.rate / args.shards
-    batch = min(deploy.batch_size, max(1.0, per_shard * max(deploy.batching_window_s, 1)))
-    batches = votes / batch                                  # invocations that carry records
-    closing = args.shards * seconds / deploy.tumbling_window_s if deploy.tumbling_window_s else 0
-    tally_invocations = batches + closing
+    shape = stream_shape(rate, args, deploy)
+    seconds = shape["seconds"]
+    gb_s = prices.lambda_gb_second[deploy.architecture]
+    api_ms = api_billed_ms(args, deploy, limits)
     api_gb = deploy.memory_mb / 1024
+    environments = max(1.0, rate * api_ms / 1000)
+    tally_ms = tally_billed_ms(shape["batch"], args, deploy, limits)
     tally_gb = deploy.tally_memory_mb / 1024
-    warm = max(1.0, args.rate * args.api_ms / 1000)          # API function instances busy at the rate
-    poll_reads = warm * args.polls_voted * seconds / args.poll_cache_s  # each instance, each poll, each period
-    rows = [
+    overhead = limits.logs_event_overhead_bytes
+    accepted_share = 1 - args.refusal_share
+    platform_lines = 0 if deploy.system_log_level == "WARN" else 3  # START, END, REPORT: INFO-level system logs
+    api_log_bytes = votes * (
+        accepted_share * deploy.log_sample_rate * (args.vote_line_bytes + args.lambda_context_bytes + overhead)
+        + args.refusal_share * (args.refusal_line_bytes + args.lambda_context_bytes + args.refusal_emf_bytes
+                                + 2 * overhead)
+        + platform_lines * (args.platform_line_bytes + overhead))
+    tally_invocations = shape["batches"] + shape["closing"]
+    tally_log_bytes = shape["batches"] * (args.batch_line_bytes + args.batch_emf_bytes + 2 * overhead) \
+        + tally_invocations * platform_lines * (args.platform_line_bytes + overhead)
+    api_traces = min(votes, deploy.xray_reservoir * seconds
+                     + deploy.xray_fixed_rate * max(0.0, votes - deploy.xray_reservoir * seconds))
+    tally_rate = tally_invocations / seconds
+    tally_traces = seconds * min(tally_rate, limits.lambda_xray_per_second
+                                 + limits.lambda_xray_rate * max(0.0, tally_rate - limits.lambda_xray_per_second))
+    poll_reads = environments * args.polls_voted * seconds / args.poll_cache_s
+    node_hour = prices.search_node_hour[deploy.search_type]
+    access_log_price = prices.logs_per_gb if args.access_log_class == "STANDARD" else prices.logs_infrequent_per_gb
+    return [
         ("API Gateway REST requests", votes * prices.api_rest_per_million / MILLION, "1 request per vote"),
-        ("Lambda API requests", votes * prices.lambda_per_million / MILLION, "1 invocation per vote"),
-        ("Lambda API duration", votes * args.api_ms / 1000 * api_gb * prices.lambda_gb_second,
-         f"{args.api_ms:g} ms at {deploy.memory_mb} MB per vote"),
         ("DynamoDB ballot writes", votes * args.ballot_wru * prices.ddb_per_million_wru / MILLION,
-         f"{args.ballot_wru:g} WRU per conditional PutItem"),
-        ("DynamoDB poll catalog reads", poll_reads * args.poll_rru * prices.ddb_per_million_rru / MILLION,
-         f"{warm:.0f} warm API instances x {args.polls_voted:g} poll(s) x 1 consistent GetItem "
-         f"({args.poll_rru:g} RRU) per {args.poll_cache_s:g} s"),
-        ("DynamoDB stream reads", 0.0, "free for Lambda triggers"),
-        ("Lambda tally requests", tally_invocations * prices.lambda_per_million / MILLION,
-         f"{batches:,.0f} batches of {batch:,.0f} + {closing:,.0f} window-closing invocations "
-         "(at most 1 per shard-window)"),
-        ("Lambda tally duration", tally_invocations * args.tally_ms / 1000 * tally_gb * prices.lambda_gb_second,
-         f"{args.tally_ms:g} ms at {deploy.tally_memory_mb} MB per invocation"),
-        ("DynamoDB tally writes", batches * args.polls_per_batch * prices.ddb_per_million_wru / MILLION,
+         f"{args.ballot_wru:g} WRU per conditional PutItem, 201, 200 and 409 alike"),
+        ("Lambda API requests", votes * prices.lambda_per_million_requests / MILLION, "1 invocation per vote"),
+        ("Lambda API duration", votes * api_ms / 1000 * api_gb * gb_s,
+         f"{api_ms:g} ms billed at {deploy.memory_mb} MB {deploy.architecture}: "
+         f"{args.api_cpu_ms:g} ms CPU x {limits.lambda_mb_per_vcpu}/{deploy.memory_mb} + "
+         f"{args.dynamodb_wait_ms:g} ms DynamoDB"),
+        ("Lambda API cold starts (init is billed)",
+         environments * cold_start_s(args, deploy, limits) * api_gb * gb_s,
+         f"{environments:,.0f} environments x {cold_start_s(args, deploy, limits):.2f} s, once each"),
+        ("CloudWatch Logs, API function", api_log_bytes / GB * prices.logs_per_gb,
+         f"{deploy.log_sample_rate:.1%} of votes logged ({args.vote_line_bytes + args.lambda_context_bytes} B), "
+         f"every refusal ({args.refusal_share:.0%}: line + EMF), "
+         + ("no platform lines (SystemLogLevel WARN)" if not platform_lines else f"{platform_lines} platform lines")),
+        ("X-Ray traces, API", api_traces * prices.xray_per_million_traces / MILLION,
+         f"{api_traces:,.0f} traces: {deploy.xray_reservoir}/s + {deploy.xray_fixed_rate:.2%} (sampling rule)"),
+        ("RESERVED: API Gateway access logs", votes * (args.access_log_bytes + overhead) / GB * access_log_price,
+         f"{args.access_log_bytes} B JSON line per request, log group class {args.access_log_class} (a later issue)"),
+        ("Lambda tally requests", tally_invocations * prices.lambda_per_million_requests / MILLION,
+         f"{shape['batches']:,.0f} batches of {shape['batch']:,.0f} + {shape['closing']:,.0f} window closings"),
+        ("Lambda tally duration", (shape["batches"] * tally_ms + shape["closing"] * args.tally_idle_ms) / 1000
+         * tally_gb * gb_s,
+         f"{tally_ms:g} ms a batch, {args.tally_idle_ms:g} ms a closing, {deploy.tally_memory_mb} MB"),
+        ("DynamoDB tally writes", shape["batches"] * args.polls_per_batch * prices.ddb_per_million_wru / MILLION,
          f"{args.polls_per_batch:g} UpdateItem (1 WRU) per poll per batch"),
-        ("OpenSearch domain (hours the votes take)",
-         seconds / 3600 * (deploy.search_nodes * prices.search_instance_hour
-                           + deploy.search_gb * prices.search_gp3_gb_month / HOURS_PER_MONTH),
-         f"{deploy.search_nodes} node(s) + {deploy.search_gb} GB gp3 for {seconds / 3600:.2f} h; 1 _bulk per batch"),
-        ("CloudWatch Logs", (votes * args.api_log_kb + tally_invocations * args.tally_log_kb) / 1024 / 1024
-         * prices.logs_per_gb, f"{args.api_log_kb:g} KB per API invocation, {args.tally_log_kb:g} KB per batch"),
-        ("X-Ray traces", votes * args.trace_share * prices.xray_per_million_traces / MILLION,
-         f"{args.trace_share:.0%} of requests sampled"),
+        ("CloudWatch Logs, tally function", tally_log_bytes / GB * prices.logs_per_gb,
+         "1 line + 1 EMF line (BallotsCounted and two more) per batch"),
+        ("X-Ray traces, tally", tally_traces * prices.xray_per_million_traces / MILLION,
+         f"{tally_traces:,.0f} traces: Lambda's own sampling of stream invocations"),
+        ("DynamoDB poll reads", poll_reads * args.poll_rru * prices.ddb_per_million_rru / MILLION,
+         f"{environments:,.0f} API environments x 1 GetItem per poll per {args.poll_cache_s:g} s"),
+        ("OpenSearch domain, for the time the votes take",
+         seconds / 3600 * (deploy.search_nodes * node_hour + deploy.search_nodes * deploy.search_gb
+                           * prices.search_gp3_gb_month / HOURS_PER_MONTH),
+         f"{deploy.search_nodes} x {deploy.search_type} + {deploy.search_gb} GB gp3 each, {seconds / 3600:.3f} h"),
     ]
+
+
+def ceilings(args, deploy: Deployment, limits: Limits) -> List[Row]:
+    api_s = api_billed_ms(args, deploy, limits) / 1000
+    shards = deploy.partitions
+    per_shard_read = limits.stream_polls_per_second * limits.stream_records_per_get
+    batch_s = tally_billed_ms(deploy.batch_size, args, deploy, limits) / 1000
+    per_shard_consumer = deploy.batch_size / batch_s
+    per_shard = min(limits.ddb_partition_wcu, per_shard_read, per_shard_consumer)
+    executions = shards * deploy.parallelization_factor
+    tally_can_run = min(executions, deploy.tally_reserved) if deploy.tally_reserved else executions
+    buckets, k = deploy.buckets, fullest_partition(deploy.buckets, shards)
+    unreserved = deploy.account_lambda_concurrency - deploy.tally_reserved
+    docs = args.index_docs_per_vcpu * limits.search_vcpus[deploy.search_type]
+    return [
+        ("API stage throttle (ApiRateLimit)", deploy.stage_rate_limit,
+         f"burst {deploy.stage_burst_limit:,}; above it API Gateway answers 429"),
+        ("API Gateway account quota", deploy.account_api_rps,
+         f"burst {deploy.account_api_burst:,}; shared by every API in the account and Region"
+         + ("" if deploy.account_api_rps == limits.api_account_rps else " (raised on request)")),
+        ("Lambda concurrency / API duration", unreserved / api_s,
+         f"({deploy.account_lambda_concurrency:,} - {deploy.tally_reserved} reserved for tally) / {api_s * 1000:g} ms; "
+         f"{min(unreserved, limits.lambda_scale_per_10s):,} at once, +{limits.lambda_scale_per_10s:,} per 10 s"),
+        ("DynamoDB ballots table, warm writes", deploy.warm_writes / args.ballot_wru,
+         f"WarmThroughput {deploy.warm_writes:,} WCU/s; per-table quota {limits.ddb_table_wcu_quota:,}"),
+        ("DynamoDB, one poll", buckets * limits.ddb_partition_wcu / k,
+         f"{buckets} buckets on {shards} partitions: the busiest holds {k} at {CONFIDENCE:.0%} "
+         f"({buckets} x {limits.ddb_partition_wcu:,} / {k})"),
+        ("Stream consumer", per_shard * tally_can_run,
+         f"{shards} shards x min(partition {limits.ddb_partition_wcu:,}, reads {per_shard_read:,}, "
+         f"{deploy.batch_size} records / {batch_s * 1000:g} ms = {per_shard_consumer:,.0f})"
+         + (f"; only {tally_can_run} executions reserved" if tally_can_run < executions else
+            f"; {deploy.tally_reserved or 'no'} executions reserved")),
+        ("Results index ingest", docs,
+         f"{args.index_docs_per_vcpu:,} docs/s per vCPU (ASSUMED, not measured) x "
+         f"{limits.search_vcpus[deploy.search_type]:g} vCPU of one {deploy.search_type} (one primary shard)"),
+    ]
+
+
+def memory_options(args, deploy: Deployment, prices: Prices, limits: Limits) -> List[Dict[str, float]]:
+    """What the API function's memory buys: warm latency, cold start and cost, at the measured CPU per vote."""
+    gb_s = prices.lambda_gb_second[deploy.architecture]
+    rows = []
+    for memory in (128, 256, 512, 1024, 1769):
+        billed = api_billed_ms(args, deploy, limits, memory)
+        rows.append({"memory_mb": memory, "warm_billed_ms": billed,
+                     "cold_start_s": round(cold_start_s(args, deploy, limits, memory), 2),
+                     "duration_usd_per_million": round(MILLION * billed / 1000 * memory / 1024 * gb_s, 4),
+                     "memory_headroom": round(memory / args.resident_mb, 2)})
     return rows
 
 
-def ceilings(args, deploy: Deployment, limits: Limits) -> List[Tuple[str, float, str]]:
-    api_s = args.api_ms / 1000
-    tally_concurrency = args.shards  # ParallelizationFactor 1: one invocation per shard at a time
-    per_shard_read = limits.stream_polls_per_second * limits.stream_records_per_get
-    per_shard_consumer = deploy.batch_size / (args.tally_ms / 1000)
-    per_shard = min(limits.ddb_partition_wcu, per_shard_read, per_shard_consumer)
-    return [
-        ("API stage throttle (template parameter ApiRateLimit)", deploy.stage_rate_limit,
-         f"burst {deploy.stage_burst_limit}; above it API Gateway answers 429"),
-        ("API Gateway account default", limits.api_account_rps,
-         f"burst {limits.api_account_burst}; shared by every API in the account and region"),
-        ("Lambda concurrency / API duration", (limits.lambda_concurrency - tally_concurrency) / api_s,
-         f"({limits.lambda_concurrency} - {tally_concurrency} tally) / {args.api_ms:g} ms; "
-         f"a cold function adds {limits.lambda_scale_per_10s} executions per 10 s"),
-        ("DynamoDB ballots table, new on-demand", limits.ddb_new_table_wru / args.ballot_wru,
-         "writes at once; on-demand doubles its previous peak within 30 min"),
-        ("DynamoDB, one poll (one partition key)", limits.ddb_partition_wcu / args.ballot_wru,
-         "a poll's ballots share the partition key poll_id: 1,000 WCU/s until DynamoDB splits the item "
-         "collection for heat (random voter ids let it), which takes minutes"),
-        ("Stream consumer, per shard", per_shard,
-         f"min(partition writes {limits.ddb_partition_wcu}, reads {per_shard_read}, "
-         f"{deploy.batch_size} records / {args.tally_ms:g} ms = {per_shard_consumer:,.0f})"),
-        (f"Stream consumer, {args.shards} shards", per_shard * args.shards,
-         "shards follow the table's partitions; more partitions, more shards"),
-        ("Results index ingest (assumed)", args.search_docs_per_s * deploy.search_nodes,
-         f"{args.search_docs_per_s:,} docs/s per node: NOT measured (no OpenSearch runs here); "
-         "a slower index delays results, not votes"),
-    ]
+def scenario(rate: float, args, deploy: Deployment, prices: Prices, limits: Limits) -> Dict:
+    rows = cost_per_million(rate, args, deploy, prices, limits)
+    total = sum(cost for _, cost, _ in rows)
+    reserved = sum(cost for name, cost, _ in rows if name.startswith("RESERVED"))
+    limit_rows = ceilings(args, deploy, limits)
+    value = {name: v for name, v, _ in limit_rows}
+    accept = min(value[n] for n in ("API stage throttle (ApiRateLimit)", "API Gateway account quota",
+                                    "Lambda concurrency / API duration", "DynamoDB ballots table, warm writes"))
+    one_poll = min(accept, value["DynamoDB, one poll"])
+    results = min(value["Stream consumer"], value["Results index ingest"])
+    tally_writes_per_poll = deploy.partitions * (limits.stream_polls_per_second + 1)
+    spare = BUDGET_PER_MILLION - total
+    print(f"\n== {deploy.name}: {rate:,.0f} votes/s ==")
+    print(f"Cost of 1,000,000 vote requests (USD), {deploy.architecture}, API function {deploy.memory_mb} MB")
+    for name, cost, note in sorted(rows, key=lambda r: -r[1]):
+        print(f"  {name:<44} {cost:>8.4f}  {cost / total:>6.1%}  {note}")
+    print(f"  {'total':<44} {total:>8.4f}  budget {BUDGET_PER_MILLION:.2f}: "
+          f"{'within' if spare >= 0 else 'OVER'} by ${abs(spare):.4f}"
+          f" (that is {spare * GB / MILLION / prices.logs_per_gb:,.0f} more log bytes per request)")
+    print("Throughput ceilings (votes/s)")
+    for name, v, note in limit_rows:
+        print(f"  {name:<44} {v:>9,.0f}  {note}")
+    print(f"  => accepted, all polls: {accept:,.0f}/s; one poll: {one_poll:,.0f}/s; results keep up to: "
+          f"{results:,.0f}/s; one poll's counters take {tally_writes_per_poll:,} of "
+          f"{limits.ddb_partition_wcu:,} writes/s on the tallies table at most")
+    return {"rate_votes_per_s": rate, "cost_per_million_usd": round(total, 4),
+            "reserved_access_logs_usd": round(reserved, 4), "within_budget": total <= BUDGET_PER_MILLION,
+            "by_component": {n: round(c, 5) for n, c, _ in rows},
+            "ceilings_votes_per_s": {n: round(v) for n, v, _ in limit_rows},
+            "accepted_votes_per_s": round(accept), "one_poll_votes_per_s": round(one_poll),
+            "results_keep_up_to_votes_per_s": round(results),
+            "api_billed_ms": api_billed_ms(args, deploy, limits), "cold_start_s": cold_start_s(args, deploy, limits),
+            "partitions": deploy.partitions, "buckets": deploy.buckets,
+            "deployment": asdict(deploy)}
+
+
+def print_assumptions(args, prices: Prices, limits: Limits) -> None:
+    print("Assumptions")
+    for title, table in (("prices, on demand, us-east-1 (USD)", prices), ("limits and quotas", limits)):
+        print(f"  {title}:")
+        for spec in fields(table):
+            print(f"    {spec.name:<30} {getattr(table, spec.name)!s:<32} {spec.metadata['source']}")
+    print("  measured here, or assumed (flags):")
+    for action in args.parser._actions:
+        if action.dest in ("help", "parser"):
+            continue
+        print(f"    {action.dest:<30} {getattr(args, action.dest)!s:<10} {action.help}")
+    print("  not per vote, so not below: Cognito (per monthly active user), the warm-throughput raise (charged once,"
+          " https://aws.amazon.com/dynamodb/pricing/on-demand/), storage, the dashboard's S3 and CloudFront.")
+
+
+MEASURED_CPU = "measured here: .venv/bin/python -m bench.vote_cpu (bench/RESULTS.md)"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rate", type=float, default=1000, help="votes/s with the template's defaults")
+    p.add_argument("--big-vote-rate", type=float, default=10_000, help="votes/s with the big-vote parameters")
+    p.add_argument("--api-cpu-ms", type=float, default=2.86,
+                   help=f"function CPU per warm vote, one core; {MEASURED_CPU}")
+    p.add_argument("--resident-mb", type=float, default=67, help=f"RSS after importing app.py; {MEASURED_CPU}")
+    p.add_argument("--vote-line-bytes", type=int, default=327, help=f"a sampled 'vote accepted' line; {MEASURED_CPU}")
+    p.add_argument("--refusal-line-bytes", type=int, default=326, help=f"a 'vote refused' line; {MEASURED_CPU}")
+    p.add_argument("--refusal-emf-bytes", type=int, default=228, help=f"its VotesRejected EMF line; {MEASURED_CPU}")
+    p.add_argument("--lambda-context-bytes", type=int, default=200,
+                   help="fields Lambda adds to each line that the test client has not (function ARN, correlation "
+                        "and X-Ray ids, memory size): assumed from their lengths")
+    p.add_argument("--import-ms", type=float, default=283.4,
+                   help="a cold start's import of the precompiled package, one core; measured here: "
+                        ".venv/bin/python bench/cold_start.py --zip build/package/deployment.zip")
+    p.add_argument("--tally-us-per-record", type=float, default=19.5,
+                   help="tally handler CPU per record, one core; measured here: .venv/bin/python bench/pipeline.py")
+    p.add_argument("--cpu-factor", type=float, default=1.0,
+                   help="a Lambda arm64 (Graviton) core against this machine's, for this code: assumed equal, "
+                        "not measured")
+    p.add_argument("--dynamodb-wait-ms", type=float, default=6,
+                   help="a conditional PutItem's round trip from Lambda: assumed from 'single-digit millisecond' "
+                        "(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Introduction.html)")
+    p.add_argument("--tally-wait-ms", type=float, default=40,
+                   help="a batch's waits: one UpdateItem + one OpenSearch _bulk: assumed")
+    p.add_argument("--tally-idle-ms", type=float, default=3, help="a window's closing invocation, no records: assumed")
+    p.add_argument("--refusal-share", type=float, default=0.02,
+                   help="vote requests refused (409, 429, 400): assumed; the load test's mix has 5%%")
+    p.add_argument("--resend-share", type=float, default=0.05,
+                   help="vote requests that resend a ballot (200: no stream record): assumed")
+    p.add_argument("--ballot-wru", type=float, default=1, help="WRU per ballot PutItem (items <= 1 KB: 1)")
+    p.add_argument("--polls-per-batch", type=float, default=1, help="distinct polls in a batch")
+    p.add_argument("--polls-voted", type=float, default=1, help="polls taking votes at once")
+    p.add_argument("--poll-cache-s", type=float, default=5, help="TALLY_POLL_CACHE_SECONDS")
+    p.add_argument("--poll-rru", type=float, default=1, help="RRU per consistent GetItem of a poll (<= 4 KB)")
+    p.add_argument("--platform-line-bytes", type=int, default=300,
+                   help="a JSON START/END/REPORT line, were SystemLogLevel INFO: assumed")
+    p.add_argument("--batch-line-bytes", type=int, default=520, help="the tally's 'batch tallied' line: assumed")
+    p.add_argument("--batch-emf-bytes", type=int, default=420, help="the tally's EMF line, 3 metrics: assumed")
+    p.add_argument("--access-log-bytes", type=int, default=150,
+                   help="an API Gateway JSON access log line (a later issue): requestId, ip, requestTimeEpoch, "
+                        "httpMethod, resourcePath, status, responseLength, integrationLatency, short keys: assumed")
+    p.add_argument("--access-log-class", choices=("INFREQUENT_ACCESS", "STANDARD"), default="INFREQUENT_ACCESS",
+                   help="the access-log group's class: Infrequent Access halves the price, and access logs need "
+                        "neither metric filters nor EMF (at STANDARD the budget does not hold: see the total)")
+    p.add_argument("--index-docs-per-vcpu", type=int, default=2500,
+                   help="results-index ingest of ~300-byte ballots in _bulk requests per vCPU: ASSUMED, not "
+                        "measured (no OpenSearch runs on these machines): load-test the stage's index before an event")
+    return p
 
 
 def main(argv=None) -> Dict:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rate", type=float, default=1000, help="sustained votes/s (amortizes the hourly domain)")
-    parser.add_argument("--api-ms", type=float, default=30, help="billed duration of a warm vote, ms")
-    parser.add_argument("--tally-ms", type=float, default=100, help="billed duration of a tally batch, ms")
-    parser.add_argument("--shards", type=int, default=4, help="stream shards (= table partitions; ~4 when new)")
-    parser.add_argument("--polls-per-batch", type=float, default=1, help="distinct polls in a batch")
-    parser.add_argument("--ballot-wru", type=float, default=1, help="WRU per ballot PutItem (items <= 1 KB: 1)")
-    parser.add_argument("--poll-rru", type=float, default=2, help="RRU per consistent GetItem of a poll (<= 8 KB)")
-    parser.add_argument("--polls-voted", type=float, default=1, help="polls taking votes at the same time")
-    parser.add_argument("--poll-cache-s", type=float, default=5, help="TALLY_POLL_CACHE_SECONDS")
-    parser.add_argument("--api-log-kb", type=float, default=1.0, help="log bytes per API invocation, KB")
-    parser.add_argument("--tally-log-kb", type=float, default=2.0, help="log bytes per tally invocation, KB")
-    parser.add_argument("--trace-share", type=float, default=0.05, help="share of requests X-Ray records")
-    parser.add_argument("--search-docs-per-s", type=int, default=1500, help="assumed index ingest per node")
-    args = parser.parse_args(argv)
-    prices, limits, deploy = Prices(), Limits(), read_deployment()
-
-    print("Assumptions")
-    print("  prices, on demand, us-east-1 (USD):")
-    for name, value in asdict(prices).items():
-        print(f"    {name:<28} {value:g}")
-    print("  limits (account defaults and documented ceilings):")
-    for name, value in asdict(limits).items():
-        print(f"    {name:<28} {value:,}")
-    print("  the deployment (.chalice/config.json prod, app.py, infra/*.json):")
-    for name, value in asdict(deploy).items():
-        print(f"    {name:<28} {value:,}")
-    print("  the model's inputs (flags):")
-    for name, value in vars(args).items():
-        print(f"    {name:<28} {value:g}")
-    print("  not per vote, so not below: Cognito bills per monthly active voter "
-          f"(${prices.cognito_per_mau}/MAU above 10,000), storage per GB-month, the dashboard's S3 and CloudFront.")
-
-    rows = cost_per_million(args, deploy, prices)
-    total = sum(cost for _, cost, _ in rows)
-    print(f"\nCost of 1,000,000 votes at {args.rate:,.0f} votes/s (USD)")
-    for name, cost, note in sorted(rows, key=lambda r: -r[1]):
-        print(f"  {name:<42} {cost:>8.4f}  {cost / total:>6.1%}  {note}")
-    print(f"  {'total':<42} {total:>8.4f}  ${total / MILLION * 1000:.5f} per thousand votes")
-
-    print("\nTotal per million votes by sustained rate (the OpenSearch domain costs by the hour, whatever the traffic)")
-    for rate in (10, 100, 1000, 3000):
-        at_rate = argparse.Namespace(**{**vars(args), "rate": rate})
-        cost = sum(c for _, c, _ in cost_per_million(at_rate, deploy, prices))
-        print(f"  {rate:>6,} votes/s: ${cost:8.4f} per million votes")
-    monthly = deploy.search_nodes * prices.search_instance_hour * HOURS_PER_MONTH \
-        + deploy.search_gb * prices.search_gp3_gb_month
-    print(f"  the domain alone: ${monthly:.2f} a month")
-
-    limits_rows = ceilings(args, deploy, limits)
-    print("\nThroughput ceilings (votes/s)")
-    for name, value, note in limits_rows:
-        print(f"  {name:<54} {value:>9,.0f}  {note}")
-    accept = min(value for name, value, _ in limits_rows if not name.startswith(("Stream", "Results", "DynamoDB, one")))
-    per_poll = min(accept, limits.ddb_partition_wcu / args.ballot_wru)
-    results = min(value for name, value, _ in limits_rows if name.startswith(("Stream consumer, " + str(args.shards),
-                                                                              "Results")))
-    print(f"  => votes accepted, all polls: {accept:,.0f}/s; one poll at once: {per_poll:,.0f}/s; "
-          f"results keep up to: {results:,.0f}/s")
-    summary = {"cost_per_million_usd": round(total, 4), "by_component": {n: round(c, 5) for n, c, _ in rows},
-               "ceilings_votes_per_s": {n: round(v) for n, v, _ in limits_rows},
-               "accepted_votes_per_s": round(accept), "one_poll_votes_per_s": round(per_poll),
-               "results_keep_up_to_votes_per_s": round(results), "inputs": vars(args), "deployment": asdict(deploy)}
+    p = parser()
+    args = p.parse_args(argv)
+    args.parser = p
+    prices, limits = Prices(), Limits()
+    print_assumptions(args, prices, limits)
+    defaults, big = read_deployment(), read_deployment(big_vote=True)
+    summary = {"defaults": scenario(args.rate, args, defaults, prices, limits),
+               "big_vote": scenario(args.big_vote_rate, args, big, prices, limits)}
+    summary["big_vote_at_default_rate"] = {
+        "rate_votes_per_s": args.rate,
+        "cost_per_million_usd": round(sum(c for _, c, _ in cost_per_million(args.rate, args, big, prices, limits)), 4)}
+    options = memory_options(args, defaults, prices, limits)
+    print("\nThe API function's memory, at the measured CPU per vote (why it is "
+          f"{defaults.memory_mb} MB)")
+    for row in options:
+        print(f"  {row['memory_mb']:>5} MB: warm vote billed {row['warm_billed_ms']:>4.0f} ms, cold start "
+              f"{row['cold_start_s']:.2f} s, ${row['duration_usd_per_million']:.4f} per million, "
+              f"{row['memory_headroom']:.1f}x the resident memory")
+    summary["memory_options"] = options
+    summary["inputs"] = {k: v for k, v in vars(args).items() if k != "parser"}
     print(json.dumps(summary))
     return summary
 

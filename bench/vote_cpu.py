@@ -1,0 +1,285 @@
+"""CPU per vote inside the API function, measured in-process: what sets the function's memory and its duration.
+
+A warm vote on Lambda spends CPU in the function (routing, token verification, Powertools, the PutItem's client
+side: building, signing, sending and parsing the request) and waits for DynamoDB. This bench measures the CPU
+part on this machine, with no HTTP server and no other process in the way:
+
+  app   `POST /votes/{candidate}` through chalice.test.Client (the Lambda event -> app -> response path, every
+        middleware of app.py included) against moto's DynamoDB in the same process (mock_aws), each vote a new
+        ballot of a distinct, signed-in voter in one open poll (201 expected), as in a surge on one poll;
+  raw   the same conditional PutItem the ballot ledger makes (same client, item shape, condition and
+        ReturnValuesOnConditionCheckFailure), fresh keys: the baseline, measured in the same run.
+
+Both sides also pay moto, which emulates DynamoDB in this process; the time spent inside moto's request
+handler is measured apart and taken out, since on AWS that work happens on DynamoDB's side, not in the function:
+
+  function CPU per vote = app - moto(app)         (what Lambda bills as compute for a warm vote)
+  app own CPU per vote  = app - raw               (everything but the one PutItem round trip)
+
+Rounds interleave the two sides (the order alternates each round) and each figure is the median over rounds; the
+ratio app / raw is the median of per-round ratios (a same-run baseline: this 2-core machine is noisy). CPU is
+process_time, which other load on a shared machine moves far less than wall time. The environment is the prod
+stage's (.chalice/config.json), so log sampling is what prod does; Powertools' Tracer is off outside Lambda, so
+X-Ray's in-function cost is not in these figures (it records only the sampled share of requests anyway).
+
+It also reports, for the capacity model: the resident memory of a fresh interpreter that imported app.py and
+built the function's DynamoDB client (no moto in it), and the bytes of the log lines a vote can write (a sampled
+accepted vote, a refusal, the refusal's EMF metric line).
+
+Run:  .venv/bin/python -m bench.vote_cpu [--votes 300] [--rounds 5]
+The last line is a JSON object with every figure.
+"""
+import argparse
+import contextlib
+import gzip
+import io
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Dict, List
+
+ROOT = Path(__file__).resolve().parent.parent
+REGION = "us-east-1"
+POLL = "surge"
+CANDIDATES = ["red", "green", "blue"]
+
+
+def prod_environment(jwks: Path, state: Path) -> Dict[str, str]:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    env = {**config.get("environment_variables", {}), **config["stages"]["prod"].get("environment_variables", {})}
+    env.update({
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION, "TALLY_POLLS_TABLE": "bench-polls", "TALLY_BALLOTS_TABLE": "bench-ballots",
+        "TALLY_TALLIES_TABLE": "bench-tallies", "TALLY_JWKS_URL": jwks.as_uri(),
+        "TALLY_INDEX_PATH": str(state / "results.sqlite3"),
+    })
+    return env
+
+
+class MotoClock:
+    """CPU spent inside moto's request handler (the emulated DynamoDB and Cognito), accumulated."""
+
+    def __init__(self):
+        self.seconds = 0.0
+
+    def install(self):
+        from moto.core.botocore_stubber import BotocoreStubber
+        handle = BotocoreStubber.process_request
+        clock = self
+
+        def timed(stub, request):
+            start = time.process_time()
+            try:
+                return handle(stub, request)
+            finally:
+                clock.seconds += time.process_time() - start
+        BotocoreStubber.process_request = timed
+
+
+@contextlib.contextmanager
+def quiet_logs():
+    """The logger's lines (sampled votes) and EMF prints go to /dev/null while timing: formatting still runs."""
+    from chalicelib.observability import logger
+    with open(os.devnull, "w") as sink:
+        handler = logger.registered_handler
+        previous = handler.setStream(sink)
+        try:
+            with contextlib.redirect_stdout(sink):
+                yield
+        finally:
+            handler.setStream(previous)
+
+
+def resident_memory_mb(env: Dict[str, str]) -> float:
+    """Peak RSS of a fresh interpreter that imports app.py and builds the function's DynamoDB client."""
+    child = ("import resource, app; from chalicelib import runtime; runtime.get().dynamodb; runtime.get().ledger; "
+             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+    result = subprocess.run([sys.executable, "-c", child], cwd=ROOT, env={**os.environ, **env},
+                            capture_output=True, text=True, check=True)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def run(votes: int, rounds: int) -> dict:
+    import boto3
+    import moto
+    from moto import mock_aws
+
+    state = Path(tempfile.mkdtemp(prefix="tally-vote-cpu-"))
+    jwks = state / "jwks.json"
+    jwks.write_bytes(gzip.decompress((Path(moto.__file__).parent / "cognitoidp" / "resources"
+                                      / "jwks-public.json.gz").read_bytes()))
+    env = prod_environment(jwks, state)
+    os.environ.update(env)
+    for name in ("AWS_ENDPOINT_URL", "TALLY_COGNITO_ENDPOINT", "OPENSEARCH_URL", "POWERTOOLS_TRACE_DISABLED"):
+        os.environ.pop(name, None)
+    rss_mb = resident_memory_mb(env)
+
+    clock = MotoClock()
+    clock.install()
+    with mock_aws():
+        from chalice.test import Client
+
+        from chalicelib import config, runtime
+        from chalicelib.adapters.dynamo_ballots import ballot_to_item
+        from chalicelib.domain.ballots import DEFAULT_PEAK_VOTES_PER_S, Ballot, buckets_for
+        from chalicelib.domain.times import utc_now
+        from devstack import cognito
+        from devstack.tables import create_tables
+
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        idp = boto3.client("cognito-idp", region_name=REGION)
+        create_tables(dynamodb, config.load())
+        pool_id, client_id = cognito.create_pool(idp)
+        os.environ.update({"TALLY_USER_POOL_ID": pool_id, "TALLY_CLIENT_ID": client_id})
+        runtime.reset()
+
+        def signed_in(name, groups=()):
+            password = cognito.new_password()
+            cognito.create_user(idp, pool_id, name, password, groups)
+            token = cognito.sign_in(idp, client_id, name, password)["IdToken"]
+            return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+        started = time.perf_counter()
+        operator = signed_in("olga", [cognito.OPERATORS_GROUP])
+        voters = [signed_in(f"voter{i:05d}") for i in range(votes * rounds + 1)]
+        setup_s = time.perf_counter() - started
+
+        from app import app
+        with Client(app) as client:
+            http = client.http
+            poll = {"poll_id": POLL, "title": "Surge", "candidates": CANDIDATES}
+            created = http.post("/polls", headers=operator, body=json.dumps(poll))
+            assert created.status_code == 201, created.body
+            opened = http.post(f"/polls/{POLL}/open", headers=operator)
+            assert opened.status_code == 200, opened.body
+            body = json.dumps({"poll_id": POLL})
+            # One warm-up vote: the poll lands in the cache, the signing keys are read, everything is imported.
+            assert http.post("/votes/red", headers=voters.pop(), body=body).status_code == 201
+            ledger_client, table = runtime.get().dynamodb, runtime.get().settings.ballots_table
+            buckets = buckets_for(DEFAULT_PEAK_VOTES_PER_S)
+
+            def app_phase(batch: List[dict]) -> None:
+                for i, headers in enumerate(batch):
+                    response = http.post(f"/votes/{CANDIDATES[i % 3]}", headers=headers, body=body)
+                    assert response.status_code == 201, (response.status_code, response.body)
+
+            def raw_phase(n: int) -> None:
+                for i in range(n):
+                    ballot = Ballot(poll_id=POLL, voter_id=f"raw-{uuid.uuid4()}", candidate=CANDIDATES[i % 3],
+                                    cast_at=utc_now())
+                    ledger_client.put_item(TableName=table, Item=ballot_to_item(ballot, i % buckets),
+                                           ConditionExpression="attribute_not_exists(voter_id)",
+                                           ReturnValuesOnConditionCheckFailure="ALL_OLD")
+
+            def timed(phase, *args) -> Dict[str, float]:
+                moto_before, cpu, wall = clock.seconds, time.process_time(), time.perf_counter()
+                with quiet_logs():
+                    phase(*args)
+                return {"cpu_ms": (time.process_time() - cpu) * 1000 / votes,
+                        "wall_ms": (time.perf_counter() - wall) * 1000 / votes,
+                        "moto_ms": (clock.seconds - moto_before) * 1000 / votes}
+
+            per_round = []
+            for r in range(rounds):
+                batch = [voters.pop() for _ in range(votes)]
+                if r % 2 == 0:
+                    app, raw = timed(app_phase, batch), timed(raw_phase, votes)
+                else:
+                    raw, app = timed(raw_phase, votes), timed(app_phase, batch)
+                per_round.append({"app": app, "raw": raw})
+
+            lines = log_line_bytes(http, operator, body)
+
+    def median(side, key):
+        return statistics.median(r[side][key] for r in per_round)
+
+    app_cpu, raw_cpu = median("app", "cpu_ms"), median("raw", "cpu_ms")
+    function_cpu = statistics.median(r["app"]["cpu_ms"] - r["app"]["moto_ms"] for r in per_round)
+    return {
+        "votes_per_round": votes, "rounds": rounds, "setup_s": round(setup_s, 1),
+        "app_cpu_ms_per_vote": round(app_cpu, 3), "raw_putitem_cpu_ms": round(raw_cpu, 3),
+        "ratio_app_over_raw": round(statistics.median(r["app"]["cpu_ms"] / r["raw"]["cpu_ms"] for r in per_round), 3),
+        "per_round_ratio": [round(r["app"]["cpu_ms"] / r["raw"]["cpu_ms"], 3) for r in per_round],
+        "moto_ms_in_app": round(median("app", "moto_ms"), 3), "moto_ms_in_raw": round(median("raw", "moto_ms"), 3),
+        "app_own_cpu_ms": round(app_cpu - raw_cpu, 3),
+        "putitem_client_cpu_ms": round(statistics.median(r["raw"]["cpu_ms"] - r["raw"]["moto_ms"]
+                                                         for r in per_round), 3),
+        "function_cpu_ms_per_vote": round(function_cpu, 3),
+        "app_wall_ms_per_vote": round(median("app", "wall_ms"), 3),
+        "resident_mb_after_import": round(rss_mb, 1),
+        "log_line_bytes": lines,
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "cpu": cpu_model(),
+                    "load_average": [round(x, 2) for x in os.getloadavg()]},
+    }
+
+
+def log_line_bytes(http, operator, body) -> Dict[str, int]:
+    """Bytes of each line a vote can write, as the function prints them (one sampled vote, one refusal)."""
+    from chalicelib.observability import logger
+    handler = logger.registered_handler
+    text, out = io.StringIO(), io.StringIO()
+    previous = handler.setStream(text)
+    rate = logger.sampling_rate
+    try:
+        logger.sampling_rate = 1.0  # every invocation sampled, so the accepted vote's line is written
+        voter = json.loads(json.dumps(operator))
+        with contextlib.redirect_stdout(out):
+            assert http.post("/votes/red", headers=voter, body=body).status_code == 201
+            accepted = text.getvalue()
+            assert http.post("/votes/blue", headers=voter, body=body).status_code == 409
+        refused = text.getvalue()[len(accepted):]
+    finally:
+        logger.sampling_rate = rate
+        logger.refresh_sample_rate_calculation()
+        handler.setStream(previous)
+    emf = [line for line in out.getvalue().splitlines() if line.startswith('{"_aws"')]
+    print("  the lines:", accepted.strip(), refused.strip(), *emf, sep="\n    ")
+
+    def size(block):
+        return max((len(line.encode()) for line in block.splitlines() if '"message"' in line), default=0)
+    return {"vote_accepted": size(accepted), "vote_refused": size(refused),
+            "refusal_emf": len(emf[0].encode()) if emf else 0}
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--votes", type=int, default=300, help="votes per phase per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args(argv)
+    result = run(args.votes, args.rounds)
+    print(f"CPU per vote, median of {args.rounds} rounds of {args.votes} ({result['machine']['cores']} cores, "
+          f"{result['machine']['cpu']}, Python {result['machine']['python']})")
+    print(f"  app, through chalice.test.Client on moto       {result['app_cpu_ms_per_vote']:7.3f} ms  "
+          f"(moto inside: {result['moto_ms_in_app']:.3f})")
+    print(f"  raw conditional PutItem on moto (baseline)      {result['raw_putitem_cpu_ms']:7.3f} ms  "
+          f"(moto inside: {result['moto_ms_in_raw']:.3f})")
+    print(f"  ratio app / raw, same run                       {result['ratio_app_over_raw']:7.3f}    "
+          f"per round {result['per_round_ratio']}")
+    print(f"  app's own CPU beyond the PutItem (app - raw)    {result['app_own_cpu_ms']:7.3f} ms")
+    print(f"  PutItem client side (raw - moto)                {result['putitem_client_cpu_ms']:7.3f} ms")
+    print(f"  => function CPU per warm vote (app - moto)      {result['function_cpu_ms_per_vote']:7.3f} ms")
+    print(f"  resident memory after importing app.py          {result['resident_mb_after_import']:7.1f} MB")
+    print(f"  log lines, bytes: {result['log_line_bytes']}")
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()
