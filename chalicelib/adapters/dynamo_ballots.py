@@ -4,6 +4,7 @@ The partition key is "<poll_id>#<bucket>", so a poll's ballots spread over as ma
 buckets, while a voter's second attempt meets the first under the same key: the condition on the one item still
 allows one ballot per voter, and the refusal carries the standing ballot, so a resend costs no read.
 """
+import secrets
 from typing import List, Optional
 
 from botocore.exceptions import ClientError
@@ -43,18 +44,25 @@ class DynamoBallotLedger:
         self._table = table
 
     def cast(self, ballot: Ballot, bucket: int) -> Optional[Ballot]:
+        # The SDK resends a PutItem whose answer timed out, and the first send may have landed: the resend then
+        # meets the ballot this very call wrote. A mark of this call tells that apart from a ballot of an earlier
+        # request, so the voter still gets the 201 their first and only request earned.
+        mark = secrets.token_hex(8)
         try:
             with throttling_as_refusal():
                 self._client.put_item(
                     TableName=self._table,
-                    Item=ballot_to_item(ballot, bucket),
+                    Item={**ballot_to_item(ballot, bucket), "attempt": {"S": mark}},
                     ConditionExpression="attribute_not_exists(voter_id)",
                     # The standing ballot comes back with the refusal: a retry costs no extra read.
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
         except ClientError as error:
             if error_code(error) == "ConditionalCheckFailedException" and "Item" in error.response:
-                return item_to_ballot(error.response["Item"])
+                standing = error.response["Item"]
+                if standing.get("attempt", {}).get("S") == mark:
+                    return None
+                return item_to_ballot(standing)
             raise
         return None
 

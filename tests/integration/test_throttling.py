@@ -89,3 +89,24 @@ def test_a_vote_whose_answer_was_lost_after_the_write_is_answered_200_on_resend_
     assert len(waits) == 1, "the first attempt failed with a 5xx after its ballot was written"
     assert status == 200 and ballot["candidate"] == "blue", "the resend found the standing ballot"
     assert stack.ballots("colours") == {stack.sub("vera"): "blue"}
+
+
+def test_a_ballot_the_sdk_resent_after_its_own_write_landed_is_still_a_201(client, stack):
+    """The DynamoDB client resends a PutItem whose answer it gave up on (read timeout): the resend meets the
+    ballot the same request wrote a moment before, which is that request's own new ballot, not an earlier one."""
+    create(client, stack)
+    stack.voter("vera")
+    forced = []
+
+    def answer_lost(attempts, response, **_):
+        if attempts == 1 and response is not None and response[0].status_code == 200:
+            forced.append(attempts)
+            return 0.001  # retry after 1 ms, as botocore does after a ReadTimeoutError
+        return None
+    runtime.get().dynamodb.meta.events.register_first("needs-retry.dynamodb.PutItem", answer_lost)
+    reply = client.post("/votes/red", headers=stack.voter(), body=json.dumps({"poll_id": "colours"}))
+    assert forced == [1], "the SDK sent the PutItem a second time"
+    assert reply.status_code == 201 and body(reply)["candidate"] == "red"
+    again = client.post("/votes/red", headers=stack.voter(), body=json.dumps({"poll_id": "colours"}))
+    assert again.status_code == 200 and body(again) == body(reply), "a real second request is still a 200"
+    assert stack.ballots("colours") == {stack.sub("vera"): "red"}
