@@ -105,6 +105,8 @@ def main() -> int:
     parser.add_argument("--voters", type=int, default=2000, help="distinct voters (each votes once)")
     parser.add_argument("--state-dir", default=str(ROOT / ".devstack"), help="a running local stack's state")
     parser.add_argument("--out", default=str(ROOT / "build" / "loadtest"))
+    parser.add_argument("--stack", help="with API_URL: the stage's CloudFormation stack, to reconcile its ledger, "
+                                        "tallies and index directly (AWS credentials); else through the API only")
     args = parser.parse_args()
     if args.surge and args.spawn_rate is not None:
         parser.error("--surge sets the spawn rate (every user at once): leave --spawn-rate out")
@@ -143,12 +145,11 @@ def run_local(args, out: Path, stack: LocalStack) -> int:
 
     accepted = outcome["accepted"]
     drained = wait_for_results(info["api_url"], operator, poll_id, outcome["accepted_total"])
-    from devstack.environment import stack_environment
-    os.environ.update(stack_environment(stack.state_dir))
-    from chalicelib import runtime
-    from devstack.reconcile import counts, report
-    found = counts(runtime.get(), poll_id)
-    print(report(poll_id, found))
+    from chalicelib.runtime import Runtime
+    from cli.reconcile import local_settings
+    comparison = Runtime(local_settings(stack.state_dir)).reconciler.compare(poll_id)
+    print(comparison.table())
+    found = comparison.counts
     baseline = raw_put_baseline(info, operator, args.users)
     return verdict(outcome, accepted, found, drained, out, baseline)
 

@@ -2,20 +2,15 @@
 
 Needs AWS credentials that may create users in the stage's pool (voters are provisioned with the admin API,
 before the run), and the operator's sign-in in TALLY_OPERATOR_USERNAME / TALLY_OPERATOR_PASSWORD. The counts
-are reconciled through the API (the results it serves). With all of TALLY_BALLOTS_TABLE, TALLY_TALLIES_TABLE
-and OPENSEARCH_URL naming the stage's tables and domain (and TALLY_OPENSEARCH_SIGV4=true), they are also
-reconciled against the ledger, the tallies and the index read directly; some of the three without the others
-is refused, as the missing ones would be read from defaults (an empty local index) and report a false mismatch.
+are reconciled through the API (the results it serves); with --stack (make loadtest STACK=<name>) also against
+the stage's ledger, tallies and index read directly, as `make reconcile STACK=<name>` does.
 """
 import os
-import sys
 import time
 from pathlib import Path
 
 from devstack import cognito
 from loadtest import voters as voter_pool
-
-LEDGER_CHECK = ("TALLY_BALLOTS_TABLE", "TALLY_TALLIES_TABLE", "OPENSEARCH_URL")
 
 
 def run_remote(args, out: Path) -> int:
@@ -23,13 +18,6 @@ def run_remote(args, out: Path) -> int:
 
     from loadtest.__main__ import CANDIDATES, http, run_locust, verdict, wait_for_results
 
-    named = [name for name in LEDGER_CHECK if os.environ.get(name)]
-    if named and len(named) < len(LEDGER_CHECK):
-        missing = [name for name in LEDGER_CHECK if name not in named]
-        print(f"loadtest: the ledger check needs {', '.join(LEDGER_CHECK)} together; "
-              f"{', '.join(missing)} not set (or unset all three to reconcile through the API only)",
-              file=sys.stderr)
-        return 2
     api = os.environ["API_URL"].rstrip("/")
     status, config = http("GET", f"{api}/config")
     if status != 200:
@@ -49,9 +37,11 @@ def run_remote(args, out: Path) -> int:
     _, view = http("GET", f"{api}/polls/{poll_id}/results", operator)
     shown = {c["id"]: c["votes"] for c in view["candidates"] if c["votes"]}
     found = {"ledger": shown, "tallies": shown, "index": shown}
-    if named:
-        os.environ.setdefault("AWS_REGION", config["region"])
-        from chalicelib import runtime
-        from devstack.reconcile import counts
-        found = counts(runtime.get(), poll_id)
+    if args.stack:
+        from chalicelib.runtime import Runtime
+        from cli.reconcile import deployed_stage
+
+        session = boto3.session.Session(region_name=config["region"])
+        stage = deployed_stage(session.client("cloudformation"), args.stack, config["region"])
+        found = Runtime(stage.settings).reconciler.compare(poll_id).counts
     return verdict(outcome, outcome["accepted"], found, drained, out)
