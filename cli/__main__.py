@@ -196,7 +196,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--id", help="poll id (default: chosen by the API)")
     sub.add_argument("--results", choices=["live", "after_close"], help="who sees results before closing")
     sub.add_argument("--peak", type=int, metavar="VOTES_PER_S",
-                     help="expected peak votes/s: sizes the poll's ballot buckets for good (default 10,000)")
+                     help="expected peak votes/s: sizes the poll's ballot buckets for good (default 2,000)")
     sub = command("open", transition("open"), "open a poll (operators)", "operator")
     sub.add_argument("poll_id")
     sub = command("close", transition("close"), "close a poll (operators): it takes effect a few seconds "

@@ -7,12 +7,13 @@ from .errors import Conflict, Invalid
 
 # A poll's ballots are spread over buckets, each one partition key of the ballots table, because one partition
 # takes 1,000 writes/s and a broadcast vote peaks on one poll in its first seconds, before DynamoDB would split a
-# hot key. A bucket is planned for half a partition: voters hash unevenly over buckets, and two buckets may
-# share a partition.
-BUCKET_WRITES_PER_S = 500
-# A poll created without a figure is sized for a broadcast surge: buckets cost nothing on the vote path (the
-# voter's bucket is computed, never looked up), only one Query each when a tool lists a poll's ballots.
-DEFAULT_PEAK_VOTES_PER_S = 10_000
+# hot key. A bucket is planned for a tenth of a partition: DynamoDB places keys on partitions by hash, so one
+# partition may draw several of a poll's buckets (9 of 100 on 40 partitions, at 99%: bench/capacity.py), and
+# they must still fit. Buckets cost nothing on the vote path (the voter's bucket is computed, never looked up),
+# only one Query each when a tool lists a poll's ballots.
+BUCKET_WRITES_PER_S = 100
+# A poll created without a figure: 20 buckets. A broadcast vote says its peak (docs/big-vote.md).
+DEFAULT_PEAK_VOTES_PER_S = 2_000
 MAX_PEAK_VOTES_PER_S = 1_000_000
 
 

@@ -89,7 +89,7 @@ def test_racing_requests_from_many_voters_over_many_buckets_leave_one_ballot_eac
     one conditional write under the voter's bucket key still lets exactly one ballot stand per voter."""
     from chalicelib.domain.ballots import bucket_of
 
-    assert post(f"{api}/polls", stack.operator(), {**COLOURS, "expected_peak_votes_per_s": 50_000})[0] == 201
+    assert post(f"{api}/polls", stack.operator(), {**COLOURS, "expected_peak_votes_per_s": 10_000})[0] == 201
     voters = [f"racer-{i:02d}" for i in range(40)]
     headers = {name: stack.voter(name) for name in voters}
     attempts = [(name, candidate) for name in voters for candidate in ("red", "red", "blue")]
@@ -116,4 +116,4 @@ def test_racing_requests_from_many_voters_over_many_buckets_leave_one_ballot_eac
                 assert status in (200, 201) and answer["cast_at"] == item["cast_at"]["S"]
             else:
                 assert status == 409
-    assert len({item["poll_bucket"]["S"] for item in items}) > 25, "the voters spread over the buckets"
+    assert len({item["poll_bucket"]["S"] for item in items}) > 20, "the voters spread over the buckets"

@@ -243,7 +243,7 @@ def test_a_hot_poll_on_many_shards_with_a_split_counts_every_ballot_once(client,
     """At 10,000 votes/s one poll's buckets live in many partitions, so its ballots arrive on many stream shards
     at once, and shards split: a parent ends and two children carry on with sequence numbers of their own. Each
     (poll, shard) lane keeps its own checkpoint, so whatever each shard redelivers, every ballot counts once."""
-    create(client, stack, {**COLOURS, "expected_peak_votes_per_s": 8_000})
+    create(client, stack, {**COLOURS, "expected_peak_votes_per_s": 1_600})
     poll = runtime.get().poll_store.get("colours")
     assert poll.buckets == 16
     for i in range(480):

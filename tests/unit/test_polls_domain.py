@@ -83,11 +83,11 @@ def test_null_stands_for_an_omitted_optional_field():
 
 
 def test_a_poll_is_sized_in_buckets_for_its_expected_peak_and_for_a_broadcast_by_default():
-    assert poll().buckets == 20 and poll().expected_peak_votes_per_s == 10_000
+    assert poll().buckets == 20 and poll().expected_peak_votes_per_s == 2_000
     assert poll(expected_peak_votes_per_s=1).buckets == 1
-    assert poll(expected_peak_votes_per_s=500).buckets == 1
-    assert poll(expected_peak_votes_per_s=501).buckets == 2
-    assert poll(expected_peak_votes_per_s=50_000).buckets == 100
+    assert poll(expected_peak_votes_per_s=100).buckets == 1
+    assert poll(expected_peak_votes_per_s=101).buckets == 2
+    assert poll(expected_peak_votes_per_s=10_000).buckets == 100
     assert poll_view(poll(expected_peak_votes_per_s=700), NOW)["expected_peak_votes_per_s"] == 700
 
 
