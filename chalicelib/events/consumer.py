@@ -30,15 +30,16 @@ def handle(event: dict, context=None) -> dict:
     with processor(records=records, handler=read_ballot, lambda_context=context):
         outcomes = processor.process()
     ballots = [result for status, result, _ in outcomes if status == "success" and result is not None]
-    applied = runtime.get().tallying.apply(shard_id, ballots)
+    # The accepted-vote count, exactly: every 201 writes one ballot, whose record the counters take once (a
+    # redelivered record adds 0). One EMF line per batch instead of one per vote; flushed even if the index write
+    # then fails, since the counters stand.
+    applied = runtime.get().tallying.apply(shard_id, ballots,
+                                           counted=lambda new: count("BallotsCounted", new) if records else None)
     tracer.put_annotation(key="shard_id", value=shard_id)
     if records:
         oldest = min(r["dynamodb"].get("ApproximateCreationDateTime", time.time()) for r in records)
         count("TallyLagSeconds", max(0.0, time.time() - oldest), MetricUnit.Seconds)
         count("BatchSize", len(records))
-        # The accepted-vote count, exactly: every 201 writes one ballot, whose record the counters take once
-        # (a redelivered record adds 0 here). One EMF line per batch instead of one per vote.
-        count("BallotsCounted", applied)
         logger.info("batch tallied", extra={"records": len(records), "ballots": len(ballots), "new": applied,
                                             "failed": len(processor.fail_messages)})
     # A window's closing invocation carries no records: no metric, no line (one per shard per second otherwise).

@@ -16,7 +16,7 @@ from botocore.config import Config
 
 from chalicelib.events.tally import tally_ballots
 from chalicelib.observability import logger, voter_ref
-from devstack.stream_runner import LocalContext, StreamRunner, lambda_event, stream_arn_of
+from devstack.stream_runner import LocalContext, StreamRunner, lambda_event, lambda_record, stream_arn_of
 from tests.integration.test_routes import create, vote
 
 
@@ -165,3 +165,29 @@ def test_a_flush_with_no_metric_writes_nothing_on_lambda():
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     assert "No application metrics" not in result.stderr and "other warnings still show" in result.stderr
+
+
+def test_ballots_counted_is_reported_even_when_the_index_write_after_the_counters_fails(client, stack, capfd,
+                                                                                      stream):
+    import sqlite3
+
+    from chalicelib import runtime
+    create(client, stack)
+    for i, candidate in enumerate(["red", "blue", "red"]):
+        assert vote(client, stack, candidate, voter=f"v{i}").status_code == 201
+    streams, arn = stream
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    records = [lambda_record(r, arn) for r in streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]]
+    event = lambda_event(records, arn, shard, datetime.now(timezone.utc))
+    assert runtime.get().index is not None
+    with sqlite3.connect(stack.settings.index_path) as db:
+        db.execute("CREATE TRIGGER down BEFORE INSERT ON ballots BEGIN SELECT RAISE(ABORT, 'index down'); END")
+    capfd.readouterr()
+    with pytest.raises(sqlite3.DatabaseError, match="index down"):
+        tally_ballots(event, LocalContext())
+    assert counted(capfd.readouterr().out) == 3, "the counters took the batch: the metric says so at once"
+    with sqlite3.connect(stack.settings.index_path) as db:
+        db.execute("DROP TRIGGER down")
+    tally_ballots(event, LocalContext())  # Lambda's retry: the index takes the batch, the counters nothing
+    assert counted(capfd.readouterr().out) == 0
