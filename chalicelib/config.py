@@ -18,6 +18,7 @@ class Settings:
     opensearch_url: Optional[str]
     opensearch_sigv4: bool
     index_path: str
+    voter_key_secret: str  # the Secrets Manager secret holding the key of voters' pseudonyms
 
     @property
     def issuer(self) -> str:
@@ -47,4 +48,5 @@ def load(environ: Mapping[str, str] = os.environ) -> Settings:
         opensearch_url=environ.get("OPENSEARCH_URL") or None,
         opensearch_sigv4=environ.get("TALLY_OPENSEARCH_SIGV4", "false").lower() == "true",
         index_path=environ.get("TALLY_INDEX_PATH", "/tmp/tally-results.sqlite3"),
+        voter_key_secret=environ.get("TALLY_VOTER_KEY_SECRET", "tally-voter-key"),
     )

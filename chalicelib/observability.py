@@ -1,7 +1,8 @@
 """Logger, Metrics and Tracer as module singletons, the Powertools way.
 
-Logs are JSON with the API Gateway request id as correlation id; a voter appears in them only as a hash of
-the token's sub. Metrics go out as EMF. Tracing is on where POWERTOOLS_TRACE_DISABLED is not set (prod), and
+Logs are JSON with the API Gateway request id as correlation id; a voter appears in them only as a keyed
+pseudonym of the token's sub (domain/voters.py: VoterKeys.log_ref), never the sub or the username.
+Metrics go out as EMF. Tracing is on where POWERTOOLS_TRACE_DISABLED is not set (prod), and
 the X-Ray SDK is only imported there.
 
 What a vote costs in logs is kept small on purpose (docs/big-vote.md, bench/capacity.py):
@@ -14,7 +15,6 @@ What a vote costs in logs is kept small on purpose (docs/big-vote.md, bench/capa
 - Accepted votes are counted exactly by the tally consumer (metric BallotsCounted: the new ballots each batch
   adds to the counters), not by an EMF line per vote. An invocation with no metric prints nothing.
 """
-import hashlib
 import logging
 import warnings
 
@@ -30,11 +30,6 @@ tracer = Tracer(service="tally")
 # Most API invocations add no metric now (an accepted vote is counted by the consumer): Powertools' flush would
 # warn about it through `warnings`, which reaches the function's log. An empty flush is the normal case here.
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
-
-
-def voter_ref(sub: str) -> str:
-    """A stable handle for a voter in logs that does not identify them."""
-    return hashlib.sha256(sub.encode()).hexdigest()[:16]
 
 
 def count(name: str, value: float = 1, unit: str = MetricUnit.Count) -> None:

@@ -16,6 +16,7 @@ from .adapters.dynamo_ballots import DynamoBallotLedger
 from .adapters.dynamo_polls import DynamoPollStore
 from .adapters.dynamo_tallies import DynamoTallyStore
 from .domain.times import utc_now
+from .domain.voters import VoterKeys
 from .services.catalog import PollCatalog
 from .services.polls import PollService
 from .services.reconcile import Reconciler
@@ -57,8 +58,18 @@ class Runtime:
         return DynamoBallotLedger(self.dynamodb, self.settings.ballots_table)
 
     @cached_property
+    def voter_keys(self) -> VoterKeys:
+        """The key of voters' pseudonyms, read from Secrets Manager once per cold start (on the first signed-in
+        request): it must not change while a poll is open, or a voter would get a second ballot id."""
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+        client = boto3.session.Session().client("secretsmanager", region_name=self.settings.region,
+                                                config=_BOTO_CONFIG)
+        return VoterKeys(SecretsProvider(boto3_client=client).get(self.settings.voter_key_secret).encode())
+
+    @cached_property
     def votes(self) -> VoteService:
-        return VoteService(self.catalog, self.ledger, utc_now)
+        return VoteService(self.catalog, self.ledger, utc_now, lambda sub: self.voter_keys.ballot_id(sub))
 
     @cached_property
     def tokens(self) -> TokenVerifier:

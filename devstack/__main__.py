@@ -6,6 +6,8 @@ need to <state-dir>/stack.json, and stops every process it started on Ctrl-C or 
 """
 import argparse
 import json
+import os
+import secrets
 import signal
 import sys
 import threading
@@ -41,6 +43,17 @@ def operator_account(state_dir: Path) -> dict:
     return account
 
 
+def voter_key(state_dir: Path) -> str:
+    """The key of voters' pseudonyms, made once and kept in the state directory (0600): a new key would give
+    every voter a new ballot id. On AWS the template makes it in Secrets Manager; here moto holds a copy."""
+    path = state_dir / "voter-key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+    return path.read_text()
+
+
 def provision(env: dict, state_dir: Path) -> dict:
     import boto3
 
@@ -56,6 +69,8 @@ def provision(env: dict, state_dir: Path) -> dict:
     idp = session.client("cognito-idp", endpoint_url=endpoint)
 
     create_tables(dynamodb, settings)
+    session.client("secretsmanager", endpoint_url=endpoint).create_secret(Name=settings.voter_key_secret,
+                                                                          SecretString=voter_key(state_dir))
     pool_id, client_id = cognito.create_pool(idp)
     operator = operator_account(state_dir)
     cognito.create_user(idp, pool_id, operator["username"], operator["password"], [cognito.OPERATORS_GROUP])

@@ -25,10 +25,14 @@ class KeysUnavailable(Exception):
     """The pool's signing keys cannot be had right now, so no token can be judged: the caller is not at fault."""
 
 
+MAX_SUB = 128  # Cognito's subs are 36-character UUIDs; a key part of DynamoDB takes at most 1,024 bytes
+
+
 @dataclass(frozen=True)
 class Caller:
     sub: str
     groups: FrozenSet[str]
+    username: Optional[str] = None
 
     @property
     def is_operator(self) -> bool:
@@ -135,5 +139,10 @@ class TokenVerifier:
             raise InvalidToken("The token's signature does not verify.") from None
         if claims["token_use"] != "id":
             raise InvalidToken("This is not an ID token; send the ID token from sign-in.")
+        sub = claims["sub"]
+        if not isinstance(sub, str) or not 0 < len(sub) <= MAX_SUB:
+            raise InvalidToken(f"The token's subject (sub) must be 1 to {MAX_SUB} characters of text.")
+        username = claims.get("cognito:username")
         groups = claims.get("cognito:groups") or []
-        return Caller(sub=claims["sub"], groups=frozenset(g for g in groups if isinstance(g, str)))
+        return Caller(sub=sub, groups=frozenset(g for g in groups if isinstance(g, str)),
+                      username=username if isinstance(username, str) and 0 < len(username) <= MAX_SUB else None)

@@ -8,7 +8,7 @@ from chalice import Chalice, Response
 
 from .. import runtime
 from ..adapters.cognito_tokens import InvalidToken, KeysUnavailable
-from ..observability import logger, voter_ref
+from ..observability import logger
 from .requests import MAX_BODY_BYTES
 
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
@@ -62,5 +62,5 @@ def install(app: Chalice) -> None:
             logger.error("signing keys unavailable", extra={"reason": repr(error.__cause__)})
             return _refusal(503, "ServiceUnavailableError", str(error), {"Retry-After": "1"})
         request.context["tally_caller"] = who
-        logger.append_keys(voter=voter_ref(who.sub))
+        logger.append_keys(voter=runtime.get().voter_keys.log_ref(who.sub))
         return get_response(request)

@@ -21,7 +21,7 @@ def cast_vote(candidate):
         if extra:
             raise Invalid(f"Unknown fields: {', '.join(sorted(extra))}. A vote's body holds only poll_id.")
         ballot, created = runtime.get().votes.cast(
-            voter_id=caller(request).sub,
+            sub=caller(request).sub,
             candidate=candidate,
             poll_id=optional_id(body.get("poll_id"), "poll_id"),
         )

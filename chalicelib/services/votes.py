@@ -9,18 +9,23 @@ from .ports import BallotLedger
 
 
 class VoteService:
-    def __init__(self, catalog: PollCatalog, ledger: BallotLedger, clock: Callable[[], str]):
+    def __init__(self, catalog: PollCatalog, ledger: BallotLedger, clock: Callable[[], str],
+                 pseudonym: Callable[[str], str]):
+        """`pseudonym` turns a voter's sub into the id their ballots are kept under (domain/voters.py)."""
         self._catalog = catalog
         self._ledger = ledger
         self._clock = clock
+        self._pseudonym = pseudonym
 
-    def cast(self, voter_id: str, candidate: str, poll_id: Optional[str]) -> Tuple[Ballot, bool]:
-        """Cast one ballot. Returns the ballot that stands and whether this call created it."""
+    def cast(self, sub: str, candidate: str, poll_id: Optional[str]) -> Tuple[Ballot, bool]:
+        """Cast one ballot for the voter with this sub. Returns the ballot that stands and whether this call
+        created it."""
         check_id(candidate, "candidate")
         now = self._clock()
         poll = self._poll(poll_id, now)
         if not poll.has_candidate(candidate):
             raise NotFound(f"Poll {poll.poll_id} has no candidate {candidate}.")
+        voter_id = self._pseudonym(sub)
         attempt = Ballot(poll_id=poll.poll_id, voter_id=voter_id, candidate=candidate, cast_at=now)
         bucket = bucket_of(voter_id, poll.buckets)
         # The poll held here was read less than the cache's lifetime ago, and a close takes effect only after
@@ -38,8 +43,9 @@ class VoteService:
             return attempt, True
         return resolve_repeat(attempt, first), False
 
-    def mine(self, voter_id: str, poll_id: Optional[str]) -> Ballot:
+    def mine(self, sub: str, poll_id: Optional[str]) -> Ballot:
         poll = self._poll(poll_id, self._clock())
+        voter_id = self._pseudonym(sub)
         ballot = self._ledger.find(poll.poll_id, bucket_of(voter_id, poll.buckets), voter_id)
         if ballot is None:
             raise NotFound(f"You have not voted in poll {poll.poll_id}.")

@@ -1,6 +1,9 @@
 """The app against moto in-process (mock_aws): real tables from infra/, a real user pool, real tokens."""
 import gzip
+import io
 import json
+import logging
+import secrets
 import threading
 import time
 from pathlib import Path
@@ -14,6 +17,7 @@ from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 
 from chalicelib import config, runtime
+from chalicelib.observability import logger
 from devstack import cognito
 from devstack.tables import create_tables
 
@@ -57,8 +61,13 @@ class Stack:
         return self.auth(name)
 
     def sub(self, username):
-        """The voter id the API keys ballots by: the ID token's sub."""
+        """The ID token's sub: who the voter is to Cognito, and what no stored item or log line may hold."""
         return jwt.decode(self.tokens(username)["IdToken"], options={"verify_signature": False})["sub"]
+
+    def voter_id(self, username):
+        """The id the ballots table keeps the voter's ballots under: a keyed pseudonym of the sub."""
+        from chalicelib import runtime
+        return runtime.get().voter_keys.ballot_id(self.sub(username))
 
     def ballot_items(self, poll_id):
         """The poll's items as stored, read past the app (a Scan, whatever their keys)."""
@@ -105,6 +114,8 @@ def stack(tmp_path, monkeypatch):
         idp = boto3.client("cognito-idp", region_name=REGION)
         settings = config.load()
         create_tables(dynamodb, settings)
+        boto3.client("secretsmanager", region_name=REGION).create_secret(
+            Name=settings.voter_key_secret, SecretString=secrets.token_urlsafe(48))
         pool_id, client_id = cognito.create_pool(idp)
         monkeypatch.setenv("TALLY_USER_POOL_ID", pool_id)
         monkeypatch.setenv("TALLY_CLIENT_ID", client_id)
@@ -133,3 +144,26 @@ def wait_until(condition, timeout=10.0, interval=0.05, message="condition"):
             assert value, f"{message} did not hold within {timeout} s"
             return value
         time.sleep(interval)
+
+
+@pytest.fixture
+def log_lines():
+    """What the Powertools logger writes, as it would reach CloudWatch."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    logging.getLogger("tally").addHandler(handler)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    logging.getLogger("tally").removeHandler(handler)
+
+
+@pytest.fixture
+def sampling():
+    """Set the share of invocations Powertools samples (prod: POWERTOOLS_LOGGER_SAMPLE_RATE); restored after."""
+    before = logger.sampling_rate
+
+    def set_rate(rate):
+        logger.sampling_rate = rate
+        logger.refresh_sample_rate_calculation()
+    yield set_rate
+    set_rate(before)

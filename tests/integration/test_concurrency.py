@@ -53,7 +53,7 @@ def test_200_voters_at_once_make_exactly_200_ballots(api, stack):
     assert [status for status, _ in results] == [201] * VOTERS
     ballots = stack.ballots("colours")
     assert len(ballots) == VOTERS
-    assert set(ballots) == {stack.sub(name) for name in voters}
+    assert set(ballots) == {stack.voter_id(name) for name in voters}
     assert sum(1 for c in ballots.values() if c == "blue") == len(range(0, VOTERS, 3))
 
 
@@ -79,7 +79,7 @@ def test_one_voter_racing_two_candidates_gets_one_ballot_and_one_409(api, stack,
 
     assert sorted(status for status, _ in results.values()) == [201, 409]
     winner = next(c for c, (status, _) in results.items() if status == 201)
-    assert stack.ballots("colours") == {stack.sub(f"racer-{attempt}"): winner}
+    assert stack.ballots("colours") == {stack.voter_id(f"racer-{attempt}"): winner}
     loser = results["blue" if winner == "red" else "red"][1]
     assert f"already voted for {winner}" in loser["Message"]
 
@@ -106,7 +106,7 @@ def test_racing_requests_from_many_voters_over_many_buckets_leave_one_ballot_eac
     items = stack.ballot_items("colours")
     assert len(items) == len(voters)
     for name in voters:
-        sub = stack.sub(name)
+        sub = stack.voter_id(name)
         (item,) = [i for i in items if i["voter_id"]["S"] == sub]
         assert item["poll_bucket"]["S"] == f"colours#{bucket_of(sub, 100)}"
         mine = [(candidate, status, answer) for who, candidate, status, answer in answers if who == name]

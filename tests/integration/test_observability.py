@@ -5,9 +5,7 @@
 - Accepted votes are counted exactly, once, by the tally consumer (BallotsCounted per batch), not by an EMF line
   per vote; an invocation with no metric prints nothing at all.
 """
-import io
 import json
-import logging
 from datetime import datetime, timezone
 
 import boto3
@@ -15,32 +13,8 @@ import pytest
 from botocore.config import Config
 
 from chalicelib.events.tally import tally_ballots
-from chalicelib.observability import logger, voter_ref
 from devstack.stream_runner import LocalContext, StreamRunner, lambda_event, lambda_record, stream_arn_of
 from tests.integration.test_routes import create, vote
-
-
-@pytest.fixture
-def log_lines():
-    """What the Powertools logger writes, as it would reach CloudWatch."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logger.registered_formatter)
-    logging.getLogger("tally").addHandler(handler)
-    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    logging.getLogger("tally").removeHandler(handler)
-
-
-@pytest.fixture
-def sampling():
-    """Set the share of invocations Powertools samples (prod: POWERTOOLS_LOGGER_SAMPLE_RATE); restored after."""
-    before = logger.sampling_rate
-
-    def set_rate(rate):
-        logger.sampling_rate = rate
-        logger.refresh_sample_rate_calculation()
-    yield set_rate
-    set_rate(before)
 
 
 def emf(out):
@@ -75,7 +49,7 @@ def test_a_sampled_invocation_logs_its_vote_at_info(client, stack, log_lines, sa
     (line,) = vote_lines(log_lines)
     # INFO, not DEBUG: Lambda's log-level filter (ApplicationLogLevel INFO) would drop a DEBUG line.
     assert line["message"] == "vote accepted" and line["level"] == "INFO"
-    assert line["poll_id"] == "colours" and line["voter"] == voter_ref(stack.sub("vera"))
+    assert line["poll_id"] == "colours" and line["voter"] == log_ref(stack, "vera")
 
 
 def test_every_refusal_is_logged_and_counted_whatever_the_sampling(client, stack, capfd, log_lines, sampling):
@@ -91,7 +65,7 @@ def test_every_refusal_is_logged_and_counted_whatever_the_sampling(client, stack
     assert refusals[0]["reason"] == "conflict"
     rejected = [d for d in emf(out) if "VotesRejected" in d]
     assert len(rejected) == 2 and rejected[0]["reason"] == "conflict"
-    assert all(line["voter"] == voter_ref(stack.sub("vera")) for line in refusals)
+    assert all(line["voter"] == log_ref(stack, "vera") for line in refusals)
     assert stack.sub("vera") not in json.dumps(log_lines()) + out
     # A secret ballot: nothing that names a voter, even by hash, may say whom they voted for.
     assert not any(c in json.dumps(line) for line in log_lines() if "voter" in line for c in ("red", "blue"))
@@ -134,6 +108,11 @@ def test_ballots_counted_is_the_exact_accepted_count_even_on_redelivery(client, 
         tally_ballots(event, LocalContext())
     assert counted(capfd.readouterr().out) == 0
     assert sum(counts_of(stack)) == accepted
+
+
+def log_ref(stack, username):
+    from chalicelib import runtime
+    return runtime.get().voter_keys.log_ref(stack.sub(username))
 
 
 def counts_of(stack):

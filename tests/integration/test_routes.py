@@ -99,7 +99,7 @@ def test_a_vote_is_201_then_200_for_the_same_ballot_and_409_for_another(client, 
     assert again.status_code == 200 and body(again) == ballot
     other = vote(client, stack, "blue")
     assert other.status_code == 409 and "already voted for red" in body(other)["Message"]
-    assert stack.ballots("colours") == {stack.sub("vera"): "red"}
+    assert stack.ballots("colours") == {stack.voter_id("vera"): "red"}
 
 
 def test_votes_for_a_closed_poll_are_refused_but_a_resent_ballot_is_answered(client, stack):

@@ -79,7 +79,7 @@ def test_a_throttled_vote_resent_by_the_client_makes_exactly_one_ballot(client, 
     (status, _, ballot), waits = resending_client(client, stack, "red")
     assert status == 201 and ballot["candidate"] == "red"
     assert throttle.calls == 4 and len(waits) == 3 and min(waits) >= 1.0, "each wait honours Retry-After: 1"
-    assert stack.ballots("colours") == {stack.sub("vera"): "red"}
+    assert stack.ballots("colours") == {stack.voter_id("vera"): "red"}
 
 
 def test_a_vote_whose_answer_was_lost_after_the_write_is_answered_200_on_resend_and_counted_once(client, stack):
@@ -88,7 +88,7 @@ def test_a_vote_whose_answer_was_lost_after_the_write_is_answered_200_on_resend_
     (status, _, ballot), waits = resending_client(client, stack, "blue")
     assert len(waits) == 1, "the first attempt failed with a 5xx after its ballot was written"
     assert status == 200 and ballot["candidate"] == "blue", "the resend found the standing ballot"
-    assert stack.ballots("colours") == {stack.sub("vera"): "blue"}
+    assert stack.ballots("colours") == {stack.voter_id("vera"): "blue"}
 
 
 def test_a_ballot_the_sdk_resent_after_its_own_write_landed_is_still_a_201(client, stack):
@@ -109,4 +109,4 @@ def test_a_ballot_the_sdk_resent_after_its_own_write_landed_is_still_a_201(clien
     assert reply.status_code == 201 and body(reply)["candidate"] == "red"
     again = client.post("/votes/red", headers=stack.voter(), body=json.dumps({"poll_id": "colours"}))
     assert again.status_code == 200 and body(again) == body(reply), "a real second request is still a 200"
-    assert stack.ballots("colours") == {stack.sub("vera"): "red"}
+    assert stack.ballots("colours") == {stack.voter_id("vera"): "red"}

@@ -2,6 +2,7 @@ import pytest
 
 from chalicelib.domain.errors import Conflict, Invalid, NotFound
 from chalicelib.domain.polls import new_poll
+from chalicelib.domain.voters import VoterKeys
 from chalicelib.services.catalog import PollCatalog
 from chalicelib.services.polls import PollService
 from chalicelib.services.votes import VoteService
@@ -10,12 +11,16 @@ from tests.fakes import Clock, FakeLedger, FakePollStore
 NOW = "2026-11-22T10:00:00.000Z"
 
 
+KEYS = VoterKeys(b"k" * 32)
+
+
 def make(*polls, ttl=5.0):
     clock = Clock(NOW)
     store = FakePollStore(polls)
     catalog = PollCatalog(store, ttl=ttl, monotonic=clock.monotonic)
     ledger = FakeLedger()
-    return clock, store, ledger, PollService(store, catalog, clock), VoteService(catalog, ledger, clock)
+    return clock, store, ledger, PollService(store, catalog, clock), VoteService(catalog, ledger, clock,
+                                                                                  KEYS.ballot_id)
 
 
 def colours(poll_id="colours", **extra):
@@ -37,7 +42,7 @@ def test_another_candidate_from_the_same_voter_is_a_conflict():
     votes.cast("v1", "red", "colours")
     with pytest.raises(Conflict, match="already voted for red"):
         votes.cast("v1", "blue", "colours")
-    assert ledger.ballots[("colours", "v1")].candidate == "red"
+    assert ledger.ballots[("colours", KEYS.ballot_id("v1"))].candidate == "red"
 
 
 def test_votes_read_the_poll_from_memory_not_the_store():
@@ -97,7 +102,7 @@ def test_an_instance_holding_the_open_poll_still_refuses_ballots_cast_from_close
     store = FakePollStore([colours()])
     here = PollService(store, PollCatalog(store, ttl=5, monotonic=clock.monotonic), clock)
     there_catalog = PollCatalog(store, ttl=5, monotonic=clock.monotonic)
-    there = VoteService(there_catalog, FakeLedger(), clock)
+    there = VoteService(there_catalog, FakeLedger(), clock, KEYS.ballot_id)
     there.cast("early", "red", "colours")  # caches the poll with no closes_at
     closed = here.close("colours")
     assert there_catalog.get("colours").closes_at is None, "still the copy from before the close"

@@ -1,0 +1,66 @@
+"""A secret ballot at rest: what Tally stores and logs names no voter, and one ballot per voter still holds."""
+import hashlib
+import json
+import sqlite3
+
+import boto3
+from botocore.config import Config
+
+from chalicelib import runtime
+from chalicelib.events.tally import tally_ballots
+from devstack.stream_runner import StreamRunner, stream_arn_of
+from tests.integration.conftest import body
+from tests.integration.test_routes import create, vote
+
+VOTERS = ["zebra-voter-7781", "okapi-voter-3392", "quokka-voter-5510"]
+
+
+def everything_stored(stack):
+    """Every item of every table, and every row of the results index, as text."""
+    texts = []
+    for table in (stack.settings.polls_table, stack.settings.ballots_table, stack.settings.tallies_table):
+        for page in stack.dynamodb.get_paginator("scan").paginate(TableName=table):
+            texts += [json.dumps(item) for item in page["Items"]]
+    with sqlite3.connect(stack.settings.index_path) as db:
+        texts += [json.dumps(row) for row in db.execute("SELECT * FROM ballots")]
+    return "\n".join(texts)
+
+
+def test_no_stored_item_and_no_log_line_holds_a_voters_sub_or_username(client, stack, capfd, tmp_path, log_lines,
+                                                                        sampling):
+    sampling(1.0)  # every vote logged, as on the sampled share of invocations
+    create(client, stack)
+    for i, name in enumerate(VOTERS):
+        assert vote(client, stack, ["red", "blue"][i % 2], voter=name).status_code == 201
+        assert vote(client, stack, ["red", "blue"][i % 2], voter=name).status_code == 200   # a resend
+        assert vote(client, stack, ["blue", "red"][i % 2], voter=name).status_code == 409   # another candidate
+        assert client.get("/votes/mine?poll_id=colours", headers=stack.voter(name)).status_code == 200
+    streams = boto3.client("dynamodbstreams", region_name="us-east-1",
+                           config=Config(account_id_endpoint_mode="disabled"))
+    StreamRunner(streams, stream_arn_of(stack.dynamodb, stack.settings.ballots_table), tally_ballots,
+                 str(tmp_path / "dead.jsonl"), window_seconds=0).drain()
+    assert body(client.get("/polls/colours/results", headers=stack.operator()))["total"] == 3
+
+    stored, logged = everything_stored(stack), capfd.readouterr()
+    lines = log_lines()
+    logs = logged.out + logged.err + json.dumps(lines)
+    handles = {line.get("voter") for line in lines if line["message"].startswith("vote ")}
+    assert len(handles - {None}) == len(VOTERS), "the logs do tell the voters apart, by a keyed handle"
+    for name in VOTERS:
+        sub = stack.sub(name)
+        for secret in (sub, name, hashlib.sha256(sub.encode()).hexdigest()[:16]):
+            assert secret not in stored
+            assert secret not in logs
+
+
+def test_a_ballot_is_kept_under_a_keyed_pseudonym_that_only_the_key_recomputes(client, stack):
+    from chalicelib.domain.voters import VoterKeys
+
+    create(client, stack)
+    assert vote(client, stack, "red", voter=VOTERS[0]).status_code == 201
+    (item,) = stack.ballot_items("colours")
+    sub = stack.sub(VOTERS[0])
+    assert item["voter_id"]["S"] == runtime.get().voter_keys.ballot_id(sub) != sub
+    assert len(item["voter_id"]["S"]) == 64
+    assert VoterKeys(b"another key, 32 bytes long......").ballot_id(sub) != item["voter_id"]["S"]
+    assert runtime.get().voter_keys.log_ref(sub) not in item["voter_id"]["S"], "logs cannot be joined to ballots"
