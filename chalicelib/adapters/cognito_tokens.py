@@ -133,6 +133,8 @@ class TokenVerifier:
             raise InvalidToken("The token was issued to another app client.") from None
         except jwt.InvalidIssuerError:
             raise InvalidToken("The token was issued by another user pool.") from None
+        except jwt.exceptions.InvalidSubjectError:
+            raise InvalidToken(f"The token's subject (sub) must be 1 to {MAX_SUB} characters of text.") from None
         except jwt.MissingRequiredClaimError as error:
             raise InvalidToken(f"The token lacks the {error.claim} claim; an ID token is needed.") from None
         except jwt.PyJWTError:

@@ -149,3 +149,14 @@ def test_unreadable_signing_keys_are_a_503_not_the_callers_fault(client, stack, 
     response = call(client, "GET", "/polls", token)
     assert response.status_code == 503, response.body
     assert body(response)["Code"] == "ServiceUnavailableError" and response.headers["Retry-After"] == "1"
+
+
+@pytest.mark.parametrize("sub", ["", "x" * 129, "x" * 2048, 42, None])
+def test_a_validly_signed_token_with_an_unusable_sub_is_a_401_never_a_500(client, stack, sub):
+    from tests.integration.test_routes import create
+    create(client, stack)
+    token = resign(stack.tokens("vera")["IdToken"], sub=sub)
+    for method, path in (("POST", "/votes/red"), ("GET", "/votes/mine?poll_id=colours"), ("GET", "/polls")):
+        response = call(client, method, path, token)
+        assert response.status_code == 401, (method, path, response.body)
+        assert body(response)["Code"] == "UnauthorizedError"

@@ -68,6 +68,10 @@ def test_a_good_id_token_gives_the_caller(verifier):
     assert caller.sub == "voter-1" and caller.is_operator
 
 
+def test_a_sub_of_128_characters_is_the_longest_taken(verifier):
+    assert verifier.verify(sign(claims(sub="x" * 128))).sub == "x" * 128
+
+
 def test_a_caller_without_groups_is_no_operator(verifier):
     assert not verifier.verify(sign(claims(**{"cognito:groups": None}))).is_operator
 
@@ -84,6 +88,11 @@ def test_a_caller_without_groups_is_no_operator(verifier):
     (sign(claims(aud=None, client_id=CLIENT, token_use="access")), "aud claim"),
     (sign(claims(token_use="access")), "not an ID token"),
     (sign(claims(sub=None)), "sub claim"),
+    (sign(claims(sub="")), "subject"),
+    (sign(claims(sub="x" * 129)), "subject"),
+    (sign(claims(sub="x" * 2048)), "subject"),
+    (sign(claims(sub=12345)), "subject"),
+    (sign(claims(sub=["voter-1"])), "subject"),
     (sign(claims(iat=int(time.time()) + 600)), "not valid yet"),
 ])
 def test_untrustworthy_tokens_are_refused(verifier, token, reason):
