@@ -14,6 +14,9 @@ MAX_LABEL = 200
 MIN_CANDIDATES = 2
 MAX_CANDIDATES = 100
 RESULTS_MODES = ("live", "after_close")
+# Fixed path segments that stand where an id could: POST /votes/{candidate} beside GET /votes/mine. An id equal
+# to one could be created but never used (tests/unit/test_openapi.py derives them from the app's routes).
+RESERVED_IDS = frozenset({"mine"})
 CREATE_FIELDS = {"poll_id", "title", "candidates", "opens_at", "closes_at", "results", "expected_peak_votes_per_s"}
 
 
@@ -93,16 +96,24 @@ def _text(value: object, field_name: str, limit: int) -> str:
     return value
 
 
+def _candidate_id(value: object, where: str) -> str:
+    candidate_id = check_id(value, where)
+    if candidate_id in RESERVED_IDS:
+        raise Invalid(f"{where} cannot be {candidate_id!r}: the API uses that word in its paths "
+                      f"(reserved: {', '.join(sorted(RESERVED_IDS))}).")
+    return candidate_id
+
+
 def _candidate(raw: object, position: int) -> Candidate:
     where = f"candidates[{position}]"
     if isinstance(raw, str):
-        return Candidate(id=check_id(raw, where), label=raw)
+        return Candidate(id=_candidate_id(raw, where), label=raw)
     if not isinstance(raw, dict):
         raise Invalid(f"{where} must be an id string or an object with id and label.")
     extra = set(raw) - {"id", "label"}
     if extra:
         raise Invalid(f"{where} has unknown fields: {', '.join(sorted(extra))}.")
-    candidate_id = check_id(raw.get("id"), f"{where}.id")
+    candidate_id = _candidate_id(raw.get("id"), f"{where}.id")
     label = _text(raw.get("label", candidate_id), f"{where}.label", MAX_LABEL)
     return Candidate(id=candidate_id, label=label)
 

@@ -104,3 +104,19 @@ def test_every_path_parameter_is_an_id(spec):
                 if parameter["in"] == "path":
                     schema = resolve(spec, parameter["schema"])
                     assert schema["pattern"] == ID_PATTERN, f"{path} {parameter['name']}"
+
+
+def test_no_id_can_collide_with_a_fixed_path_segment():
+    """Where a route has {candidate} or {poll_id}, a sibling route may have a fixed word in the same place: such
+    a word must be refused as an id, or that id could be created and never reached."""
+    from chalicelib.domain.polls import RESERVED_IDS
+
+    paths = [path.strip("/").split("/") for path in app.routes]
+    fixed_beside_ids = set()
+    for parts in paths:
+        for other in paths:
+            if len(other) == len(parts) and parts[:-1] == other[:-1] and parts[-1].startswith("{") \
+                    and not other[-1].startswith("{"):
+                fixed_beside_ids.add(other[-1])
+    assert fixed_beside_ids == {"mine"}
+    assert fixed_beside_ids <= RESERVED_IDS

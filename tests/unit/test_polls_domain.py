@@ -106,3 +106,9 @@ def test_a_voter_always_falls_in_the_same_bucket_and_voters_spread_evenly():
     sizes = Counter(bucket_of(f"voter-{i}", 20) for i in range(20_000))
     assert sorted(sizes) == list(range(20))
     assert max(sizes.values()) <= 1.1 * 1000
+
+
+@pytest.mark.parametrize("candidates", [["red", "mine"], ["red", {"id": "mine", "label": "Mine"}]])
+def test_a_candidate_id_that_is_a_fixed_path_segment_is_refused(candidates):
+    with pytest.raises(Invalid, match="cannot be 'mine'"):
+        poll(candidates=candidates)
