@@ -2,7 +2,7 @@
 from aws_lambda_powertools.logging import correlation_paths
 from chalice import Chalice, ConvertToMiddleware, CORSConfig
 
-from chalicelib.api import auth, polls, public, results, votes
+from chalicelib.api import auth, headers, polls, public, results, votes
 from chalicelib.events import tally
 from chalicelib.observability import logger, metrics, tracer
 
@@ -16,6 +16,7 @@ app.register_middleware(ConvertToMiddleware(
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)), "dynamodb")
 app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler), "all")
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "all")
+headers.install(app)  # outside auth, so that its refusals carry the headers too
 auth.install(app)
 app.register_blueprint(public.bp)
 app.register_blueprint(polls.bp)
