@@ -38,9 +38,18 @@ def operator_account(state_dir: Path) -> dict:
     if path.exists():
         return json.loads(path.read_text())
     account = {"username": "operator", "password": cognito.new_password()}
-    path.write_text(json.dumps(account))
-    path.chmod(0o600)
+    write_private(path, json.dumps(account))
     return account
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read, from the first byte (it holds a password)."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
 
 
 def voter_key(state_dir: Path) -> str:
@@ -139,7 +148,7 @@ def main() -> int:
             processes.wait_for_http(f"{dashboard_url}config.json", 30, static)
 
         stack = {"api_url": api_url, "moto_url": moto_url, "region": REGION, "dashboard_url": dashboard_url, **ids}
-        (state_dir / "stack.json").write_text(json.dumps(stack, indent=2))
+        write_private(state_dir / "stack.json", json.dumps(stack, indent=2))
         print(banner(stack, state_dir), flush=True)
 
         while not stopping.wait(0.5):

@@ -1,33 +1,112 @@
 """Serve the Chalice app locally, as `chalice local` does, with the stage's environment.
 
-Run by the supervisor as `python -m devstack.api --port 8000`. It differs from `chalice local` in three ways
-that matter under load: no autoreload child process; TCP_NODELAY on responses (http.server writes headers and
-body separately, and with Nagle each keep-alive request stalls ~40 ms on a delayed ACK); and a listen backlog
-of 1024 instead of socketserver's 5, which resets connections when a few hundred voters arrive at once.
+Run by the supervisor as `python -m devstack.api --port 8000`. It differs from `chalice local` where that matters
+under load or in front of strangers:
+- no autoreload child process; TCP_NODELAY on responses (http.server writes headers and body separately, and with
+  Nagle each keep-alive request stalls ~40 ms on a delayed ACK); a listen backlog of 1024 instead of 5, which
+  resets connections when a few hundred voters arrive at once;
+- a body over the API's 16 KiB is refused by its Content-Length before a byte of it is read, and a chunked body
+  as soon as it passes the limit (chalice local reads whatever Content-Length promises, into memory);
+- an unknown route is a 404 and a method no route has is a 405, in the API's error shape, as API Gateway answers
+  with the deployed template's gateway responses; never chalice local's 403 that echoes the caller's
+  Authorization header back, nor http.server's HTML pages.
 """
 import argparse
+import json
 import os
-import sys
-from pathlib import Path
+from typing import Optional, Tuple
 
-ROOT = Path(__file__).resolve().parent.parent
+from chalicelib.api.requests import MAX_BODY_BYTES
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def handler_class():
+    from chalice.local import ChaliceRequestHandler, ForbiddenError, LocalGatewayException
+
+    class TallyRequestHandler(ChaliceRequestHandler):
+        disable_nagle_algorithm = True
+
+        def _parse_payload(self) -> Tuple[dict, Optional[bytes]]:
+            if "chunked" in (self.headers.get("transfer-encoding") or "").lower():
+                return dict(self.headers), self._read_chunked()
+            try:
+                length = int(self.headers.get("content-length") or 0)
+            except ValueError:
+                length = MAX_BODY_BYTES + 1
+            if length > MAX_BODY_BYTES:
+                raise BodyTooLarge(f"The body is {length} bytes; the limit is {MAX_BODY_BYTES} bytes (16 KiB).")
+            return dict(self.headers), self.rfile.read(length) if length > 0 else None
+
+        def _read_chunked(self) -> bytes:
+            body = b""
+            while True:
+                size = int(self.rfile.readline(64).split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline(64)  # the blank line after the last chunk
+                    return body
+                if len(body) + size > MAX_BODY_BYTES:
+                    raise BodyTooLarge(f"The body passed the limit of {MAX_BODY_BYTES} bytes (16 KiB).")
+                body += self.rfile.read(size)
+                self.rfile.readline(64)
+
+        def _generic_handle(self) -> None:
+            try:
+                headers, body = self._parse_payload()
+            except (BodyTooLarge, ValueError) as error:
+                self.close_connection = True  # what is left of the body is never read
+                message = str(error) if isinstance(error, BodyTooLarge) else "The chunked body is malformed."
+                return self._answer(413 if isinstance(error, BodyTooLarge) else 400,
+                                    "PayloadTooLargeError" if isinstance(error, BodyTooLarge) else "BadRequestError",
+                                    message, {"Connection": "close"})
+            try:
+                response = self.local_gateway.handle_request(method=self.command, path=self.path, headers=headers,
+                                                             body=body)
+            except ForbiddenError:
+                return self._answer(404, "NotFoundError", "There is no such route: see the API reference "
+                                                          "(openapi.yaml) for the routes and their methods.")
+            except LocalGatewayException as error:
+                return self._send_error_response(error)
+            status, out = response["statusCode"], {**response["headers"], **response["multiValueHeaders"]}
+            self._send_http_response(status, out, self._handle_binary(response)["body"])
+
+        do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+
+        def _method_not_allowed(self) -> None:
+            self.close_connection = True
+            self._answer(405, "MethodNotAllowedError", f"{self.command[:20]} is not a method this API takes.")
+
+        def __getattr__(self, name):
+            # http.server looks up do_<METHOD>: any method without one (TRACE, CONNECT, made-up ones) is a 405.
+            if name.startswith("do_"):
+                return self._method_not_allowed
+            raise AttributeError(name)
+
+        def send_error(self, code, message=None, explain=None) -> None:
+            # http.server's own refusals (a malformed request line, headers too long): the API's shape, not HTML.
+            self.close_connection = True
+            self._answer(code, "BadRequestError" if code < 500 else "InternalServerError",
+                         "The request could not be read as HTTP.")
+
+        def _answer(self, status: int, code: str, message: str, extra=None) -> None:
+            headers = {"Content-Type": "application/json", "X-Content-Type-Options": "nosniff",
+                       "Access-Control-Allow-Origin": "*", **(extra or {})}
+            self._send_http_response(status, headers, json.dumps({"Code": code, "Message": message}))
+
+    return TallyRequestHandler
 
 
 def make_server(app, config, host: str, port: int):
-    from chalice.local import (
-        ChaliceRequestHandler,
-        LocalChalice,
-        LocalDevServer,
-        ThreadedHTTPServer,
-        create_local_server,
-    )
+    from chalice.local import CustomLocalChalice, LocalChalice, LocalDevServer, ThreadedHTTPServer
 
-    ChaliceRequestHandler.disable_nagle_algorithm = True
     ThreadedHTTPServer.request_queue_size = 1024
-    if isinstance(app, LocalChalice):
-        # create_local_server makes current_request thread-local by changing the app's class, once.
-        return LocalDevServer(app, config, host, port)
-    return create_local_server(app, config, host, port)
+    if not isinstance(app, LocalChalice):
+        # As chalice's create_local_server does: current_request becomes thread-local, by the app's class, once.
+        CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+        app.__class__ = CustomLocalChalice
+    return LocalDevServer(app, config, host, port, handler_cls=handler_class())
 
 
 def main() -> None:
@@ -39,11 +118,10 @@ def main() -> None:
 
     from chalice.cli.factory import CLIFactory
 
-    factory = CLIFactory(project_dir=str(ROOT))
-    config = factory.create_config_obj(chalice_stage_name=args.stage)
+    project = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    config = CLIFactory(project_dir=project).create_config_obj(chalice_stage_name=args.stage)
     for name, value in config.environment_variables.items():
         os.environ.setdefault(name, value)  # what the supervisor set (pool ids, endpoint) wins
-    sys.path.insert(0, str(ROOT))
     from app import app
 
     make_server(app, config, args.host, args.port).serve_forever()

@@ -87,3 +87,10 @@ def test_the_command_line_client_makes_a_voter_votes_and_shows_the_poll(running_
     assert other.returncode == 1 and "already voted for funghi" in other.stderr
     shown = cli("poll", "demo", "--as", "cleo")
     assert shown.returncode == 0 and "you voted funghi" in shown.stdout
+
+
+def test_the_files_that_hold_passwords_and_keys_are_for_their_owner_only(running_stack):
+    import stat
+    for name in ("stack.json", "operator.json", "voter-key"):
+        mode = stat.S_IMODE((running_stack.state_dir / name).stat().st_mode)
+        assert mode == 0o600, f"{name} is {oct(mode)}"
