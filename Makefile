@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 DEPS := $(VENV)/.deps-installed
+# checkov (tests/package/test_checkov.py) pins boto3, networkx and packaging below the project's: its own venv.
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/.deps-installed
 
 .PHONY: run test bench reconcile loadtest clean dashboard package
 
@@ -16,6 +19,11 @@ $(DEPS): requirements.txt requirements-dev.txt
 	test -x $(VENV)/bin/pip || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(DEPS)
+
+$(CHECKOV): requirements-checkov.txt $(DEPS)
+	test -x $(CHECKOV_VENV)/bin/pip || { rm -rf $(CHECKOV_VENV) && $(PYTHON) -m venv $(CHECKOV_VENV); }
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $(CHECKOV)
 
 # ---- the dashboard: Chart.js pinned in dashboard/package-lock.json, copied into dashboard/vendor/ (not committed).
 # npm ci runs again only when the lock file (or the build script) changes.
@@ -38,7 +46,7 @@ $(CHROMIUM):
 run: $(DEPS) $(DASHBOARD_BUILT)
 	$(PY) -m devstack
 
-test: $(DEPS) $(DASHBOARD_BUILT) $(CHROMIUM)
+test: $(DEPS) $(CHECKOV) $(DASHBOARD_BUILT) $(CHROMIUM)
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
@@ -63,4 +71,4 @@ reconcile: $(DEPS)
 	$(PY) -m cli.reconcile --poll $(POLL) $(if $(STACK),--stack $(STACK)) $(if $(REPAIR),--repair)
 
 clean:
-	rm -rf $(VENV) .devstack .pytest_cache dashboard/node_modules dashboard/vendor
+	rm -rf $(VENV) $(CHECKOV_VENV) .devstack .pytest_cache dashboard/node_modules dashboard/vendor

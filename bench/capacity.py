@@ -11,9 +11,10 @@ last line is one JSON object with every figure.
 
 What the deployment is comes from the files, never from this script: memory, architecture, the log sample rate
 (.chalice/config.json), batch size and batching window (app.py), the stream mapping (infra/stream.json), the
-parameter defaults (infra/*.json), the X-Ray sampling rule (infra/api.json), the functions' LoggingConfig
-(infra/functions.json), the bucket rule (chalicelib/domain/ballots.py). Measured figures are flags whose default
-is the recorded measurement (bench/RESULTS.md); published prices and quotas are the two dataclasses below.
+parameter defaults (infra/*.json), the X-Ray sampling rule and the access log's format and class (infra/api.json),
+the functions' LoggingConfig (infra/functions.json), the bucket rule (chalicelib/domain/ballots.py). Measured figures
+are flags whose default is the recorded measurement (bench/RESULTS.md); published prices and quotas are the two
+dataclasses below.
 
 A vote request, as the template deploys it:
   1 API Gateway REST request -> 1 invocation of the API function (billed: its CPU, scaled to the memory's share of
@@ -205,6 +206,26 @@ def read_deployment(big_vote: bool = False) -> Deployment:
     )
 
 
+# An accepted vote's request context, as API Gateway fills in the access log format: the line a vote costs.
+VOTE_ACCESS_CONTEXT = {
+    "$context.requestId": "6c0b8e2c-1f9a-4a8e-9d1c-3b7a2f5e8d90", "$context.requestTimeEpoch": "1764540000123",
+    "$context.httpMethod": "POST", "$context.resourcePath": "/votes/{candidate}", "$context.status": "201",
+    "$context.responseLatency": "31", "$context.integrationLatency": "28", "$context.responseLength": "187",
+    "$context.error.responseType": "-",
+}
+
+
+def access_log(api_piece: dict) -> Tuple[int, str]:
+    """(bytes of a vote's access log line, the log group's class), from infra/api.json's stage settings."""
+    line = api_piece["Resources"]["RestAPI"]["Properties"]["AccessLogSetting"]["Format"]
+    for variable in sorted(VOTE_ACCESS_CONTEXT, key=len, reverse=True):
+        line = line.replace(variable, VOTE_ACCESS_CONTEXT[variable])
+    if "$context." in line:
+        raise ValueError(f"the access log format uses a variable the model has no value for: {line}")
+    group = api_piece["Resources"]["ApiAccessLogGroup"]["Properties"]
+    return len(line.encode()), group.get("LogGroupClass", "STANDARD")
+
+
 # --- one poll on the table's partitions -------------------------------------------------------------------------
 
 def fullest_bin_at_most(keys: int, bins: int, k: int) -> float:
@@ -311,7 +332,7 @@ def cost_per_million(rate: float, args, deploy: Deployment, prices: Prices, limi
         ("X-Ray traces, API", api_traces * prices.xray_per_million_traces / MILLION,
          f"{api_traces:,.0f} traces: {deploy.xray_reservoir}/s + {deploy.xray_fixed_rate:.2%} (sampling rule)"),
         ("RESERVED: API Gateway access logs", votes * (args.access_log_bytes + overhead) / GB * access_log_price,
-         f"{args.access_log_bytes} B JSON line per request, log group class {args.access_log_class} (a later issue)"),
+         f"{args.access_log_bytes} B JSON line per request, log group class {args.access_log_class} (infra/api.json)"),
         ("Lambda tally requests", tally_invocations * prices.lambda_per_million_requests / MILLION,
          f"{shape['batches']:,.0f} batches of {shape['batch']:,.0f} + {shape['closing']:,.0f} window closings"),
         ("Lambda tally duration", (shape["batches"] * tally_ms + shape["closing"] * args.tally_idle_ms) / 1000
@@ -476,12 +497,13 @@ def parser() -> argparse.ArgumentParser:
                    help="a JSON START/END/REPORT line, were SystemLogLevel INFO: assumed")
     p.add_argument("--batch-line-bytes", type=int, default=520, help="the tally's 'batch tallied' line: assumed")
     p.add_argument("--batch-emf-bytes", type=int, default=420, help="the tally's EMF line, 3 metrics: assumed")
-    p.add_argument("--access-log-bytes", type=int, default=150,
-                   help="an API Gateway JSON access log line (a later issue): requestId, ip, requestTimeEpoch, "
-                        "httpMethod, resourcePath, status, responseLength, integrationLatency, short keys: assumed")
-    p.add_argument("--access-log-class", choices=("INFREQUENT_ACCESS", "STANDARD"), default="INFREQUENT_ACCESS",
-                   help="the access-log group's class: Infrequent Access halves the price, and access logs need "
-                        "neither metric filters nor EMF (at STANDARD the budget does not hold: see the total)")
+    p.add_argument("--access-log-bytes", type=int, default=None,
+                   help="a vote's API Gateway JSON access log line: by default infra/api.json's format rendered "
+                        "with an accepted vote's values (VOTE_ACCESS_CONTEXT)")
+    p.add_argument("--access-log-class", choices=("INFREQUENT_ACCESS", "STANDARD"), default=None,
+                   help="the access-log group's class, by default as infra/api.json sets it: Infrequent Access halves "
+                        "the price, and access logs need neither metric filters nor EMF (at STANDARD the budget does "
+                        "not hold: see the total)")
     p.add_argument("--index-docs-per-vcpu", type=int, default=2500,
                    help="results-index ingest of ~300-byte ballots in _bulk requests per vCPU: ASSUMED, not "
                         "measured (no OpenSearch runs on these machines): load-test the stage's index before an event")
@@ -492,6 +514,9 @@ def main(argv=None) -> Dict:
     p = parser()
     args = p.parse_args(argv)
     args.parser = p
+    line_bytes, log_class = access_log(_json(ROOT / "infra" / "api.json"))
+    args.access_log_bytes = line_bytes if args.access_log_bytes is None else args.access_log_bytes
+    args.access_log_class = log_class if args.access_log_class is None else args.access_log_class
     prices, limits = Prices(), Limits()
     print_assumptions(args, prices, limits)
     defaults, big = read_deployment(), read_deployment(big_vote=True)

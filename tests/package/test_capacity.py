@@ -41,3 +41,9 @@ def test_the_fullest_partition_is_read_from_the_exact_distribution():
     assert capacity.fullest_bin_at_most(3, 3, 2) == pytest.approx(24 / 27)
     assert capacity.fullest_bin_at_most(20, 4, 20) == pytest.approx(1.0)
     assert capacity.fullest_partition(1, 40) == 1
+
+
+def test_the_model_prices_the_access_log_the_template_writes(model):
+    # infra/api.json's format rendered for a vote, in the class its log group has (bench/capacity.py, access_log).
+    assert model["inputs"]["access_log_class"] == "INFREQUENT_ACCESS"
+    assert 100 <= model["inputs"]["access_log_bytes"] <= 160

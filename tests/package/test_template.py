@@ -161,7 +161,8 @@ def policy_documents(node, where="template"):
     if isinstance(node, dict):
         for key, value in node.items():
             if key in ("PolicyDocument", "AccessPolicies", "AssumeRolePolicyDocument") and isinstance(value, dict):
-                yield f"{where}.{key}", value
+                # A CloudWatch Logs resource policy is a JSON string (here an Fn::Sub of one).
+                yield f"{where}.{key}", json.loads(value["Fn::Sub"]) if "Fn::Sub" in value else value
             else:
                 yield from policy_documents(value, f"{where}.{key}")
     elif isinstance(node, list):
@@ -171,12 +172,23 @@ def policy_documents(node, where="template"):
 
 def test_policies_are_found(template):
     found = [where for where, _ in policy_documents(template["Resources"])]
-    assert len(found) >= 6, found  # two roles x (trust + two policies), bucket policy, domain access policy
+    # two roles x (trust + two policies), bucket policy, domain access policy, API Gateway's logging role's trust,
+    # the search domain's log resource policy
+    assert len(found) >= 8, found
+
+
+def statements(document):
+    """A policy's statements, with both branches of a conditional one (Fn::If, e.g. the maintenance role's)."""
+    for statement in as_list(document["Statement"]):
+        if "Fn::If" in statement:
+            yield from (branch for branch in statement["Fn::If"][1:] if branch != {"Ref": "AWS::NoValue"})
+        else:
+            yield statement
 
 
 def test_no_wildcard_action_and_no_star_resource_but_x_ray(template):
     for where, document in policy_documents(template["Resources"]):
-        for statement in as_list(document["Statement"]):
+        for statement in statements(document):
             assert "NotAction" not in statement and "NotResource" not in statement, where
             actions = as_list(statement["Action"])
             assert not any("*" in action for action in actions), (where, actions)
@@ -224,8 +236,8 @@ def test_the_api_function_may_do_exactly_what_the_adapters_it_uses_do(resources)
         "dynamodb:Scan": [arn("PollsTable")],
         "dynamodb:UpdateItem": [arn("PollsTable")],
         "dynamodb:Query": [arn("TalliesTable")],
-        "es:ESHttpGet": [index_arn("tally-ballots/*")],
-        "es:ESHttpPost": [index_arn("tally-ballots/*")],
+        "es:ESHttpGet": [index_arn("tally-ballots/_search")],
+        "es:ESHttpPost": [index_arn("tally-ballots/_search")],
     }
 
 
@@ -240,8 +252,8 @@ def test_the_tally_function_may_do_exactly_what_the_consumer_does(resources):
         "dynamodb:ListStreams": [{"Fn::Sub": "${BallotsTable.Arn}/stream/*"}],
         "dynamodb:UpdateItem": [arn("TalliesTable")],
         "sqs:SendMessage": [arn("TallyDeadLetterQueue")],
-        "es:ESHttpPost": [index_arn("tally-ballots"), index_arn("tally-ballots/*")],
-        "es:ESHttpPut": [index_arn("tally-ballots"), index_arn("tally-ballots/*")],
+        "es:ESHttpPost": [index_arn("tally-ballots"), index_arn("tally-ballots/_bulk")],
+        "es:ESHttpPut": [index_arn("tally-ballots"), index_arn("tally-ballots/_bulk")],
     }
 
 
@@ -257,18 +269,94 @@ def test_the_policy_chalice_packages_is_the_prod_policy_file(resources):
         assert resources[role]["Properties"]["Policies"][0]["PolicyDocument"] == chalice_policy
 
 
-def test_only_the_two_function_roles_reach_the_results_index(resources):
+def access_policy(resources):
+    """{principal: {action: [resource, ...]}} of the search domain's access policy, the conditional statement too."""
+    grants = {}
+    for statement in statements(resources["SearchDomain"]["Properties"]["AccessPolicies"]):
+        assert statement["Effect"] == "Allow"
+        principal = json.dumps(statement["Principal"]["AWS"], sort_keys=True)
+        for action in as_list(statement["Action"]):
+            grants.setdefault(principal, {}).setdefault(action, []).extend(as_list(statement["Resource"]))
+    return grants
+
+
+def test_each_role_may_do_on_the_results_index_what_its_code_does_and_no_more(resources):
+    grants = access_policy(resources)
+    api, tally = json.dumps(arn("ApiHandlerRole")), json.dumps(arn("TallyBallotsRole"))
+    maintenance = json.dumps({"Ref": "MaintenanceRoleArn"})
+    assert set(grants) == {api, tally, maintenance}
+    # The domain's policy and each role's own grant the same: neither widens the other.
+    for role, principal in (("ApiHandlerRole", api), ("TallyBallotsRole", tally)):
+        own = {action: found for action, found in role_grants(resources, role).items() if action.startswith("es:")}
+        assert grants[principal] == own, role
+    assert grants[api] == {"es:ESHttpGet": [index_arn("tally-ballots/_search")],
+                           "es:ESHttpPost": [index_arn("tally-ballots/_search")]}
+    # OpenSearchIndex.fill and replace_poll (make reconcile ... REPAIR=1): create the index, _bulk, _refresh,
+    # _delete_by_query; the check itself reads counts with _search.
+    repair = [index_arn(path) for path in ("tally-ballots", "tally-ballots/_bulk", "tally-ballots/_refresh",
+                                           "tally-ballots/_delete_by_query", "tally-ballots/_search")]
+    assert grants[maintenance] == {"es:ESHttpPost": repair, "es:ESHttpPut": repair}
+
+
+def test_the_maintenance_role_is_optional(template, resources):
+    assert template["Parameters"]["MaintenanceRoleArn"]["Default"] == ""
+    assert template["Conditions"]["HasMaintenanceRole"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "MaintenanceRoleArn"}, ""]}]}
+    (conditional,) = [s for s in resources["SearchDomain"]["Properties"]["AccessPolicies"]["Statement"]
+                      if "Fn::If" in s]
+    assert conditional["Fn::If"][0] == "HasMaintenanceRole" and conditional["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+    assert re.fullmatch(template["Parameters"]["MaintenanceRoleArn"]["AllowedPattern"], "")
+    assert re.fullmatch(template["Parameters"]["MaintenanceRoleArn"]["AllowedPattern"],
+                        "arn:aws:iam::123456789012:role/tally-operator")
+
+
+def test_the_results_index_is_encrypted_https_only_and_named_by_the_parameter(resources):
     domain = resources["SearchDomain"]["Properties"]
-    (statement,) = domain["AccessPolicies"]["Statement"]
-    assert statement["Effect"] == "Allow"
-    assert statement["Principal"] == {"AWS": [arn("ApiHandlerRole"), arn("TallyBallotsRole")]}
-    assert set(statement["Action"]) <= {"es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut"}
-    assert statement["Resource"] == {
-        "Fn::Sub": "arn:${AWS::Partition}:es:${AWS::Region}:${AWS::AccountId}:domain/${SearchDomainName}/*"}
     assert domain["DomainName"] == {"Ref": "SearchDomainName"}
     assert domain["EncryptionAtRestOptions"] == {"Enabled": True}
     assert domain["NodeToNodeEncryptionOptions"] == {"Enabled": True}
     assert domain["DomainEndpointOptions"]["EnforceHTTPS"] is True
+
+
+def test_the_search_domain_publishes_error_and_slow_logs_it_may_write(resources):
+    domain = resources["SearchDomain"]
+    options = domain["Properties"]["LogPublishingOptions"]
+    assert set(options) == {"ES_APPLICATION_LOGS", "SEARCH_SLOW_LOGS", "INDEX_SLOW_LOGS"}
+    groups = set()
+    for option in options.values():
+        assert option["Enabled"] is True
+        (group, attribute) = option["CloudWatchLogsLogGroupArn"]["Fn::GetAtt"]
+        assert attribute == "Arn" and resources[group]["Type"] == "AWS::Logs::LogGroup"
+        assert resources[group]["Properties"]["RetentionInDays"] > 0
+        groups.add(group)
+    # CloudWatch Logs must let the service write them before the domain is created with them.
+    policy = resources["SearchLogsResourcePolicy"]
+    assert policy["Type"] == "AWS::Logs::ResourcePolicy" and "SearchLogsResourcePolicy" in domain["DependsOn"]
+    document = policy["Properties"]["PolicyDocument"]["Fn::Sub"]
+    (statement,) = json.loads(document)["Statement"]
+    assert statement["Principal"] == {"Service": "es.amazonaws.com"}
+    assert sorted(statement["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert sorted(statement["Resource"]) == sorted(f"${{{group}.Arn}}" for group in groups)
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "${AWS::AccountId}"}
+
+
+def test_zone_awareness_and_dedicated_masters_are_parameters_off_by_default(template, resources):
+    cluster = resources["SearchDomain"]["Properties"]["ClusterConfig"]
+    parameters = template["Parameters"]
+    assert parameters["SearchZoneAwareness"]["Default"] == "false"
+    assert parameters["SearchDedicatedMasterCount"]["Default"] == 0
+    assert cluster["ZoneAwarenessEnabled"] == {"Fn::If": ["SearchZoneAware", True, False]}
+    assert cluster["DedicatedMasterEnabled"] == {"Fn::If": ["SearchHasDedicatedMasters", True, False]}
+    assert cluster["DedicatedMasterCount"]["Fn::If"][1] == {"Ref": "SearchDedicatedMasterCount"}
+
+
+def test_the_search_domain_is_deleted_with_the_stack_because_the_ledger_rebuilds_it(resources):
+    # Decided in infra/search.json's _comment and docs/operating.md: the index holds nothing the ledger lacks.
+    domain = resources["SearchDomain"]
+    assert domain["DeletionPolicy"] == domain["UpdateReplacePolicy"] == "Delete"
+    piece = json.loads((ROOT / "infra" / "search.json").read_text())["_comment"]
+    assert "DeletionPolicy Delete" in piece and "REPAIR=1" in piece
+    assert "DeletionPolicy" in (ROOT / "docs" / "operating.md").read_text()
 
 
 # --- the API: authorizer, gateway responses, throttling -----------------------------------------------------------
@@ -315,7 +403,56 @@ def test_api_gateway_own_errors_answer_in_the_api_error_shape_with_cors(resource
         assert re.fullmatch(r"[A-Z][A-Za-z]+", body["Code"]), kind
         assert response["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'", kind
     assert render(responses["THROTTLED"]["responseTemplates"]["application/json"])["Code"] == "TooManyRequestsError"
+    # API Gateway's own 429s carry Retry-After as the app's do, readable by the pages (clients honour it).
+    for kind in ("THROTTLED", "QUOTA_EXCEEDED"):
+        parameters = responses[kind]["responseParameters"]
+        assert parameters["gatewayresponse.header.Retry-After"] == "'1'", kind
+        assert "Retry-After" in parameters["gatewayresponse.header.Access-Control-Expose-Headers"], kind
     assert render(responses["UNAUTHORIZED"]["responseTemplates"]["application/json"])["Code"] == "UnauthorizedError"
+
+
+ACCESS_LOG_VARIABLES = {"$context.requestId", "$context.requestTimeEpoch", "$context.httpMethod",
+                        "$context.resourcePath", "$context.status", "$context.responseLatency",
+                        "$context.integrationLatency", "$context.responseLength", "$context.error.responseType"}
+
+
+def test_the_stage_writes_short_json_access_logs_without_voter_identity(resources):
+    setting = resources["RestAPI"]["Properties"]["AccessLogSetting"]
+    assert setting["DestinationArn"] == {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}"
+                                                    ":log-group:${ApiAccessLogGroup}"}
+    fields = json.loads(setting["Format"])  # one JSON object per request
+    assert set(fields.values()) == ACCESS_LOG_VARIABLES
+    # No identity: no authorizer claims (sub, username, email), no caller, user or source IP.
+    assert "authorizer" not in setting["Format"] and "identity" not in setting["Format"]
+    # The route's template, never the path: POST /votes/{candidate} must not log the candidate voted for.
+    assert fields["r"] == "$context.resourcePath" and "$context.path" not in setting["Format"]
+    group = resources["ApiAccessLogGroup"]
+    assert group["Properties"]["LogGroupClass"] == "INFREQUENT_ACCESS"  # as bench/capacity.py prices it
+    assert 0 < group["Properties"]["RetentionInDays"] <= 90
+
+
+def test_api_gateway_may_write_its_logs_with_the_managed_policy_only(resources):
+    account = resources["ApiGatewayAccount"]
+    assert account["Type"] == "AWS::ApiGateway::Account"
+    assert account["Properties"]["CloudWatchRoleArn"] == arn("ApiGatewayCloudWatchRole")
+    role = resources["ApiGatewayCloudWatchRole"]
+    assert role["Properties"]["ManagedPolicyArns"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"}]
+    assert "Policies" not in role["Properties"]
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "apigateway.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
+    # The region's one API Gateway logging role: kept with the stack's deletion, so no other API loses it.
+    assert account["DeletionPolicy"] == role["DeletionPolicy"] == "Retain"
+    # The stage is created after the account's role is set (SAM puts the API's DependsOn on the RestApi, which the
+    # stage references).
+    assert resources["RestAPI"]["DependsOn"] == ["ApiGatewayAccount"]
+
+
+def test_the_api_has_one_stage(resources):
+    # SAM makes a stage named "Stage" beside Chalice's unless OpenApiVersion is set (test_transform.py checks the
+    # result).
+    assert resources["RestAPI"]["Properties"]["OpenApiVersion"] == "2.0"
+    assert swagger(resources)["swagger"] == "2.0"
 
 
 def test_the_api_stage_is_throttled_below_the_account_limit(template, resources):
@@ -448,6 +585,40 @@ def test_alarms_watch_dead_letters_lag_errors_and_throttling(resources):
     find_alarm(resources, "AWS/DynamoDB", "WriteThrottleEvents", TableName={"Ref": "BallotsTable"})
     for function in FUNCTION_ROLES:
         find_alarm(resources, "AWS/Lambda", "Errors", FunctionName={"Ref": function})
+
+
+def test_alarms_watch_the_search_domain_latency_the_tally_function_and_old_dead_letters(template, resources):
+    domain = {"DomainName": {"Ref": "SearchDomainName"}, "ClientId": {"Ref": "AWS::AccountId"}}
+    storage = find_alarm(resources, "AWS/ES", "FreeStorageSpace", **domain)
+    volume_mb = resources["SearchDomain"]["Properties"]["EBSOptions"]["VolumeSize"] * 1024
+    assert storage["Statistic"] == "Minimum" and storage["Threshold"] == volume_mb / 4  # AWS: 25% of the volume
+    assert find_alarm(resources, "AWS/ES", "ClusterIndexWritesBlocked", **domain)["Threshold"] == 1
+    assert find_alarm(resources, "AWS/ES", "JVMMemoryPressure", **domain)["Threshold"] == 95
+    assert find_alarm(resources, "AWS/ES", "CPUUtilization", **domain)["Threshold"] == 80
+    api = {"ApiName": resources["RestAPI"]["Properties"]["Name"], "Stage": prod_stage()["api_gateway_stage"]}
+    latency = find_alarm(resources, "AWS/ApiGateway", "Latency", **api)
+    assert latency["ExtendedStatistic"] == "p99" and "Statistic" not in latency
+    tally = {"FunctionName": {"Ref": "TallyBallots"}}
+    assert find_alarm(resources, "AWS/Lambda", "Throttles", **tally)["Threshold"] == 0
+    duration = find_alarm(resources, "AWS/Lambda", "Duration", **tally)
+    # Near the timeout: a batch that times out is retried, bisected, then dead-lettered.
+    assert duration["Threshold"] == 0.8 * resources["TallyBallots"]["Properties"]["Timeout"] * 1000
+    age = find_alarm(resources, "AWS/SQS", "ApproximateAgeOfOldestMessage",
+                     QueueName={"Fn::GetAtt": ["TallyDeadLetterQueue", "QueueName"]})
+    assert 0 < age["Threshold"] < resources["TallyDeadLetterQueue"]["Properties"]["MessageRetentionPeriod"]
+
+
+def test_every_alarm_says_what_to_do_and_the_dead_letter_ones_point_to_the_repair(resources):
+    for alarm in alarms(resources):
+        assert len(alarm["AlarmDescription"]) > 80, alarm["MetricName"]
+    operating = (ROOT / "docs" / "operating.md").read_text()
+    for alarm in alarms(resources):
+        if alarm["Namespace"] == "AWS/SQS" or alarm["MetricName"] == "ClusterIndexWritesBlocked":
+            assert "make reconcile POLL=" in alarm["AlarmDescription"], alarm["MetricName"]
+            assert "REPAIR=1" in alarm["AlarmDescription"] and "docs/operating.md" in alarm["AlarmDescription"]
+    # docs/operating.md lists every alarm by its logical id.
+    for name in of_type(resources, "AWS::CloudWatch::Alarm"):
+        assert f"`{name}`" in operating, name
 
 
 def test_every_alarm_notifies(resources):
