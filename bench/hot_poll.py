@@ -53,7 +53,8 @@ MAX_OVER_MEAN = 1.25
 
 def poll_buckets(stack: dict, idp, poll_id: str) -> int:
     operator = stack["operator"]
-    token = cognito.sign_in(idp, stack["client_id"], operator["username"], operator["password"])["IdToken"]
+    token = cognito.sign_in(idp, stack["user_pool_id"], stack["client_id"], operator["username"],
+                            operator["password"])["IdToken"]
     conn = api_connection(stack["api_url"])
     try:
         conn.request("GET", f"/polls/{poll_id}", headers={"Authorization": f"Bearer {token}"})

@@ -649,7 +649,8 @@ def through_the_stack(stack: dict, state_dir: Path, args, errors: List[str]) -> 
     busy_votes = planned[(load_polls + 1) * VOTERS:]
     idp = aws_client("cognito-idp", stack)
     operator = stack["operator"]
-    token = cognito.sign_in(idp, stack["client_id"], operator["username"], operator["password"])["IdToken"]
+    token = cognito.sign_in(idp, stack["user_pool_id"], stack["client_id"], operator["username"],
+                            operator["password"])["IdToken"]
 
     idle = probe(stack["api_url"], token, idle_votes, errors, samples=args.idle_samples, warm_up=True)
     print(f"visibility, idle: {len(idle)} samples  p50 {percentile(idle, .5):.3f} s  "

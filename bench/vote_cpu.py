@@ -143,7 +143,7 @@ def run(votes: int, rounds: int) -> dict:
         def signed_in(name, groups=()):
             password = cognito.new_password()
             cognito.create_user(idp, pool_id, name, password, groups)
-            token = cognito.sign_in(idp, client_id, name, password)["IdToken"]
+            token = cognito.sign_in(idp, pool_id, client_id, name, password)["IdToken"]
             return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
         started = time.perf_counter()

@@ -196,7 +196,8 @@ def api_connection(api_url: str) -> http.client.HTTPConnection:
 
 def create_polls(stack: dict, idp, poll_ids: Sequence[str]) -> None:
     operator = stack["operator"]
-    token = cognito.sign_in(idp, stack["client_id"], operator["username"], operator["password"])["IdToken"]
+    token = cognito.sign_in(idp, stack["user_pool_id"], stack["client_id"], operator["username"],
+                            operator["password"])["IdToken"]
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     conn = api_connection(stack["api_url"])
     try:
@@ -215,7 +216,7 @@ def create_voters(stack: dict, idp, tag: str, count: int) -> List[str]:
     def one(n: int) -> str:
         username, password = f"bench-{tag}-{n}", cognito.new_password()
         cognito.create_user(idp, stack["user_pool_id"], username, password)
-        return cognito.sign_in(idp, stack["client_id"], username, password)["IdToken"]
+        return cognito.sign_in(idp, stack["user_pool_id"], stack["client_id"], username, password)["IdToken"]
 
     # moto takes one request at a time; a few threads only overlap the client side of each call.
     with ThreadPoolExecutor(4) as pool:

@@ -19,6 +19,7 @@ class Settings:
     opensearch_sigv4: bool
     index_path: str
     voter_key_secret: str  # the Secrets Manager secret holding the key of voters' pseudonyms
+    operator_mfa_required: bool  # operator routes refuse an operator without TOTP MFA
 
     @property
     def issuer(self) -> str:
@@ -49,4 +50,5 @@ def load(environ: Mapping[str, str] = os.environ) -> Settings:
         opensearch_sigv4=environ.get("TALLY_OPENSEARCH_SIGV4", "false").lower() == "true",
         index_path=environ.get("TALLY_INDEX_PATH", "/tmp/tally-results.sqlite3"),
         voter_key_secret=environ.get("TALLY_VOTER_KEY_SECRET", "tally-voter-key"),
+        operator_mfa_required=environ.get("TALLY_OPERATOR_MFA", "optional").lower() == "required",
     )

@@ -11,6 +11,7 @@ import boto3
 from botocore.config import Config
 
 from . import config
+from .adapters.cognito_directory import CognitoDirectory
 from .adapters.cognito_tokens import JwksCache, TokenVerifier
 from .adapters.dynamo_ballots import DynamoBallotLedger
 from .adapters.dynamo_polls import DynamoPollStore
@@ -18,6 +19,7 @@ from .adapters.dynamo_tallies import DynamoTallyStore
 from .domain.times import utc_now
 from .domain.voters import VoterKeys
 from .services.catalog import PollCatalog
+from .services.operators import OperatorGate
 from .services.polls import PollService
 from .services.reconcile import Reconciler
 from .services.results import ResultsService
@@ -74,6 +76,12 @@ class Runtime:
     @cached_property
     def tokens(self) -> TokenVerifier:
         return TokenVerifier(self.settings.issuer, self.settings.client_id, JwksCache(self.settings.jwks_url))
+
+    @cached_property
+    def operators(self) -> OperatorGate:
+        client = boto3.session.Session().client("cognito-idp", region_name=self.settings.region,
+                                                endpoint_url=self.settings.cognito_endpoint, config=_BOTO_CONFIG)
+        return OperatorGate(CognitoDirectory(client, self.settings.user_pool_id), self.settings.operator_mfa_required)
 
     @cached_property
     def tallies(self) -> DynamoTallyStore:

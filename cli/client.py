@@ -154,7 +154,8 @@ class Session:
 
     def sign_in(self, name: str) -> dict:
         try:
-            return cognito.sign_in(self.idp, self.config["client_id"], name, self.password(name))
+            return cognito.sign_in(self.idp, self.config["user_pool_id"], self.config["client_id"], name,
+                                   self.password(name))
         except ClientError as error:
             raise Failure(f"Cannot sign in as {name}: {error.response['Error']['Message']}") from None
         except BotoCoreError as error:

@@ -16,13 +16,17 @@ def new_password() -> str:
 
 
 def create_pool(cognito, name: str = "tally-local") -> Tuple[str, str]:
-    """Create the pool, its web app client (USER_PASSWORD_AUTH, no secret) and the operators group, with the
-    properties the template gives them that decide how sign-in behaves."""
+    """Create the pool, its web app client (SRP, refresh, admin password sign-in; no secret) and the operators
+    group, with the properties the template gives them that decide how sign-in behaves."""
     pool = RESOURCES["UserPool"]["Properties"]
     client = RESOURCES["UserPoolClient"]["Properties"]
     group = RESOURCES["OperatorsGroup"]["Properties"]
     pool_id = cognito.create_user_pool(PoolName=name, Policies=pool["Policies"],
-                                       AdminCreateUserConfig=pool["AdminCreateUserConfig"])["UserPool"]["Id"]
+                                       AdminCreateUserConfig=pool["AdminCreateUserConfig"],
+                                       MfaConfiguration=pool["MfaConfiguration"])["UserPool"]["Id"]
+    cognito.set_user_pool_mfa_config(UserPoolId=pool_id, MfaConfiguration=pool["MfaConfiguration"],
+                                     SoftwareTokenMfaConfiguration={"Enabled": "SOFTWARE_TOKEN_MFA" in
+                                                                    pool["EnabledMfas"]})
     client_id = cognito.create_user_pool_client(
         UserPoolId=pool_id,
         **{key: client[key] for key in ("ClientName", "GenerateSecret", "ExplicitAuthFlows")},
@@ -38,11 +42,14 @@ def create_user(cognito, pool_id: str, username: str, password: str, groups: Ite
         cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName=group)
 
 
-def sign_in(cognito, client_id: str, username: str, password: str) -> dict:
-    """USER_PASSWORD_AUTH, as the dashboard and the phones do. Returns IdToken, AccessToken, RefreshToken."""
-    reply = cognito.initiate_auth(
+def sign_in(cognito, pool_id: str, client_id: str, username: str, password: str) -> dict:
+    """Sign a tool in with a password: ADMIN_USER_PASSWORD_AUTH, which needs IAM credentials, so the app client
+    offers no password flow to the public (browsers and phones use SRP, and never send the password). Returns
+    IdToken, AccessToken, RefreshToken."""
+    reply = cognito.admin_initiate_auth(
+        UserPoolId=pool_id,
         ClientId=client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": username, "PASSWORD": password},
     )
     return reply["AuthenticationResult"]

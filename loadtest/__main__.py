@@ -129,7 +129,7 @@ def run_local(args, out: Path, stack: LocalStack) -> int:
     info = stack.info
     idp = boto3.client("cognito-idp", endpoint_url=info["moto_url"], region_name=info["region"],
                        aws_access_key_id="local", aws_secret_access_key="local")
-    operator = cognito.sign_in(idp, info["client_id"], info["operator"]["username"],
+    operator = cognito.sign_in(idp, info["user_pool_id"], info["client_id"], info["operator"]["username"],
                                info["operator"]["password"])["IdToken"]
     started = time.monotonic()
     voters_file = stack.state_dir / "loadtest-voters.json"

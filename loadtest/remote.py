@@ -23,7 +23,7 @@ def run_remote(args, out: Path) -> int:
     if status != 200:
         raise RuntimeError(f"{api}/config answered {status}")
     idp = boto3.client("cognito-idp", region_name=config["region"])
-    operator = cognito.sign_in(idp, config["client_id"], os.environ["TALLY_OPERATOR_USERNAME"],
+    operator = cognito.sign_in(idp, config["user_pool_id"], config["client_id"], os.environ["TALLY_OPERATOR_USERNAME"],
                                os.environ["TALLY_OPERATOR_PASSWORD"])["IdToken"]
     voters_file = out / "voters.json"
     voter_pool.provision(idp, config["user_pool_id"], config["client_id"], args.voters, voters_file)

@@ -41,7 +41,8 @@ def provision(idp, pool_id: str, client_id: str, count: int, path: Path, prefix:
         username = f"{prefix}-{start}-{i}"
         password = cognito.new_password()
         cognito.create_user(idp, pool_id, username, password)
-        return {"username": username, "id_token": cognito.sign_in(idp, client_id, username, password)["IdToken"]}
+        tokens = cognito.sign_in(idp, pool_id, client_id, username, password)
+        return {"username": username, "id_token": tokens["IdToken"]}
 
     missing = count - len(voters)
     if missing > 0:

@@ -1,10 +1,24 @@
 """The interfaces the use cases need from storage. Adapters implement them; fakes stand in for unit tests."""
-from typing import Dict, List, Optional, Protocol, Sequence
+from dataclasses import dataclass
+from typing import Dict, FrozenSet, List, Optional, Protocol, Sequence
 
 from ..domain.ballots import Ballot
 from ..domain.polls import Poll
 from ..domain.results import Counts, Windows
 from ..domain.stream import StreamBallot
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A user as the user pool sees them now."""
+    enabled: bool
+    groups: FrozenSet[str]
+    mfa: bool  # TOTP MFA set up (a software token is among the user's MFA settings)
+
+
+class OperatorDirectory(Protocol):
+    def standing(self, username: str) -> Optional[Standing]:
+        """The user's standing now, or None if the pool has no such user."""
 
 
 class PollStore(Protocol):

@@ -64,7 +64,8 @@ def new_voter(stack, name: str) -> dict:
 
 
 def id_token(stack, account: dict) -> str:
-    return cognito.sign_in(stack.idp, stack.info["client_id"], account["username"], account["password"])["IdToken"]
+    return cognito.sign_in(stack.idp, stack.info["user_pool_id"], stack.info["client_id"], account["username"],
+                           account["password"])["IdToken"]
 
 
 def api_vote(stack, account: dict, poll_id: str, candidate: str) -> requests.Response:

@@ -50,7 +50,8 @@ def second_api(running_stack):
 @pytest.fixture(scope="module")
 def operator(running_stack):
     account = running_stack.info["operator"]
-    token = cognito.sign_in(running_stack.idp, running_stack.info["client_id"], account["username"],
+    info = running_stack.info
+    token = cognito.sign_in(running_stack.idp, info["user_pool_id"], info["client_id"], account["username"],
                             account["password"])["IdToken"]
     return {"Authorization": f"Bearer {token}"}
 

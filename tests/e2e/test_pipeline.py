@@ -16,8 +16,8 @@ CANDIDATES = ["margherita", "funghi", "pineapple"]
 
 def test_concurrent_votes_are_visible_exactly_within_3_seconds(running_stack):
     stack = running_stack
-    op = cognito.sign_in(stack.idp, stack.info["client_id"], stack.info["operator"]["username"],
-                         stack.info["operator"]["password"])
+    op = cognito.sign_in(stack.idp, stack.info["user_pool_id"], stack.info["client_id"],
+                         stack.info["operator"]["username"], stack.info["operator"]["password"])
     operator = {"Authorization": f"Bearer {op['IdToken']}"}
     assert requests.post(f"{stack.api}/polls", headers=operator, timeout=10, json={
         "poll_id": "rush", "title": "Rush hour", "candidates": CANDIDATES}).status_code == 201
@@ -26,7 +26,8 @@ def test_concurrent_votes_are_visible_exactly_within_3_seconds(running_stack):
     for i in range(VOTERS):
         password = cognito.new_password()
         cognito.create_user(stack.idp, stack.info["user_pool_id"], f"rush-{i}", password)
-        tokens.append(cognito.sign_in(stack.idp, stack.info["client_id"], f"rush-{i}", password)["IdToken"])
+        tokens.append(cognito.sign_in(stack.idp, stack.info["user_pool_id"], stack.info["client_id"], f"rush-{i}",
+                                      password)["IdToken"])
     start = threading.Barrier(VOTERS)
 
     def vote(i):

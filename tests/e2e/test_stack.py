@@ -10,7 +10,7 @@ from tests.e2e.conftest import ROOT, wait_for
 
 
 def signed_in(stack, username, password):
-    tokens = cognito.sign_in(stack.idp, stack.info["client_id"], username, password)
+    tokens = cognito.sign_in(stack.idp, stack.info["user_pool_id"], stack.info["client_id"], username, password)
     return {"Authorization": f"Bearer {tokens['IdToken']}"}
 
 

@@ -47,7 +47,7 @@ class Stack:
             if username not in self._tokens:
                 password = cognito.new_password()
                 cognito.create_user(self.idp, self.pool_id, username, password, groups)
-                self._tokens[username] = cognito.sign_in(self.idp, self.client_id, username, password)
+                self._tokens[username] = cognito.sign_in(self.idp, self.pool_id, self.client_id, username, password)
             return self._tokens[username]
 
     def auth(self, username, groups=()):

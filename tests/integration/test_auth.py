@@ -93,7 +93,7 @@ def test_for_another_app_client(client, stack):
     )["UserPoolClient"]["ClientId"]
     password = cognito.new_password()
     cognito.create_user(stack.idp, stack.pool_id, "otto", password)
-    token = cognito.sign_in(stack.idp, other_client, "otto", password)["IdToken"]
+    token = cognito.sign_in(stack.idp, stack.pool_id, other_client, "otto", password)["IdToken"]
     assert_401(call(client, "GET", "/polls", token), "another app client")
 
 
@@ -103,7 +103,7 @@ def test_from_another_pool(client, stack):
     pool_id, client_id = cognito.create_pool(idp, name="someone-else")
     password = cognito.new_password()
     cognito.create_user(idp, pool_id, "mallory", password, [cognito.OPERATORS_GROUP])
-    token = cognito.sign_in(idp, client_id, "mallory", password)["IdToken"]
+    token = cognito.sign_in(idp, pool_id, client_id, "mallory", password)["IdToken"]
     token = resign(token, aud=stack.client_id)  # even with our client id as audience
     assert_401(call(client, "POST", "/polls/demo/close", token), "another user pool")
 
@@ -138,6 +138,9 @@ def test_the_local_pool_keeps_the_templates_sign_in_rules(stack):
     web = stack.idp.describe_user_pool_client(UserPoolId=stack.pool_id, ClientId=stack.client_id)["UserPoolClient"]
     assert sorted(web["ExplicitAuthFlows"]) == sorted(template["UserPoolClient"]["ExplicitAuthFlows"])
     assert "ClientSecret" not in web  # a browser can keep no secret
+    assert "ALLOW_USER_PASSWORD_AUTH" not in web["ExplicitAuthFlows"], "browsers use SRP: no password is sent"
+    mfa = stack.idp.get_user_pool_mfa_config(UserPoolId=stack.pool_id)
+    assert mfa["MfaConfiguration"] == "OPTIONAL" and mfa["SoftwareTokenMfaConfiguration"]["Enabled"]
     with pytest.raises(stack.idp.exceptions.InvalidPasswordException):
         cognito.create_user(stack.idp, stack.pool_id, "weak", "short1A!")
 

@@ -227,7 +227,8 @@ def index_arn(path):
 
 def test_the_api_function_may_do_exactly_what_the_adapters_it_uses_do(resources):
     # DynamoPollStore: put_item, get_item, scan, update_item; DynamoBallotLedger.cast/find: put_item, get_item;
-    # DynamoTallyStore.counts (results fallback): query. OpenSearchIndex.counts: POST .../_search.
+    # DynamoTallyStore.counts (the results check): query. OpenSearchIndex.counts: POST .../_search.
+    # Runtime.voter_keys: the voter key's secret. CognitoDirectory.standing (operator routes): two admin reads.
     assert role_grants(resources, "ApiHandlerRole") == {
         "xray:PutTraceSegments": ["*"], "xray:PutTelemetryRecords": ["*"],
         "logs:CreateLogStream": [arn("ApiHandlerLogGroup")], "logs:PutLogEvents": [arn("ApiHandlerLogGroup")],
@@ -238,7 +239,18 @@ def test_the_api_function_may_do_exactly_what_the_adapters_it_uses_do(resources)
         "dynamodb:Query": [arn("TalliesTable")],
         "es:ESHttpGet": [index_arn("tally-ballots/_search")],
         "es:ESHttpPost": [index_arn("tally-ballots/_search")],
+        "secretsmanager:GetSecretValue": [{"Ref": "VoterKeySecret"}],
+        "cognito-idp:AdminGetUser": [arn("UserPool")], "cognito-idp:AdminListGroupsForUser": [arn("UserPool")],
     }
+
+
+def test_the_voter_key_is_generated_kept_with_the_ballots_and_named_to_the_api_only(resources):
+    secret = resources["VoterKeySecret"]
+    assert secret["DeletionPolicy"] == secret["UpdateReplacePolicy"] == "Retain"
+    assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
+    assert resources["APIHandler"]["Properties"]["Environment"]["Variables"]["TALLY_VOTER_KEY_SECRET"] == \
+        {"Ref": "VoterKeySecret"}
+    assert "TALLY_VOTER_KEY_SECRET" not in resources["TallyBallots"]["Properties"]["Environment"]["Variables"]
 
 
 def test_the_tally_function_may_do_exactly_what_the_consumer_does(resources):
@@ -539,8 +551,16 @@ def test_the_big_vote_overrides_name_parameters_of_this_template(template):
 def test_cognito_pool_client_and_operators_group(resources):
     client = resources["UserPoolClient"]["Properties"]
     assert client["GenerateSecret"] is False
-    assert set(client["ExplicitAuthFlows"]) == {"ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+    # Browsers and phones sign in with SRP (the password never leaves the device); tools sign in through the admin
+    # flow, which needs IAM credentials.
+    assert set(client["ExplicitAuthFlows"]) == {"ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH",
+                                               "ALLOW_ADMIN_USER_PASSWORD_AUTH"}
+    assert client["IdTokenValidity"] == {"Ref": "IdTokenValidityMinutes"}
     assert client["UserPoolId"] == {"Ref": "UserPool"}
+    pool = resources["UserPool"]["Properties"]
+    assert pool["MfaConfiguration"] == "OPTIONAL" and pool["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    assert resources["APIHandler"]["Properties"]["Environment"]["Variables"]["TALLY_OPERATOR_MFA"] == \
+        {"Ref": "OperatorMfa"}
     assert resources["OperatorsGroup"]["Properties"]["GroupName"] == "operators"
 
 
