@@ -28,6 +28,9 @@ def local_environment(moto_url: str, stage: str, state_dir: Path) -> dict:
         "TALLY_COGNITO_ENDPOINT": moto_url,
         "PYTHONPATH": str(ROOT),
         "TALLY_INDEX_PATH": str(state_dir / "results.sqlite3"),
+        # moto checks TOTP codes only when asked to (against one fixed secret for every user): operators' MFA
+        # set-up and sign-in challenge then behave locally as on AWS, codes included.
+        "MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP": "true",
     })
     return env
 
