@@ -76,7 +76,15 @@ def handler_class():
 
         def _method_not_allowed(self) -> None:
             self.close_connection = True
-            self._answer(405, "MethodNotAllowedError", f"{self.command[:20]} is not a method this API takes.")
+            app = self.local_gateway._app_object
+            try:
+                route = self.local_gateway.event_converter._route_matcher.match_route(self.path.split("?")[0]).route
+            except ValueError:
+                return self._answer(404, "NotFoundError", "There is no such route: see the API reference "
+                                                          "(openapi.yaml) for the routes and their methods.")
+            allowed = ", ".join(sorted(app.routes[route]))  # RFC 9110: a 405 says what the route takes
+            self._answer(405, "MethodNotAllowedError", f"{self.command[:20]} is not a method this route takes.",
+                         {"Allow": allowed})
 
         def __getattr__(self, name):
             # http.server looks up do_<METHOD>: any method without one (TRACE, CONNECT, made-up ones) is a 405.

@@ -75,7 +75,8 @@ def test_an_unknown_route_is_a_404_in_the_apis_shape_and_echoes_no_header(server
 def test_a_method_no_route_takes_is_a_405_in_the_apis_shape(server, method):
     status, headers, body = answer(server, method, "/health")
     assert status == 405 and json.loads(body)["Code"] == "MethodNotAllowedError"
-    assert headers["Content-Type"] == "application/json"
+    assert headers["Content-Type"] == "application/json" and headers["Allow"] == "GET"
+    assert answer(server, method, "/nowhere")[0] == 404
 
 
 def test_a_known_route_with_another_method_is_a_405_from_the_app(server):
