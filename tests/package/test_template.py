@@ -579,6 +579,45 @@ def test_dashboard_bucket_is_private_and_read_only_by_its_distribution(resources
     assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
 
 
+def csp_directives(policy: str) -> dict:
+    return {name: " ".join(values) for name, *values in (part.split() for part in policy.split(";") if part.strip())}
+
+
+def test_the_dashboard_answers_with_its_own_security_headers(template, resources):
+    behaviour = resources["DashboardDistribution"]["Properties"]["DistributionConfig"]["DefaultCacheBehavior"]
+    assert behaviour["ResponseHeadersPolicyId"] == {"Ref": "DashboardResponseHeadersPolicy"}
+    config = resources["DashboardResponseHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]
+    headers = config["SecurityHeadersConfig"]
+    assert all(header["Override"] is True for header in headers.values())
+    assert headers["FrameOptions"]["FrameOption"] == "DENY"
+    assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "no-referrer"
+    assert "ContentTypeOptions" in headers
+    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    csp = csp_directives(headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"])
+    assert csp["default-src"] == csp["script-src"] == csp["style-src"] == "'self'"
+    assert csp["frame-ancestors"] == csp["object-src"] == csp["base-uri"] == "'none'"
+    # The pages reach this stack's API (the origin of the EndpointURL the deploy gives config.json) and the
+    # region's Cognito, and nothing else.
+    api_origin = "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+    assert template["Outputs"]["EndpointURL"]["Value"]["Fn::Sub"].startswith(api_origin + "/")
+    assert csp["connect-src"].split() == ["'self'", api_origin, "https://cognito-idp.${AWS::Region}.amazonaws.com"]
+
+
+def test_the_local_static_server_sends_the_same_policy_but_for_the_origins_it_connects_to(resources):
+    from devstack.static_server import content_security_policy
+
+    aws = csp_directives(resources["DashboardResponseHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"][
+        "SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"])
+    local = csp_directives(content_security_policy("http://127.0.0.1:8000", "http://127.0.0.1:5000", "us-east-1"))
+    assert local.pop("connect-src") == "'self' http://127.0.0.1:8000 http://127.0.0.1:5000"
+    aws.pop("connect-src")
+    assert local == aws
+    on_aws = csp_directives(content_security_policy("https://abc.execute-api.eu-west-1.amazonaws.com/api", None,
+                                                    "eu-west-1"))
+    assert on_aws["connect-src"] == ("'self' https://abc.execute-api.eu-west-1.amazonaws.com "
+                                     "https://cognito-idp.eu-west-1.amazonaws.com")
+
+
 # --- alarms -------------------------------------------------------------------------------------------------------
 
 def alarms(resources):
@@ -661,3 +700,11 @@ def test_cfn_lint_finds_no_error(packaged):
     assert not errors, "\n".join(findings)
     assert result.returncode in (0, 4, 8, 12), result.stderr  # cfn-lint: 2 = errors, 4 = warnings, 8 = info
     print("\n".join(findings) or "cfn-lint: no findings")
+
+
+def test_api_gateways_own_answers_carry_the_apis_security_headers(resources):
+    body = resources["RestAPI"]["Properties"]["DefinitionBody"]
+    for name, response in body["x-amazon-apigateway-gateway-responses"].items():
+        headers = response["responseParameters"]
+        assert headers["gatewayresponse.header.X-Content-Type-Options"] == "'nosniff'", name
+        assert headers["gatewayresponse.header.Cache-Control"] == "'no-store'", name
