@@ -1,6 +1,11 @@
-"""Domain refusals as answers in the API's shape, {"Code", "Message"}, by the refusal's class hierarchy."""
+"""Domain refusals as answers in the API's shape, {"Code", "Message"}, by the refusal's class hierarchy.
+
+Every route of the API is registered through `Blueprint` below, which puts the mapping around its view: no route
+can forget it, and a new kind of refusal answers as its nearest known base does.
+"""
 import functools
 
+import chalice
 from chalice import Response
 
 from ..domain import errors
@@ -31,4 +36,13 @@ def answers_refusals(view):
             return view(*args, **kwargs)
         except errors.TallyError as refusal:
             return refusal_response(refusal)
+    wrapper.tally_answers_refusals = True
     return wrapper
+
+
+class Blueprint(chalice.Blueprint):
+    """Chalice's Blueprint, whose every route answers domain refusals in the API's shape."""
+
+    def route(self, path: str, **kwargs):
+        register = super().route(path, **kwargs)
+        return lambda view: register(answers_refusals(view))

@@ -1,18 +1,17 @@
 """Poll routes: anyone signed in reads polls; operators create, open and close them."""
-from chalice import Blueprint, Response
+from chalice import Response
 
 from .. import runtime
 from ..domain.errors import Invalid
 from ..domain.polls import poll_view
 from ..domain.times import parse_instant, utc_now
-from .errors import answers_refusals
+from .errors import Blueprint
 from .requests import caller, json_object, operator
 
 bp = Blueprint(__name__)
 
 
 @bp.route("/polls", methods=["POST"])
-@answers_refusals
 def create_poll():
     operator(bp.current_request)
     poll = runtime.get().polls.create(json_object(bp.current_request))
@@ -21,7 +20,6 @@ def create_poll():
 
 
 @bp.route("/polls", methods=["GET"])
-@answers_refusals
 def list_polls():
     caller(bp.current_request)
     now = utc_now()
@@ -29,21 +27,18 @@ def list_polls():
 
 
 @bp.route("/polls/{poll_id}", methods=["GET"])
-@answers_refusals
 def get_poll(poll_id):
     caller(bp.current_request)
     return poll_view(runtime.get().polls.get(poll_id), utc_now())
 
 
 @bp.route("/polls/{poll_id}/open", methods=["POST"])
-@answers_refusals
 def open_poll(poll_id):
     operator(bp.current_request)
     return poll_view(runtime.get().polls.open(poll_id), utc_now())
 
 
 @bp.route("/polls/{poll_id}/close", methods=["POST"])
-@answers_refusals
 def close_poll(poll_id):
     request = bp.current_request
     operator(request)

@@ -1,8 +1,8 @@
 """Routes anyone may call: liveness, and what a client needs to sign in."""
-from chalice import Blueprint
 
 from .. import runtime
 from .auth import public
+from .errors import Blueprint
 
 bp = Blueprint(__name__)
 

@@ -1,18 +1,17 @@
 """Vote routes: cast one ballot per poll, and read your own back."""
-from chalice import Blueprint, Response
+from chalice import Response
 
 from .. import runtime
 from ..domain.ballots import ballot_view
 from ..domain.errors import Invalid, TallyError
 from ..observability import count_rejection, log_sampled, logger, tracer
-from .errors import answers_refusals
+from .errors import Blueprint
 from .requests import caller, json_object, optional_id
 
 bp = Blueprint(__name__)
 
 
 @bp.route("/votes/{candidate}", methods=["POST"])
-@answers_refusals
 def cast_vote(candidate):
     request = bp.current_request
     try:
@@ -42,7 +41,6 @@ def cast_vote(candidate):
 
 
 @bp.route("/votes/mine", methods=["GET"])
-@answers_refusals
 def my_vote():
     request = bp.current_request
     params = request.query_params or {}
