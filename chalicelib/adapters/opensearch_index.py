@@ -13,6 +13,7 @@ from opensearchpy.exceptions import ConnectionError as TransportConnectionError
 from opensearchpy.exceptions import NotFoundError, RequestError, TransportError
 
 from ..domain.ballots import Ballot, ballot_key
+from ..domain.polls import MAX_CANDIDATES
 from ..domain.results import Counts, Windows
 from ..domain.stream import REPAIRED_SEQUENCE, StreamBallot
 from ..domain.times import format_instant
@@ -33,7 +34,6 @@ BALLOTS_INDEX = {
 }
 # A bulk request of about 1 MB: OpenSearch takes 5-15 MB best, and a repair may send a poll of millions.
 FILL_CHUNK = 5_000
-MAX_CANDIDATES = 100  # the API's limit: every shard returns every candidate, so the terms counts are exact
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -150,6 +150,7 @@ def _counts_query(poll_id: str, w: Windows) -> dict:
         "size": 0,
         "query": {"term": {"poll_id": poll_id}},
         "aggs": {
+            # As many buckets as a poll may have candidates: every shard returns every one, so the counts are exact.
             "votes": {"terms": {"field": "candidate", "size": MAX_CANDIDATES}},
             "coarse": histogram(w.coarse_from, w.fine_from, "1m"),
             "fine": histogram(w.fine_from, w.until, "1s"),

@@ -32,8 +32,11 @@ def test_health_is_public(client):
 def test_config_tells_a_client_how_to_sign_in_and_holds_no_secret(client, stack):
     response = client.get("/config")
     assert response.status_code == 200
-    assert body(response) == {"region": "us-east-1", "user_pool_id": stack.pool_id,
-                              "client_id": stack.client_id, "cognito_endpoint": None}
+    config = body(response)
+    assert config == {"region": "us-east-1", "user_pool_id": stack.pool_id, "client_id": stack.client_id,
+                      "cognito_endpoint": None, "limits": config["limits"]}
+    assert config["limits"]["max_candidates"] == 100 and config["limits"]["reserved_ids"] == ["mine"]
+    assert config["limits"]["max_body_bytes"] == 16 * 1024
 
 
 def test_an_operator_creates_a_poll_that_is_open_at_once(client, stack):

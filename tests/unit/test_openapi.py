@@ -6,10 +6,12 @@ import yaml
 from openapi_spec_validator import validate
 
 from app import app
+from chalicelib.api.requests import MAX_BODY_BYTES
+from chalicelib.domain.polls import limits
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi.yaml"
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
-ID_PATTERN = "^[a-z0-9][a-z0-9-]{0,62}$"
+ID_PATTERN = limits()["id_pattern"]
 BEARER = {"bearerAuth": []}
 
 
@@ -120,3 +122,17 @@ def test_no_id_can_collide_with_a_fixed_path_segment():
                 fixed_beside_ids.add(other[-1])
     assert fixed_beside_ids == {"mine"}
     assert fixed_beside_ids <= RESERVED_IDS
+
+
+def test_the_spec_states_the_limits_the_domain_keeps(spec):
+    schemas, rules = spec["components"]["schemas"], limits()
+    assert schemas["Id"]["pattern"] == rules["id_pattern"]
+    create = schemas["PollCreate"]["properties"]
+    assert create["title"]["maxLength"] == rules["max_title"]
+    assert (create["candidates"]["minItems"], create["candidates"]["maxItems"]) == \
+        (rules["min_candidates"], rules["max_candidates"])
+    assert create["expected_peak_votes_per_s"]["maximum"] == rules["max_peak_votes_per_s"]
+    assert schemas["Candidate"]["properties"]["label"]["maxLength"] == rules["max_label"]
+    assert schemas["CandidateInput"]["properties"]["label"]["maxLength"] == rules["max_label"]
+    assert f"{MAX_BODY_BYTES} bytes" in spec["components"]["responses"]["PayloadTooLarge"]["description"]
+    assert set(schemas["ClientConfig"]["properties"]["limits"]["required"]) == {*rules, "max_body_bytes"}
