@@ -25,7 +25,8 @@ $(CHECKOV): requirements-checkov.txt $(DEPS)
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $(CHECKOV)
 
-# ---- the dashboard: Chart.js pinned in dashboard/package-lock.json, copied into dashboard/vendor/ (not committed).
+# ---- the dashboard: Chart.js and amazon-cognito-identity-js pinned in dashboard/package-lock.json, copied into
+# dashboard/vendor/ (not committed).
 # npm ci runs again only when the lock file (or the build script) changes.
 DASHBOARD_BUILT := dashboard/vendor/.built
 # The browser the dashboard tests drive: Debian's Chromium through Playwright (no browser download).

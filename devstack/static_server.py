@@ -7,6 +7,10 @@ endpoint). Here that file is made from the running API; on AWS the deploy writes
 
 Only what a deploy publishes is served (the pages, css/, js/, vendor/, the icon): not package.json,
 node_modules/ or the build script.
+
+Every answer carries the headers CloudFront's response headers policy sets on AWS (infra/dashboard.json): a
+Content-Security-Policy whose connect-src is this server, the API and Cognito (here moto), with
+frame-ancestors 'none'; X-Frame-Options DENY, X-Content-Type-Options nosniff and Referrer-Policy no-referrer.
 """
 import argparse
 import io
@@ -22,12 +26,34 @@ from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARD = ROOT / "dashboard"
 PUBLISHED_FILES = {"/index.html", "/vote.html", "/icon.svg"}
 PUBLISHED_DIRS = ("/css/", "/js/", "/vendor/")
 CONFIG_KEYS = ("region", "user_pool_id", "client_id", "cognito_endpoint")
+
+
+def origin(url: str) -> str:
+    """scheme://host[:port] of a URL: what a CSP source names."""
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy(api_url: str, cognito_endpoint: Optional[str], region: Optional[str]) -> str:
+    """The pages' policy: everything from their own origin only, and requests to the API and Cognito alone.
+    cognito_endpoint is moto's URL locally; None on AWS, where the regional endpoint is the one (config.js)."""
+    connect = ["'self'", origin(api_url)]
+    if cognito_endpoint:
+        connect.append(origin(cognito_endpoint))
+    elif region:
+        connect.append(f"https://cognito-idp.{region}.amazonaws.com")
+    return "; ".join([
+        "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
+        "connect-src " + " ".join(dict.fromkeys(connect)), "object-src 'none'", "base-uri 'none'",
+        "form-action 'none'", "frame-ancestors 'none'",
+    ])
 
 
 class StackConfig:
@@ -46,6 +72,15 @@ class StackConfig:
                 config = {"api_url": self.api_url, **{key: api_config.get(key) for key in CONFIG_KEYS}}
                 self._body = json.dumps(config, indent=2).encode()
             return self._body
+
+    def content_security_policy(self) -> str:
+        """The policy for this stack's API and Cognito. Until the API has answered once, Cognito is not known and
+        is left out (the page then waits for config.json, and a reload once the stack is up lets it sign in)."""
+        try:
+            config = json.loads(self.body())
+        except (OSError, ValueError):
+            config = {}
+        return content_security_policy(self.api_url, config.get("cognito_endpoint"), config.get("region"))
 
 
 class Handler(SimpleHTTPRequestHandler):
@@ -66,6 +101,8 @@ class Handler(SimpleHTTPRequestHandler):
     def end_headers(self):
         # A reload shows what is on disk; the pages are small and the server is on this machine.
         self.send_header("Cache-Control", "no-cache")
+        self.send_header("Content-Security-Policy", self.stack_config.content_security_policy())
+        self.send_header("X-Frame-Options", "DENY")
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Referrer-Policy", "no-referrer")
         super().end_headers()

@@ -1,12 +1,17 @@
-// Cognito sign-in from the browser, with no SDK: the user pool's JSON API, as the AWS SDKs call it.
-//   InitiateAuth USER_PASSWORD_AUTH   sign in (the app client allows it and has no secret)
-//   InitiateAuth REFRESH_TOKEN_AUTH   a new ID token before the old one expires
-//   GlobalSignOut                     on sign-out, so the refresh token stops working too
-// Tokens live in sessionStorage: they last as long as the tab, and a reload keeps the session.
+// Cognito sign-in from the browser, through amazon-cognito-identity-js (pinned in package-lock.json and copied into
+// vendor/ by `make dashboard`; its UMD build is loaded by the page before this module, as AmazonCognitoIdentity).
+//   InitiateAuth USER_SRP_AUTH, then RespondToAuthChallenge PASSWORD_VERIFIER: sign in. The password never leaves
+//       the page: it proves it knows the password (SRP), and the app client offers browsers no password flow.
+//   RespondToAuthChallenge SOFTWARE_TOKEN_MFA: the 6-digit code of an authenticator app, when the account has one.
+//   InitiateAuth REFRESH_TOKEN_AUTH: a new ID token before the old one expires, and at once after a 401.
+//   GlobalSignOut: on sign-out, so the refresh token stops working too.
+//   AssociateSoftwareToken, VerifySoftwareToken, SetUserMFAPreference: an operator sets up an authenticator app.
+// Tokens live in sessionStorage (the library's Storage, under this page's own key): they last as long as the tab,
+// and a reload keeps the session.
 
-const TARGET_PREFIX = "AWSCognitoIdentityProviderService.";
 const REFRESH_AHEAD_MS = 5 * 60_000; // refresh this long before the ID token expires
 const REFRESH_RETRY_MS = 15_000; // after a refresh that could not reach Cognito
+const TOTP = "SOFTWARE_TOKEN_MFA";
 
 export class AuthError extends Error {
   constructor(code, message) {
@@ -24,41 +29,129 @@ const EXPLAINED = {
   TooManyRequestsException: "Too many sign-in attempts. Wait a minute, then try again.",
   LimitExceededException: "Too many sign-in attempts. Wait a minute, then try again.",
   InvalidParameterException: "Enter a username and a password.",
+  CodeMismatchException: "That code is not the one the authenticator app shows now. Enter the current code.",
+  EnableSoftwareTokenMFAException: "That code is not the one the authenticator app shows now. Enter the current code.",
+  ExpiredCodeException: "That code has expired. Enter the current one.",
 };
+// Answers that mean the session is over (as opposed to Cognito being out of reach, or busy).
+const SESSION_OVER = new Set(["NotAuthorizedException", "UserNotFoundException", "PasswordResetRequiredException",
+  "UserNotConfirmedException", "InvalidParameterException"]);
 
-export function decodeJwt(token) {
-  const part = token.split(".")[1] ?? "";
-  const base64 = part.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(part.length / 4) * 4, "=");
-  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-  return JSON.parse(new TextDecoder().decode(bytes));
+// The library's error, as an AuthError a page can show (or a plain Error when Cognito could not be reached).
+function explain(error, overrides = {}) {
+  const code = typeof error?.code === "string" ? error.code : "";
+  if (code === "NetworkError" || error instanceof TypeError || (!code && error?.message === "Network error")) {
+    return new Error("Cannot reach the sign-in service. Check the connection and try again.");
+  }
+  if (!code) return new AuthError("Error", error?.message || "Sign-in failed."); // the library's own refusal
+  if (/^(InternalError|ServiceUnavailable)/.test(code)) {
+    return new Error("The sign-in service is not answering right now. Try again shortly.");
+  }
+  return new AuthError(code, overrides[code] || EXPLAINED[code] || error.message || `Sign-in failed (${code}).`);
+}
+
+// sessionStorage under one prefix per page, in the shape the library's Storage option takes.
+class TabStorage {
+  #prefix;
+
+  constructor(prefix) {
+    this.#prefix = `${prefix}.`;
+  }
+
+  getItem(key) {
+    return sessionStorage.getItem(this.#prefix + key);
+  }
+
+  setItem(key, value) {
+    sessionStorage.setItem(this.#prefix + key, value);
+  }
+
+  removeItem(key) {
+    sessionStorage.removeItem(this.#prefix + key);
+  }
+
+  clear() {
+    for (const key of Object.keys(sessionStorage)) {
+      if (key.startsWith(this.#prefix)) sessionStorage.removeItem(key);
+    }
+  }
+}
+
+// A Storage that is never written to the tab (for the global sign-out of a session this page has let go of).
+class MemoryStorage {
+  #items = new Map();
+  getItem(key) { return this.#items.get(key) ?? null; }
+  setItem(key, value) { this.#items.set(key, String(value)); }
+  removeItem(key) { this.#items.delete(key); }
+  clear() { this.#items.clear(); }
+}
+
+function cognitoLibrary() {
+  const library = globalThis.AmazonCognitoIdentity;
+  if (!library) {
+    throw new Error("The sign-in library did not load (dashboard/vendor/ is built by `make dashboard`).");
+  }
+  return library;
 }
 
 export class Auth extends EventTarget {
-  #config;
-  #key;
-  #tokens = null;
+  #lib;
+  #pool;
+  #storage;
+  #user = null; // the library's CognitoUser, signed in
+  #session = null; // its CognitoUserSession
+  #challenged = null; // a CognitoUser waiting for its authenticator code
   #timer = null;
   #refreshing = null;
 
   constructor(config, storageKey) {
     super();
-    this.#config = config;
-    this.#key = storageKey;
-    try {
-      this.#tokens = JSON.parse(sessionStorage.getItem(storageKey) || "null");
-    } catch {
-      this.#tokens = null;
-    }
-    if (this.#tokens && !this.#tokens.refreshToken) this.#tokens = null;
-    this.#schedule();
+    this.#lib = cognitoLibrary();
+    this.#storage = new TabStorage(storageKey);
+    this.#pool = new this.#lib.CognitoUserPool({
+      UserPoolId: config.userPoolId,
+      ClientId: config.clientId,
+      endpoint: config.cognitoEndpoint, // moto's URL locally; Cognito's regional endpoint on AWS
+      Storage: this.#storage,
+    });
+  }
+
+  // Picks up the session this tab already has (after a reload), renewed first if it has expired. Resolves to why
+  // there is no session ("" when signed in, or when there was none): a session Cognito has ended is forgotten;
+  // one that could not be renewed for want of a connection is kept in the tab, for a reload to try again.
+  restore() {
+    const user = this.#pool.getCurrentUser();
+    if (!user) return Promise.resolve("");
+    return new Promise((resolve) => {
+      user.getSession((error, session) => {
+        if (!error && session) {
+          this.#use(user, session);
+          resolve("");
+          return;
+        }
+        const problem = explain(error);
+        if (problem instanceof AuthError) {
+          user.clearCachedUser();
+          this.#storage.clear();
+          resolve("Your session has ended. Sign in again.");
+        } else {
+          resolve(problem.message);
+        }
+      });
+    });
   }
 
   get signedIn() {
-    return this.#tokens !== null;
+    return this.#session !== null;
+  }
+
+  // The account is waiting for its authenticator app's code (after signIn answered "totp").
+  get challenged() {
+    return this.#challenged !== null;
   }
 
   get claims() {
-    return this.#tokens ? decodeJwt(this.#tokens.idToken) : {};
+    return this.#session ? this.#session.getIdToken().decodePayload() : {};
   }
 
   get username() {
@@ -70,81 +163,186 @@ export class Auth extends EventTarget {
     return this.claims["cognito:groups"] || [];
   }
 
+  // When the ID (or access) token expires, on this browser's clock: the library measures the drift between the
+  // browser's clock and Cognito's at sign-in, so a phone whose clock is off still refreshes in time.
   get expiresAt() {
-    return this.#tokens?.expiresAt ?? 0;
+    if (!this.#session) return 0;
+    const expires = Math.min(this.#session.getIdToken().getExpiration(),
+      this.#session.getAccessToken().getExpiration());
+    return (expires + this.#session.getClockDrift()) * 1000;
   }
 
-  async signIn(username, password) {
-    const reply = await this.#call("InitiateAuth", {
-      AuthFlow: "USER_PASSWORD_AUTH",
-      ClientId: this.#config.clientId,
-      AuthParameters: { USERNAME: username, PASSWORD: password },
-    });
-    if (reply.ChallengeName || !reply.AuthenticationResult) {
-      throw new AuthError(reply.ChallengeName || "NoTokens",
-        "This account must set a new password before it can sign in here. Ask an operator.");
-    }
-    this.#store(reply.AuthenticationResult);
-    this.#changed("");
+  // Sign in with SRP. Resolves to "signed-in", or to "totp" when the account has an authenticator app: then
+  // sendTotpCode(code) finishes the sign-in.
+  signIn(username, password) {
+    const user = new this.#lib.CognitoUser({ Username: username, Pool: this.#pool, Storage: this.#storage });
+    user.setAuthenticationFlowType("USER_SRP_AUTH");
+    const details = new this.#lib.AuthenticationDetails({ Username: username, Password: password });
+    this.#challenged = null;
+    return new Promise((resolve, reject) => user.authenticateUser(details, this.#callbacks(user, resolve, reject)));
+  }
+
+  sendTotpCode(code) {
+    const user = this.#challenged;
+    if (!user) return Promise.reject(new AuthError("NoChallenge", "Sign in again."));
+    return new Promise((resolve, reject) => user.sendMFACode(code, this.#callbacks(user, resolve, reject, {
+      NotAuthorizedException: "The sign-in took too long. Sign in again.",
+    }), TOTP));
+  }
+
+  // Back to the username and password (the code step is abandoned).
+  cancelChallenge() {
+    this.#challenged = null;
+  }
+
+  #callbacks(user, resolve, reject, overrides = {}) {
+    const refuse = (code, message) => {
+      this.#challenged = null;
+      reject(new AuthError(code, message));
+    };
+    return {
+      onSuccess: (session) => {
+        this.#challenged = null;
+        this.#use(user, session);
+        this.#changed("");
+        resolve("signed-in");
+      },
+      onFailure: (error) => {
+        const problem = explain(error, overrides);
+        if (problem instanceof AuthError && !["CodeMismatchException", "ExpiredCodeException"].includes(problem.code)) {
+          this.#challenged = null; // a wrong code may be tried again; anything else starts over
+        }
+        reject(problem);
+      },
+      totpRequired: () => {
+        this.#challenged = user;
+        resolve("totp");
+      },
+      mfaRequired: () => refuse("SMS_MFA", "This account asks for a text-message code, which Tally does not use. " +
+        "Ask an operator."),
+      selectMFAType: () => refuse("SELECT_MFA_TYPE", "This account has more than one second factor, which Tally " +
+        "does not offer. Ask an operator."),
+      mfaSetup: () => refuse("MFA_SETUP", "This account must set up an authenticator app before it signs in, " +
+        "which this page does only once signed in. Ask an operator."),
+      newPasswordRequired: () => refuse("NEW_PASSWORD_REQUIRED",
+        "This account must set a new password before it can sign in here. Ask an operator."),
+      customChallenge: () => refuse("CUSTOM_CHALLENGE", "This account asks for a sign-in step Tally does not offer."),
+    };
   }
 
   // A valid ID token, refreshed first if it is about to expire; null when signed out.
   async idToken() {
-    if (!this.#tokens) return null;
-    if (Date.now() > this.#tokens.expiresAt - 30_000) await this.refresh();
-    return this.#tokens?.idToken ?? null;
+    if (!this.#session) return null;
+    if (Date.now() > this.expiresAt - 30_000) await this.refresh();
+    return this.#session?.getIdToken().getJwtToken() ?? null;
   }
 
   // true: new tokens; false: the session is over (signed out). Throws only when Cognito could not be reached.
   refresh() {
-    if (!this.#tokens) return Promise.resolve(false);
-    this.#refreshing ??= (async () => {
-      try {
-        const reply = await this.#call("InitiateAuth", {
-          AuthFlow: "REFRESH_TOKEN_AUTH",
-          ClientId: this.#config.clientId,
-          AuthParameters: { REFRESH_TOKEN: this.#tokens.refreshToken },
-        });
-        this.#store({ RefreshToken: this.#tokens.refreshToken, ...reply.AuthenticationResult });
-        this.dispatchEvent(new Event("refresh"));
-        return true;
-      } catch (error) {
-        if (!(error instanceof AuthError)) throw error;
-        this.signOut("Your session has ended. Sign in again.");
-        return false;
-      } finally {
+    if (!this.#session) return Promise.resolve(false);
+    this.#refreshing ??= new Promise((resolve, reject) => {
+      const user = this.#user;
+      user.refreshSession(this.#session.getRefreshToken(), (error, session) => {
         this.#refreshing = null;
-      }
-    })();
+        if (user !== this.#user) {
+          resolve(false); // signed out meanwhile
+        } else if (!error) {
+          this.#use(user, session);
+          this.dispatchEvent(new Event("refresh"));
+          resolve(true);
+        } else {
+          const problem = explain(error);
+          if (problem instanceof AuthError && SESSION_OVER.has(problem.code)) {
+            this.signOut("Your session has ended. Sign in again.");
+            resolve(false);
+          } else {
+            reject(problem);
+          }
+        }
+      });
+    });
     return this.#refreshing;
   }
 
   signOut(reason = "") {
-    const accessToken = this.#tokens?.accessToken;
-    this.#tokens = null;
-    sessionStorage.removeItem(this.#key);
+    const user = this.#user;
+    const session = this.#session;
+    this.#user = null;
+    this.#session = null;
+    this.#challenged = null;
+    this.#refreshing = null;
     clearTimeout(this.#timer);
-    if (accessToken) {
-      // Ends the refresh token too; the ID token lapses on its own within the hour. Best effort: signing out
-      // of this page does not wait for it or depend on it.
-      this.#call("GlobalSignOut", { AccessToken: accessToken }).catch(() => {});
+    user?.clearCachedUser();
+    this.#storage.clear();
+    if (user && session?.isValid()) {
+      // Ends the refresh token too; the ID token lapses on its own within the hour. Best effort: signing out of
+      // this page does not wait for it or depend on it. A copy of the user that keeps its tokens in memory
+      // makes the call, so its answer cannot touch a session this tab signs in to meanwhile.
+      const leaving = new this.#lib.CognitoUser({
+        Username: user.getUsername(), Pool: this.#pool, Storage: new MemoryStorage(),
+      });
+      leaving.setSignInUserSession(session);
+      leaving.globalSignOut({ onSuccess: () => {}, onFailure: () => {} });
     }
     this.#changed(reason);
   }
 
-  #store(result) {
-    const idToken = result.IdToken;
-    const claims = decodeJwt(idToken);
-    const expiresAt = claims.exp ? claims.exp * 1000 : Date.now() + (result.ExpiresIn ?? 3600) * 1000;
-    this.#tokens = { idToken, accessToken: result.AccessToken, refreshToken: result.RefreshToken, expiresAt };
-    sessionStorage.setItem(this.#key, JSON.stringify(this.#tokens));
+  // ---- an authenticator app (TOTP MFA) for this account ---------------------------------------------------
+
+  // Whether the account has an authenticator app set up (Cognito's GetUser, asked now).
+  async totpEnabled() {
+    const user = await this.#current();
+    user.clearCachedUserData();
+    const data = await new Promise((resolve, reject) => user.getUserData((error, result) =>
+      (error ? reject(explain(error)) : resolve(result))));
+    return (data.UserMFASettingList || []).includes(TOTP);
+  }
+
+  // Step 1: a new secret for the authenticator app (base32 text), and the otpauth:// URI apps read from a QR code.
+  async startTotpSetup() {
+    const user = await this.#current();
+    const secret = await new Promise((resolve, reject) => user.associateSoftwareToken({
+      associateSecretCode: resolve,
+      onFailure: (error) => reject(explain(error)),
+    }));
+    const account = encodeURIComponent(this.username);
+    const uri = `otpauth://totp/Tally:${account}?secret=${encodeURIComponent(secret)}&issuer=Tally` +
+      "&algorithm=SHA1&digits=6&period=30";
+    return { secret, uri };
+  }
+
+  // Step 2: the app's current code proves it holds the secret; then TOTP becomes this account's second factor,
+  // asked at every sign-in from now on.
+  async finishTotpSetup(code, deviceName = "Tally dashboard") {
+    const user = await this.#current();
+    await new Promise((resolve, reject) => user.verifySoftwareToken(code, deviceName, {
+      onSuccess: resolve,
+      onFailure: (error) => reject(explain(error)),
+    }));
+    await new Promise((resolve, reject) => user.setUserMfaPreference(null, { PreferredMfa: true, Enabled: true },
+      (error) => (error ? reject(explain(error)) : resolve())));
+    user.clearCachedUserData();
+  }
+
+  // The signed-in user, with a session the library accepts as valid (renewed first if it is about to expire).
+  async #current() {
+    if (!this.#session) throw new AuthError("NotSignedIn", "Sign in first.");
+    if (Date.now() > this.expiresAt - 30_000 && !(await this.refresh())) {
+      throw new AuthError("NotSignedIn", "Your session has ended. Sign in again.");
+    }
+    return this.#user;
+  }
+
+  #use(user, session) {
+    this.#user = user;
+    this.#session = session;
     this.#schedule();
   }
 
   #schedule(delay) {
     clearTimeout(this.#timer);
-    if (!this.#tokens) return;
-    const lifetime = this.#tokens.expiresAt - Date.now();
+    if (!this.#session) return;
+    const lifetime = this.expiresAt - Date.now();
     const due = delay ?? Math.max(1000, lifetime - Math.min(REFRESH_AHEAD_MS, lifetime / 2));
     this.#timer = setTimeout(() => {
       this.refresh().catch(() => this.#schedule(REFRESH_RETRY_MS));
@@ -153,27 +351,5 @@ export class Auth extends EventTarget {
 
   #changed(reason) {
     this.dispatchEvent(new CustomEvent("change", { detail: { reason } }));
-  }
-
-  async #call(action, body) {
-    let reply;
-    try {
-      reply = await fetch(this.#config.cognitoEndpoint, {
-        method: "POST",
-        headers: {
-          "Content-Type": "application/x-amz-json-1.1",
-          "X-Amz-Target": TARGET_PREFIX + action,
-        },
-        body: JSON.stringify(body),
-        cache: "no-store",
-      });
-    } catch {
-      throw new Error("Cannot reach the sign-in service. Check the connection and try again.");
-    }
-    const data = await reply.json().catch(() => ({}));
-    if (reply.ok) return data;
-    const code = String(data.__type || data.code || "Error").split("#").pop();
-    if (reply.status >= 500) throw new Error("The sign-in service is not answering right now. Try again shortly.");
-    throw new AuthError(code, EXPLAINED[code] || data.message || data.Message || `Sign-in failed (${code}).`);
   }
 }

@@ -1,20 +1,21 @@
 // What the pages need to know about the stack, from config.json next to them. The local stack's static server
 // makes that file from the running API (devstack/static_server.py); on AWS the deploy writes the same file:
 //   {"api_url", "region", "user_pool_id", "client_id", "cognito_endpoint"}
-// cognito_endpoint is the local Cognito (moto); null on AWS, where the regional endpoint is used.
+// cognito_endpoint is the local Cognito (moto); null on AWS, where the regional endpoint is used. The pages'
+// Content-Security-Policy lets them reach the API and that Cognito endpoint only.
 import { sleep } from "./ui.js";
 
 export class ConfigError extends Error {}
 
 export function normalise(raw) {
   const apiUrl = String(raw?.api_url ?? "").replace(/\/+$/, "");
-  if (!apiUrl || !raw.region || !raw.client_id) {
-    throw new ConfigError("config.json needs api_url, region and client_id.");
+  if (!apiUrl || !raw.region || !raw.user_pool_id || !raw.client_id) {
+    throw new ConfigError("config.json needs api_url, region, user_pool_id and client_id.");
   }
   return {
     apiUrl,
     region: raw.region,
-    userPoolId: raw.user_pool_id ?? null,
+    userPoolId: raw.user_pool_id,
     clientId: raw.client_id,
     cognitoEndpoint: raw.cognito_endpoint || `https://cognito-idp.${raw.region}.amazonaws.com/`,
   };

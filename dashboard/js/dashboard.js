@@ -4,7 +4,7 @@ import { Auth } from "./auth.js";
 import { candidateList, ID_PATTERN, localToInstant } from "./candidates.js";
 import { BarsChart, TimelineChart, chartsAvailable, timelineSeries } from "./charts.js";
 import { loadConfig } from "./config.js";
-import { $, age, clockTime, duration, el, percent, setMessage, show, submitSignIn, when } from "./ui.js";
+import { $, age, clockTime, duration, el, percent, setMessage, show, when, wireSignIn } from "./ui.js";
 
 const RESULTS_EVERY_MS = 1000; // while the page is visible
 const RESULTS_HIDDEN_EVERY_MS = 5000; // in a background tab
@@ -26,6 +26,19 @@ const ui = {
   signInPanel: $("#sign-in-panel"),
   signInForm: $("#sign-in-form"),
   signInError: $("#sign-in-error"),
+  totpForm: $("#totp-form"),
+  totpError: $("#totp-error"),
+  totpCancel: $("#totp-cancel"),
+  mfaPanel: $("#mfa-panel"),
+  mfaStatus: $("#mfa-status"),
+  mfaStart: $("#mfa-start"),
+  mfaSteps: $("#mfa-steps"),
+  mfaSecret: $("#mfa-secret"),
+  mfaLink: $("#mfa-link"),
+  mfaUri: $("#mfa-uri"),
+  mfaForm: $("#mfa-form"),
+  mfaCancel: $("#mfa-cancel"),
+  mfaError: $("#mfa-error"),
   app: $("#app"),
   pollList: $("#poll-list"),
   pollsEmpty: $("#polls-empty"),
@@ -65,7 +78,11 @@ const state = {
   lastAnswer: 0,
   pollsTimer: null,
   pollsInFlight: false,
+  pollsAgain: false, // a refresh was asked for while one was on its way
+  pollsVersion: 0, // bumped when this page changes a poll: a list asked for before then is out of date
   charts: null,
+  signInForms: null,
+  mfa: null, // this operator's authenticator app: null (not known yet), "on" or "off"
 };
 
 let noticeTimer = null;
@@ -190,13 +207,22 @@ function onResultsRefused(reply) {
 
 const pollById = (id) => state.polls.find((p) => p.poll_id === id);
 
+// A list asked for before this page created, opened or closed a poll is dropped and asked for again: applied, it
+// would take back the change (a poll just created would vanish, and the selection would move to another poll).
 async function refreshPolls() {
   clearTimeout(state.pollsTimer);
-  if (state.pollsInFlight) return;
+  if (state.pollsInFlight) {
+    state.pollsAgain = true;
+    return;
+  }
   state.pollsInFlight = true;
+  state.pollsAgain = false;
+  const version = state.pollsVersion;
   try {
     const reply = await state.api.get("/polls");
-    if (reply.status === 200) {
+    if (version !== state.pollsVersion) {
+      state.pollsAgain = true;
+    } else if (reply.status === 200) {
       state.polls = reply.body.polls;
       renderPolls();
       chooseSelection();
@@ -208,7 +234,7 @@ async function refreshPolls() {
     // The results feed shows that the API is away; the list is tried again below.
   } finally {
     state.pollsInFlight = false;
-    if (state.auth.signedIn) state.pollsTimer = setTimeout(refreshPolls, POLLS_EVERY_MS);
+    if (state.auth.signedIn) state.pollsTimer = setTimeout(refreshPolls, state.pollsAgain ? 0 : POLLS_EVERY_MS);
   }
 }
 
@@ -327,6 +353,7 @@ async function transition(pollId, action, button, body = undefined) {
   try {
     const reply = await state.api.post(`/polls/${encodeURIComponent(pollId)}/${action}`, body);
     if (reply.status === 200) {
+      state.pollsVersion++;
       state.confirmingClose = null;
       state.polls = state.polls.map((p) => (p.poll_id === pollId ? reply.body : p));
       renderPolls();
@@ -338,6 +365,7 @@ async function transition(pollId, action, button, body = undefined) {
       refreshPolls();
     } else if (reply.status !== 401) {
       notify(errorMessage(reply), "error");
+      if (needsMfa(reply)) offerMfa(errorMessage(reply));
     }
   } catch (error) {
     if (!(error instanceof OfflineError)) throw error;
@@ -428,6 +456,7 @@ async function createPoll(event) {
   try {
     const reply = await state.api.post("/polls", body);
     if (reply.status === 201) {
+      state.pollsVersion++;
       ui.createForm.reset();
       showCandidateIds();
       notify(`Created “${reply.body.title}” (id ${reply.body.poll_id}), ${reply.body.status}.`);
@@ -437,6 +466,7 @@ async function createPoll(event) {
       refreshPolls();
     } else if (reply.status !== 401) {
       fail(errorMessage(reply));
+      if (needsMfa(reply)) offerMfa(errorMessage(reply));
     }
   } catch (error) {
     if (!(error instanceof OfflineError)) throw error;
@@ -534,7 +564,7 @@ function renderClock() {
   const results = state.results;
   if (results && results.total > 0) {
     ui.freshness.textContent = `Counts as of ${clockTime(results.as_of)} (${age(now - Date.parse(results.as_of))})` +
-      (results.source === "tallies" ? " · from the backup counters" : "");
+      (results.source === "tallies" ? " · from the exact counters" : "");
   } else {
     ui.freshness.textContent = results ? "No votes yet" : "";
   }
@@ -553,6 +583,100 @@ function recheckAfterClose(now) {
   if (overdue.some((p) => p.poll_id === state.selected) && state.results?.status === "open") feed.kick();
 }
 
+// ---- an operator's authenticator app (TOTP MFA) ---------------------------------------------------------------
+// An operator without one is offered the set-up after signing in; where the stage requires it (TALLY_OPERATOR_MFA),
+// the API refuses to create, open or close polls until it is done, and the page leads there. The API asks the
+// user pool at each operator request, so the next try after the set-up goes through.
+
+const needsMfa = (reply) => reply.status === 403 && /\bMFA\b|authenticator app/.test(errorMessage(reply));
+
+async function checkMfa() {
+  try {
+    state.mfa = (await state.auth.totpEnabled()) ? "on" : "off";
+  } catch {
+    return; // Cognito out of reach: the API's refusal still leads here if the stage requires it
+  }
+  if (state.mfa === "off" && ui.mfaPanel.hidden) {
+    showMfa("This operator account has no second factor yet. Set up an authenticator app, and signing in will " +
+      "ask for its 6-digit code as well as the password.");
+  }
+}
+
+function showMfa(text, kind = "") {
+  show(ui.mfaPanel, true);
+  show(ui.mfaStart, ui.mfaSteps.hidden);
+  setMessage(ui.mfaStatus, text, kind);
+}
+
+function offerMfa(apiMessage) {
+  state.mfa = "off";
+  showMfa(`${apiMessage} It takes a minute: start below.`, "error");
+  ui.mfaPanel.scrollIntoView({ block: "nearest" });
+  (ui.mfaSteps.hidden ? ui.mfaStart : ui.mfaForm.elements.code).focus();
+}
+
+async function startMfa() {
+  ui.mfaStart.disabled = true;
+  setMessage(ui.mfaError, "");
+  try {
+    const { secret, uri } = await state.auth.startTotpSetup();
+    ui.mfaSecret.textContent = secret;
+    ui.mfaUri.textContent = uri;
+    ui.mfaLink.href = uri;
+    ui.mfaForm.reset();
+    show(ui.mfaSteps, true);
+    show(ui.mfaStart, false);
+    ui.mfaForm.elements.code.focus();
+  } catch (error) {
+    setMessage(ui.mfaError, error.message, "error");
+  } finally {
+    ui.mfaStart.disabled = false;
+  }
+}
+
+async function finishMfa(event) {
+  event.preventDefault();
+  const field = ui.mfaForm.elements.code;
+  const code = field.value.replace(/\s+/g, "");
+  if (!/^\d{6}$/.test(code)) {
+    setMessage(ui.mfaError, "Enter the 6 digits the authenticator app shows.", "error");
+    return field.focus();
+  }
+  const verify = $("#mfa-verify");
+  verify.disabled = true;
+  setMessage(ui.mfaError, "Checking the code…");
+  try {
+    await state.auth.finishTotpSetup(code);
+    state.mfa = "on";
+    setMessage(ui.mfaError, "");
+    closeMfaSteps();
+    show(ui.mfaStart, false);
+    setMessage(ui.mfaStatus, "The authenticator app is on: from now on, signing in asks for its code. You can " +
+      "create, open and close polls.", "ok");
+    notify("Authenticator app set up.");
+  } catch (error) {
+    setMessage(ui.mfaError, error.message, "error");
+    field.select();
+  } finally {
+    verify.disabled = false;
+  }
+}
+
+function closeMfaSteps() {
+  show(ui.mfaSteps, false);
+  ui.mfaSecret.textContent = "";
+  ui.mfaUri.textContent = "";
+  ui.mfaLink.href = "#";
+  ui.mfaForm.reset();
+}
+
+function resetMfa() {
+  state.mfa = null;
+  closeMfaSteps();
+  setMessage(ui.mfaError, "");
+  show(ui.mfaPanel, false);
+}
+
 // ---- session ---------------------------------------------------------------------------------------------
 
 function renderSession(reason = "") {
@@ -566,6 +690,8 @@ function renderSession(reason = "") {
     if (!state.auth.groups.includes(OPERATORS)) {
       notify(`${state.auth.username} is not in the operators group: results of live polls only; creating, ` +
         "opening and closing polls will be refused.", "warn");
+    } else if (state.mfa === null) {
+      checkMfa();
     }
     if (!state.charts && chartsAvailable()) {
       state.charts = { bars: new BarsChart($("#bars-chart")), timeline: new TimelineChart($("#timeline-chart")) };
@@ -577,18 +703,17 @@ function renderSession(reason = "") {
     feed.stop();
     clearTimeout(state.pollsTimer);
     state.polls = [];
+    state.pollsVersion++; // a list on its way belongs to the session that ended
     state.selected = null;
     state.results = null;
     state.resultsText = "";
     state.pollsSignature = "";
     setConnection({ state: "idle" });
+    resetMfa();
+    state.signInForms.reset();
     setMessage(ui.signInError, reason, "info");
     $("#sign-in-username").focus();
   }
-}
-
-function signIn(event) {
-  return submitSignIn(event, ui.signInForm, ui.signInError, state.auth);
 }
 
 function setPresenting(on) {
@@ -607,7 +732,17 @@ async function main() {
   state.api = new Api(config.apiUrl, state.auth);
   state.auth.addEventListener("change", (event) => renderSession(event.detail.reason));
 
-  ui.signInForm.addEventListener("submit", signIn);
+  state.signInForms = wireSignIn(state.auth, {
+    form: ui.signInForm, error: ui.signInError, totpForm: ui.totpForm, totpError: ui.totpError,
+    totpCancel: ui.totpCancel,
+  });
+  ui.mfaStart.addEventListener("click", startMfa);
+  ui.mfaForm.addEventListener("submit", finishMfa);
+  ui.mfaCancel.addEventListener("click", () => {
+    closeMfaSteps();
+    setMessage(ui.mfaError, "");
+    show(ui.mfaStart, true);
+  });
   ui.signOut.addEventListener("click", () => state.auth.signOut("You have signed out."));
   ui.present.addEventListener("click", () => setPresenting(!document.body.classList.contains("presenting")));
   ui.createForm.addEventListener("submit", createPoll);
@@ -625,7 +760,7 @@ async function main() {
   for (const hint of document.querySelectorAll("[data-zone]")) hint.textContent += ` (your time, ${zone})`;
 
   setPresenting(sessionStorage.getItem("tally.dashboard.presenting") === "1");
-  renderSession();
+  renderSession(await state.auth.restore());
   setInterval(renderClock, 250);
 }
 

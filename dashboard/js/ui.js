@@ -75,27 +75,85 @@ export function percent(share) {
 
 export const plural = (n, one, many = `${one}s`) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
 
-/** The sign-in form's submit, the same on both pages: check the fields, sign in, say what went wrong. */
-export async function submitSignIn(event, form, errorNode, auth) {
-  event.preventDefault();
-  const fields = form.elements;
-  const username = fields.username.value.trim();
-  const password = fields.password.value;
-  if (!username || !password) {
-    setMessage(errorNode, "Enter your username and password.", "error");
-    return;
+/** The sign-in forms, the same on both pages: the username and password (signed in with SRP: the password never
+ *  leaves the page), then, for an account with an authenticator app, its 6-digit code. Each step checks its
+ *  fields and says what went wrong; a successful sign-in is announced by auth's "change" event. Without a code
+ *  form (the vote page), an account that asks for a code is told where to sign in instead. Returns reset(), which
+ *  brings back the first step. */
+export function wireSignIn(auth, { form, error, totpForm = null, totpError = null, totpCancel = null }) {
+  const step = (totp, focus = true) => {
+    show(form, !totp);
+    if (totpForm) show(totpForm, totp);
+    if (focus) (totp ? totpForm.elements.code : form.elements.username).focus();
+  };
+  const busy = (someForm, on) => {
+    for (const button of someForm.querySelectorAll("button")) button.disabled = on;
+  };
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const fields = form.elements;
+    const username = fields.username.value.trim();
+    const password = fields.password.value;
+    if (!username || !password) {
+      setMessage(error, "Enter your username and password.", "error");
+      return;
+    }
+    busy(form, true);
+    setMessage(error, "Signing in…");
+    try {
+      const outcome = await auth.signIn(username, password);
+      fields.password.value = "";
+      setMessage(error, "");
+      if (outcome === "totp" && totpForm) {
+        setMessage(totpError, "");
+        totpForm.reset();
+        step(true);
+      } else if (outcome === "totp") {
+        auth.cancelChallenge();
+        setMessage(error, "This account signs in with an authenticator app's code: sign in on the operator " +
+          "dashboard.", "error");
+      }
+    } catch (problem) {
+      setMessage(error, problem.message, "error");
+      fields.password.select();
+    } finally {
+      busy(form, false);
+    }
+  });
+
+  if (totpForm) {
+    totpForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const code = totpForm.elements.code.value.replace(/\s+/g, "");
+      if (!/^\d{6}$/.test(code)) {
+        setMessage(totpError, "Enter the 6 digits the authenticator app shows.", "error");
+        totpForm.elements.code.select();
+        return;
+      }
+      busy(totpForm, true);
+      setMessage(totpError, "Checking the code…");
+      try {
+        await auth.sendTotpCode(code);
+        setMessage(totpError, "");
+        step(false, false); // signed in: the page moves on; the next sign-in starts with the first step
+      } catch (problem) {
+        if (auth.challenged) {
+          setMessage(totpError, problem.message, "error");
+          totpForm.elements.code.select();
+        } else {
+          step(false);
+          setMessage(error, problem.message, "error");
+        }
+      } finally {
+        busy(totpForm, false);
+      }
+    });
+    totpCancel.addEventListener("click", () => {
+      auth.cancelChallenge();
+      setMessage(error, "");
+      step(false);
+    });
   }
-  const button = form.querySelector("button[type=submit]");
-  button.disabled = true;
-  setMessage(errorNode, "Signing in…");
-  try {
-    await auth.signIn(username, password);
-    fields.password.value = "";
-    setMessage(errorNode, "");
-  } catch (error) {
-    setMessage(errorNode, error.message, "error");
-    fields.password.select();
-  } finally {
-    button.disabled = false;
-  }
+  return { reset: () => step(false, false) };
 }

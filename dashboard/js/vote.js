@@ -2,7 +2,7 @@
 import { Api, OfflineError, backoffMs, errorMessage, retryAfterMs } from "./api.js";
 import { Auth } from "./auth.js";
 import { loadConfig } from "./config.js";
-import { $, el, setMessage, show, sleep, submitSignIn, when } from "./ui.js";
+import { $, el, setMessage, show, sleep, when, wireSignIn } from "./ui.js";
 
 const RECHECK_MS = 5000; // looking for an open poll
 const STATUS_EVERY_MS = 10_000; // the shown poll's status (it may close)
@@ -313,10 +313,6 @@ function renderSession(reason = "") {
   }
 }
 
-function signIn(event) {
-  return submitSignIn(event, ui.signInForm, ui.signInError, state.auth);
-}
-
 async function main() {
   const config = await loadConfig((delay, reason) => {
     ui.loading.textContent = `Waiting for Tally: ${reason}. Trying again in ${Math.ceil(delay / 1000)} s…`;
@@ -324,7 +320,7 @@ async function main() {
   state.auth = new Auth(config, "tally.vote.session");
   state.api = new Api(config.apiUrl, state.auth);
   state.auth.addEventListener("change", (event) => renderSession(event.detail.reason));
-  ui.signInForm.addEventListener("submit", signIn);
+  wireSignIn(state.auth, { form: ui.signInForm, error: ui.signInError });
   ui.signOut.addEventListener("click", () => state.auth.signOut("You have signed out."));
   ui.checkAgain.addEventListener("click", findPoll);
   ui.retryVote.addEventListener("click", () => state.unconfirmed && vote(state.unconfirmed));
@@ -332,7 +328,7 @@ async function main() {
     // A phone coming back from the lock screen: the poll may have opened or closed meanwhile.
     if (!document.hidden && state.auth.signedIn) (state.poll ? refreshStatus : findPoll)();
   });
-  renderSession();
+  renderSession(await state.auth.restore());
 }
 
 main().catch((error) => {

@@ -1,4 +1,8 @@
-// Copies the pinned chart library from node_modules/ into vendor/, next to the pages that load it.
+// Copies the pinned browser libraries from node_modules/ into vendor/, next to the pages that load them:
+//   chart.js                    the dashboard's charts (its UMD build: the global Chart)
+//   amazon-cognito-identity-js  sign-in with SRP, refresh, sign-out and TOTP MFA (its UMD build, which bundles its
+//                               own dependencies: the global AmazonCognitoIdentity). Both run under the pages'
+//                               Content-Security-Policy (scripts from the page's own origin only, no eval).
 // Run by `make dashboard` (after `npm ci`); vendor/ is build output and is not committed.
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -6,16 +10,21 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(dirname(fileURLToPath(import.meta.url)));
 const vendor = join(here, "vendor");
-const chart = join(here, "node_modules", "chart.js");
+const modules = join(here, "node_modules");
+const chart = join(modules, "chart.js");
+const cognito = join(modules, "amazon-cognito-identity-js");
 
 const files = [
   [join(chart, "dist", "chart.umd.min.js"), "chart.umd.min.js"],
   [join(chart, "dist", "chart.umd.min.js.map"), "chart.umd.min.js.map"],
   [join(chart, "LICENSE.md"), "chart.js-LICENSE.md"],
+  [join(cognito, "dist", "amazon-cognito-identity.min.js"), "amazon-cognito-identity.min.js"],
+  [join(cognito, "LICENSE.txt"), "amazon-cognito-identity-js-LICENSE.txt"],
+  [join(cognito, "NOTICE.txt"), "amazon-cognito-identity-js-NOTICE.txt"],
 ];
 
 rmSync(vendor, { recursive: true, force: true });
 mkdirSync(vendor, { recursive: true });
 for (const [from, to] of files) copyFileSync(from, join(vendor, to));
-const { version } = JSON.parse(readFileSync(join(chart, "package.json"), "utf8"));
-console.log(`dashboard/vendor/: chart.js ${version}`);
+const version = (folder) => JSON.parse(readFileSync(join(folder, "package.json"), "utf8")).version;
+console.log(`dashboard/vendor/: chart.js ${version(chart)}, amazon-cognito-identity-js ${version(cognito)}`);

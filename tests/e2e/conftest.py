@@ -1,4 +1,5 @@
 """The whole local stack, started exactly as `make run` starts it, on free ports."""
+import contextlib
 import json
 import os
 import signal
@@ -33,10 +34,13 @@ def wait_for(condition, deadline_seconds, what):
         time.sleep(0.05)
 
 
-@pytest.fixture(scope="module")
-def running_stack(tmp_path_factory):
+@contextlib.contextmanager
+def start_stack(tmp_path_factory, **environment):
+    """The stack as `make run` starts it, without the caller's AWS_* and TALLY_* settings, but with `environment`
+    (e.g. TALLY_OPERATOR_MFA="required", the setting AWS stages have by default)."""
     state_dir = tmp_path_factory.mktemp("stack")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TALLY_"))}
+    env.update(environment)
     process = subprocess.Popen(
         [sys.executable, "-m", "devstack", "--api-port", str(free_port()), "--moto-port", str(free_port()),
          "--static-port", str(free_port()), "--state-dir", str(state_dir)],
@@ -52,6 +56,12 @@ def running_stack(tmp_path_factory):
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             process.wait(30)
+
+
+@pytest.fixture(scope="module")
+def running_stack(tmp_path_factory):
+    with start_stack(tmp_path_factory) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="module")

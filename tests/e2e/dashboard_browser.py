@@ -1,8 +1,14 @@
 """Helpers for the browser tests of the dashboard and the vote page: Playwright on Debian's Chromium."""
+import base64
+import hashlib
+import hmac
+import json
 import re
+import struct
+import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import requests
 
@@ -131,3 +137,69 @@ def local_time_input(page, seconds_ahead: float) -> str:
 def seconds_until(instant: str, margin_s: float = 0.0) -> float:
     """Seconds from now until an API instant, plus a margin: a deadline for what happens at that instant."""
     return max(0.0, (datetime.fromisoformat(instant) - datetime.now(timezone.utc)).total_seconds()) + margin_s
+
+
+class CognitoCalls:
+    """Every request a page sends (to record that a password never leaves it), and its calls to Cognito's API
+    (X-Amz-Target AWSCognitoIdentityProviderService.<Action>), with their JSON bodies."""
+
+    def __init__(self, page, stack):
+        self.endpoint = stack.info["moto_url"]
+        self.sent: List[str] = []  # URL and body of every request
+        self.calls: List[Tuple[str, dict]] = []
+        page.on("request", self._request)
+
+    def _request(self, request):
+        body = request.post_data or ""
+        self.sent.append(f"{request.url}\n{body}")
+        target = request.headers.get("x-amz-target", "")
+        if request.url.startswith(self.endpoint) and target.startswith("AWSCognitoIdentityProviderService."):
+            self.calls.append((target.split(".", 1)[1], json.loads(body)))
+
+    def of(self, action: str) -> List[dict]:
+        return [body for name, body in self.calls if name == action]
+
+    def actions(self) -> List[str]:
+        return [name for name, _ in self.calls]
+
+    def assert_srp_sign_in(self, account: dict) -> None:
+        """The page signed in with SRP: InitiateAuth USER_SRP_AUTH with SRP_A, then PASSWORD_VERIFIER with a
+        claim signature, and the password itself was in no request the page sent, to Cognito or anywhere."""
+        (initiate,) = [b for b in self.of("InitiateAuth") if b["AuthFlow"] != "REFRESH_TOKEN_AUTH"]
+        assert initiate["AuthFlow"] == "USER_SRP_AUTH", initiate["AuthFlow"]
+        assert set(initiate["AuthParameters"]) == {"USERNAME", "SRP_A"}, initiate["AuthParameters"]
+        assert initiate["AuthParameters"]["USERNAME"] == account["username"]
+        verifier = [b for b in self.of("RespondToAuthChallenge") if b["ChallengeName"] == "PASSWORD_VERIFIER"]
+        assert len(verifier) == 1, self.actions()
+        assert {"PASSWORD_CLAIM_SIGNATURE", "PASSWORD_CLAIM_SECRET_BLOCK", "TIMESTAMP"} <= set(
+            verifier[0]["ChallengeResponses"])
+        self.assert_never_sent(account["password"])
+
+    def assert_never_sent(self, secret: str) -> None:
+        assert self.sent, "no request was recorded"
+        leaked = [line.split("\n", 1)[0] for line in self.sent if secret in line]
+        assert not leaked, f"the password was sent to {leaked}"
+
+
+def totp(secret: str, at: Optional[float] = None) -> str:
+    """RFC 6238 (the codes authenticator apps show): HMAC-SHA1 over the 30-second step, 6 digits."""
+    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
+    step = int((time.time() if at is None else at) // 30)
+    digest = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    return f"{(struct.unpack('>I', digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
+
+
+def current_totp(secret: str, margin_s: float = 4.0) -> str:
+    """The code for now, unless the step ends within margin_s: then the next step's, once it has begun (moto
+    accepts the current step's code only)."""
+    left = 30 - time.time() % 30
+    if left < margin_s:
+        time.sleep(left + 0.2)
+    return totp(secret)
+
+
+def new_operator(stack, name: str) -> dict:
+    password = cognito.new_password()
+    cognito.create_user(stack.idp, stack.info["user_pool_id"], name, password, [cognito.OPERATORS_GROUP])
+    return {"username": name, "password": password}

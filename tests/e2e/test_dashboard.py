@@ -20,6 +20,7 @@ from tests.e2e.dashboard_browser import (
     OPERATOR_SCREEN,
     PHONE,
     ROOT,
+    CognitoCalls,
     api_vote,
     chart_data,
     check_consoles,
@@ -250,36 +251,62 @@ def test_the_dashboard_says_reconnecting_while_the_api_is_away_and_recovers_by_i
 def test_sign_in_mistake_token_refresh_and_sign_out(running_stack, browser):
     stack = running_stack
     dash, console = open_page(browser, OPERATOR_SCREEN, "dashboard")
+    cognito = CognitoCalls(dash, stack)
     dash.goto(site_of(stack))
 
-    console.expect(stack.info["moto_url"], "400")  # Cognito refuses the wrong password
-    sign_in(dash, {"username": "operator", "password": "Not-the-password-1"})
+    # moto never checks the SRP proof (a wrong password signs in there: only AWS refuses it), but it does refuse
+    # an unknown user, in the same words.
+    console.expect(stack.info["moto_url"], "400")
+    sign_in(dash, {"username": "no-such-operator", "password": "Not-the-password-1"})
     expect(dash.locator("#sign-in-error")).to_have_text("Wrong username or password.")
     sign_in(dash, stack.info["operator"])
     expect(dash.locator("#connection")).to_contain_text("Live")
+    cognito.assert_never_sent(stack.info["operator"]["password"])
+    prefix = f"{SESSION_KEY}.CognitoIdentityServiceProvider.{stack.info['client_id']}.operator."
 
-    # An ID token about to expire is renewed with the refresh token (REFRESH_TOKEN_AUTH) before it is used.
-    dash.evaluate("""(key) => {
-        const session = JSON.parse(sessionStorage.getItem(key));
-        session.expiresAt = Date.now() - 1000;
-        sessionStorage.setItem(key, JSON.stringify(session));
-    }""", SESSION_KEY)
+    # A stored session that has expired (here: the browser's clock is an hour ahead of Cognito's, as the library
+    # measures it) is renewed with the refresh token (REFRESH_TOKEN_AUTH) before the page uses it.
+    dash.evaluate("(key) => sessionStorage.setItem(key, String(-3600))", prefix + "clockDrift")
     with dash.expect_response(lambda r: r.url.startswith(stack.info["moto_url"])
                               and "REFRESH_TOKEN_AUTH" in (r.request.post_data or "")) as refresh:
         dash.reload()
     assert refresh.value.status == 200
     expect(dash.locator("#who")).to_have_text("operator")
     expect(dash.locator("#connection")).to_contain_text("Live")
-    assert dash.evaluate("(key) => JSON.parse(sessionStorage.getItem(key)).expiresAt > Date.now() + 60000",
-                         SESSION_KEY)
+    assert abs(int(dash.evaluate("(key) => sessionStorage.getItem(key)", prefix + "clockDrift"))) < 60
 
-    # Signing out forgets the tokens (and ends the refresh token at Cognito); a reload stays signed out.
+    # A 401 from the API (a token revoked or expired early) is answered with a refresh, then the request again.
+    results = f"{stack.api}/polls/**/results"
+    refused = []
+
+    def refuse_once(route):
+        if refused:
+            return route.continue_()
+        refused.append(route.request.url)
+        cors = {k: v for k, v in requests.get(f"{stack.api}/health", timeout=5).headers.items()
+                if k.lower().startswith("access-control-")}
+        route.fulfill(status=401, headers={**cors, "Content-Type": "application/json"},
+                      body='{"Code": "UnauthorizedError", "Message": "The token has expired."}')
+
+    console.expect("/results", "401")
+    with dash.expect_response(lambda r: r.url.startswith(stack.info["moto_url"])
+                              and "REFRESH_TOKEN_AUTH" in (r.request.post_data or "")) as refresh:
+        dash.route(results, refuse_once)
+    assert refresh.value.status == 200 and refused
+    expect(dash.locator("#connection")).to_contain_text("Live")
+    dash.unroute(results)
+
+    # Signing out forgets the tokens and ends the refresh token at Cognito (GlobalSignOut); a reload stays out.
+    refresh_token = dash.evaluate("(key) => sessionStorage.getItem(key)", prefix + "refreshToken")
     with dash.expect_response(lambda r: r.url.startswith(stack.info["moto_url"])
                               and "GlobalSignOut" in (r.request.headers.get("x-amz-target") or "")) as signed_out:
         dash.get_by_role("button", name="Sign out").click()
     assert signed_out.value.status == 200
     expect(dash.locator("#sign-in-error")).to_have_text("You have signed out.")
-    assert dash.evaluate("(key) => sessionStorage.getItem(key)", SESSION_KEY) is None
+    assert dash.evaluate("(key) => Object.keys(sessionStorage).filter((k) => k.startsWith(key))", SESSION_KEY) == []
+    with pytest.raises(stack.idp.exceptions.NotAuthorizedException):
+        stack.idp.initiate_auth(ClientId=stack.info["client_id"], AuthFlow="REFRESH_TOKEN_AUTH",
+                                AuthParameters={"REFRESH_TOKEN": refresh_token})
     dash.reload()
     expect(dash.get_by_role("button", name="Sign in")).to_be_visible()
     check_consoles(console)
