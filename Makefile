@@ -7,7 +7,7 @@ DEPS := $(VENV)/.deps-installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV := $(CHECKOV_VENV)/.deps-installed
 
-.PHONY: run test bench reconcile loadtest clean dashboard package
+.PHONY: run test bench reconcile loadtest clean dashboard package reset
 
 # Debian's python3 makes a venv only with python3-venv (ensurepip): as root, installed here.
 # A venv without pip (a failed creation) is made again.
@@ -70,6 +70,11 @@ loadtest: $(DEPS)
 reconcile: $(DEPS)
 	@test -n "$(POLL)" || { echo "usage: make reconcile POLL=<poll_id> [STACK=<stack name>] [REPAIR=1]"; exit 2; }
 	$(PY) -m cli.reconcile --poll $(POLL) $(if $(STACK),--stack $(STACK)) $(if $(REPAIR),--repair)
+
+# The local platform keeps its data in .devstack/ between runs: this drops it (polls, ballots, results, voters),
+# so that the next `make run` starts empty. It refuses while a stack runs from .devstack/.
+reset: $(DEPS)
+	$(PY) -m devstack.state reset
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .devstack .pytest_cache dashboard/node_modules dashboard/vendor

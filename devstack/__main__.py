@@ -1,8 +1,14 @@
 """`make run`: the whole platform on one machine, on 127.0.0.1, with nothing but Python packages.
 
-It starts moto server (DynamoDB, Streams, Cognito), creates the tables and the user pool from the same
-definitions the AWS template uses, seeds an operator and a demo poll, serves the API, writes what clients
+It starts moto server (DynamoDB, Streams, Cognito, Secrets Manager), creates the tables and the user pool from the
+same definitions the AWS template uses, seeds an operator and a demo poll, serves the API, writes what clients
 need to <state-dir>/stack.json, and stops every process it started on Ctrl-C or SIGTERM.
+
+The platform's data is kept in the state directory: polls, ballots, tallies, the results index, voters, the
+operator and the voter-key secret are back after a stop and a start (moto's state is saved every second while it
+changes and on stop: devstack/moto_state.py). A hard crash loses at most the last second or so of changes.
+`make reset` (or --fresh) starts from empty. A process that dies is started again with a backoff
+(devstack/supervisor.py); the stack stops only if one keeps dying.
 """
 import argparse
 import json
@@ -11,15 +17,20 @@ import secrets
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from devstack import cognito, processes  # noqa: E402
+from devstack import cognito, moto_state, state  # noqa: E402
 from devstack.environment import REGION, local_environment  # noqa: E402
 from devstack.static_server import port_in_use  # noqa: E402
-from devstack.tables import create_tables  # noqa: E402
+from devstack.supervisor import Child, Supervisor  # noqa: E402
+from devstack.tables import create_table_requests, table_names  # noqa: E402
+
+POOL_NAME = "tally-local"
+POSITIONS_TABLE = "tally-local-stream-positions"  # the stream runner's position per shard (devstack only)
 
 DEMO_POLL = {
     "poll_id": "demo",
@@ -64,6 +75,8 @@ def voter_key(state_dir: Path) -> str:
 
 
 def provision(env: dict, state_dir: Path) -> dict:
+    """Make what the platform needs and moto does not hold yet. On a restored start everything is there and
+    nothing is made: the pool and client keep their ids, and the demo poll is not seeded again."""
     import boto3
 
     from chalicelib import config
@@ -76,36 +89,72 @@ def provision(env: dict, state_dir: Path) -> dict:
     endpoint = env["AWS_ENDPOINT_URL"]
     dynamodb = session.client("dynamodb", endpoint_url=endpoint)
     idp = session.client("cognito-idp", endpoint_url=endpoint)
+    secrets_manager = session.client("secretsmanager", endpoint_url=endpoint)
 
-    create_tables(dynamodb, settings)
-    session.client("secretsmanager", endpoint_url=endpoint).create_secret(Name=settings.voter_key_secret,
-                                                                          SecretString=voter_key(state_dir))
-    pool_id, client_id = cognito.create_pool(idp)
+    existing = set(dynamodb.list_tables()["TableNames"])
+    fresh = not existing
+    requests = create_table_requests(table_names(settings))
+    requests.append({"TableName": POSITIONS_TABLE, "BillingMode": "PAY_PER_REQUEST",
+                     "AttributeDefinitions": [{"AttributeName": "stream_arn", "AttributeType": "S"}],
+                     "KeySchema": [{"AttributeName": "stream_arn", "KeyType": "HASH"}]})
+    for request in requests:
+        if request["TableName"] not in existing:
+            dynamodb.create_table(**request)
+            dynamodb.get_waiter("table_exists").wait(TableName=request["TableName"],
+                                                     WaiterConfig={"Delay": 0.2, "MaxAttempts": 50})
+    if not secrets_manager.list_secrets(Filters=[{"Key": "name", "Values": [settings.voter_key_secret]}])[
+            "SecretList"]:
+        secrets_manager.create_secret(Name=settings.voter_key_secret, SecretString=voter_key(state_dir))
+    pools = [p["Id"] for p in idp.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == POOL_NAME]
+    if pools:
+        pool_id = pools[0]
+        client_id = idp.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"][0]["ClientId"]
+    else:
+        pool_id, client_id = cognito.create_pool(idp, POOL_NAME)
     operator = operator_account(state_dir)
-    cognito.create_user(idp, pool_id, operator["username"], operator["password"], [cognito.OPERATORS_GROUP])
-    DynamoPollStore(dynamodb, settings.polls_table).add(new_poll(DEMO_POLL, utc_now()))
-    return {"user_pool_id": pool_id, "client_id": client_id, "operator": operator}
+    try:
+        idp.admin_get_user(UserPoolId=pool_id, Username=operator["username"])
+    except idp.exceptions.UserNotFoundException:
+        cognito.create_user(idp, pool_id, operator["username"], operator["password"], [cognito.OPERATORS_GROUP])
+    polls = DynamoPollStore(dynamodb, settings.polls_table)
+    if fresh:
+        polls.add(new_poll(DEMO_POLL, utc_now()))
+    demo = polls.get(DEMO_POLL["poll_id"])
+    return {"user_pool_id": pool_id, "client_id": client_id, "operator": operator, "restored": not fresh,
+            "demo_status": demo.status(utc_now()) if demo else None}
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--api-port", type=int, default=8000)
     parser.add_argument("--moto-port", type=int, default=5000)
     parser.add_argument("--static-port", type=int, default=8080, help="the dashboard and the vote page")
     parser.add_argument("--state-dir", default=str(ROOT / ".devstack"))
     parser.add_argument("--stage", default="local")
+    parser.add_argument("--fresh", action="store_true", help="start empty: drop the kept data first (make reset)")
     args = parser.parse_args()
 
     state_dir = Path(args.state_dir)
-    state_dir.mkdir(parents=True, exist_ok=True)
-    for stale in ("stack.json", "results.sqlite3", "results.sqlite3-wal", "results.sqlite3-shm"):
-        (state_dir / stale).unlink(missing_ok=True)  # moto starts empty; so must what derives from it
+    try:
+        if args.fresh:
+            state.reset(state_dir)
+        lock = state.hold(state_dir)  # one stack per state directory; released however this process ends
+    except state.StateInUse as error:
+        print(f"devstack: {error}", file=sys.stderr)
+        return 1
+    moto_file = state_dir / state.MOTO_STATE
+    status_file = state_dir / "stream-status.json"
+    stale = ["stack.json", status_file.name]
+    if not moto_file.exists():
+        stale += list(state.INDEX_FILES)  # moto starts empty; so must what derives from it
+    for name in stale:
+        (state_dir / name).unlink(missing_ok=True)
     moto_url = f"http://{args.host}:{args.moto_port}"
     api_url = f"http://{args.host}:{args.api_port}"
     env = local_environment(moto_url, args.stage, state_dir)
+    env["TALLY_STREAM_STATUS_FILE"] = str(status_file)
 
-    children = []
     stopping = threading.Event()
 
     def shut_down(signum, _frame):
@@ -113,25 +162,47 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, shut_down)
     signal.signal(signal.SIGINT, shut_down)
-    try:
-        moto = processes.spawn([sys.executable, "-m", "devstack.moto_server", "--host", args.host,
-                                "--port", str(args.moto_port)],
-                               env, str(state_dir / "moto.log"))
-        children.append(moto)
-        processes.wait_for_http(f"{moto_url}/moto-api/", 30, moto)
+    supervisor = Supervisor()
+    restored = {}
 
+    def read_snapshot_header():
+        restored["header"] = moto_state.header(moto_file)
+
+    def mend_after_restore():
+        # A snapshot taken on an orderly stop is consistent with the index; a periodic one (a hard crash) may be
+        # older than the index file.
+        head = restored.get("header")
+        if head is not None and not head["final"] and restored.get("provisioned"):
+            try:
+                changed = state.mend_index(env)
+            except Exception as error:  # the stack still serves; `make reconcile REPAIR=1` mends it later
+                print(f"devstack: could not mend the results index: {error!r}", file=sys.stderr, flush=True)
+                return
+            print(f"devstack: moto restored from its snapshot of {time.ctime(head['taken_at'])}; index "
+                  f"{changed or 'already agrees with the ledger'}", file=sys.stderr, flush=True)
+
+    moto = Child("moto", [sys.executable, "-m", "devstack.moto_server", "--host", args.host,
+                          "--port", str(args.moto_port), "--state-file", str(moto_file)],
+                 env, str(state_dir / "moto.log"), ready_url=f"{moto_url}/moto-api/", ready_seconds=60,
+                 before_start=read_snapshot_header, after_start=mend_after_restore)
+    api = Child("api", [sys.executable, "-m", "devstack.api", "--host", args.host, "--port", str(args.api_port),
+                        "--stage", args.stage], env, str(state_dir / "api.log"), ready_url=f"{api_url}/health")
+    runner = Child("stream runner", [sys.executable, "-m", "devstack.stream_runner",
+                                     "--dead-letters", str(state_dir / "dead-letters.jsonl"),
+                                     "--positions-table", POSITIONS_TABLE, "--status-file", str(status_file)],
+                   env, str(state_dir / "stream.log"))
+    moto.dependents.append(runner)
+    static = None
+    try:
+        supervisor.start(moto)
         ids = provision(env, state_dir)
+        restored["provisioned"] = True
+        mend_after_restore()
         env["TALLY_USER_POOL_ID"] = ids["user_pool_id"]
         env["TALLY_CLIENT_ID"] = ids["client_id"]
 
-        api = processes.spawn([sys.executable, "-m", "devstack.api", "--host", args.host,
-                               "--port", str(args.api_port), "--stage", args.stage],
-                              env, str(state_dir / "api.log"))
-        children.append(api)
-        children.append(processes.spawn([sys.executable, "-m", "devstack.stream_runner",
-                                         "--dead-letters", str(state_dir / "dead-letters.jsonl")],
-                                        env, str(state_dir / "stream.log")))
-        processes.wait_for_http(f"{api_url}/health", 30, api)
+        supervisor.start(runner)
+        supervisor.start(api)
 
         # The dashboard: static files and the config.json made from the API (devstack/static_server.py).
         # A busy port costs the dashboard, not the stack: tools that start a stack of their own need no pages.
@@ -141,26 +212,27 @@ def main() -> int:
                   "choose another port with --static-port.", file=sys.stderr)
         else:
             dashboard_url = f"http://{args.host}:{args.static_port}/"
-            static = processes.spawn([sys.executable, "-m", "devstack.static_server", "--host", args.host,
-                                      "--port", str(args.static_port), "--api-url", api_url],
-                                     env, str(state_dir / "static.log"))
-            children.append(static)
-            processes.wait_for_http(f"{dashboard_url}config.json", 30, static)
+            static = supervisor.start(Child(
+                "static server", [sys.executable, "-m", "devstack.static_server", "--host", args.host,
+                                  "--port", str(args.static_port), "--api-url", api_url],
+                env, str(state_dir / "static.log"), ready_url=f"{dashboard_url}config.json"))
 
-        stack = {"api_url": api_url, "moto_url": moto_url, "region": REGION, "dashboard_url": dashboard_url, **ids}
+        stack = {"api_url": api_url, "moto_url": moto_url, "region": REGION, "dashboard_url": dashboard_url,
+                 "user_pool_id": ids["user_pool_id"], "client_id": ids["client_id"], "operator": ids["operator"]}
         write_private(state_dir / "stack.json", json.dumps(stack, indent=2))
-        print(banner(stack, state_dir), flush=True)
+        print(banner(stack, state_dir, ids), flush=True)
 
-        while not stopping.wait(0.5):
-            for child in children:
-                if child.poll() is not None:
-                    print(f"{child.args[2]} exited with {child.returncode}; stopping the stack "
-                          f"(logs in {state_dir}).", file=sys.stderr)
-                    return 1
+        while not stopping.wait(0.2):
+            reason = supervisor.check()
+            if reason:
+                print(f"devstack: {reason}", file=sys.stderr, flush=True)
+                return 1
         return 0
     finally:
-        processes.stop(children)
+        # Whatever writes to moto stops first; then moto saves its state and exits.
+        supervisor.stop_all([[c for c in (static, api, runner) if c is not None], [moto]])
         (state_dir / "stack.json").unlink(missing_ok=True)
+        lock.close()
 
 
 def dashboard_lines(url) -> str:
@@ -170,17 +242,23 @@ def dashboard_lines(url) -> str:
             f"  Vote page      {url}vote.html   (voters: .venv/bin/python -m cli voter add NAME)")
 
 
-def banner(stack: dict, state_dir: Path) -> str:
+def banner(stack: dict, state_dir: Path, ids: dict) -> str:
     operator = stack["operator"]
+    demo = (f"demo ({ids['demo_status']})   results: {stack['api_url']}/polls/demo/results" if ids["demo_status"]
+            else "none")
+    kept = ("restored from the last run: polls, ballots, results, voters" if ids["restored"]
+            else "a new, empty platform")
     return f"""
 Tally is up.
-  API            {stack['api_url']}   (try {stack['api_url']}/health)
-  Cognito, AWS   {stack['moto_url']}   (moto server: DynamoDB, Streams, Cognito)
+  API            {stack['api_url']}   (try {stack['api_url']}/health, {stack['api_url']}/health?deep=1)
+  Cognito, AWS   {stack['moto_url']}   (moto server: DynamoDB, Streams, Cognito, Secrets Manager)
 {dashboard_lines(stack['dashboard_url'])}
   Operator       username {operator['username']}  password {operator['password']}
-  Demo poll      demo (open)   results: {stack['api_url']}/polls/demo/results
+  Demo poll      {demo}
   Stream         ballots -> tallies and results index ({state_dir}/results.sqlite3);
                  records that fail go to {state_dir}/dead-letters.jsonl
+  State          {kept}. It is kept when the stack stops;
+                 `make reset` (with the stack stopped) starts from empty.
 
 Make a voter and vote (in another terminal):
   .venv/bin/python -m cli vote margherita --as alice

@@ -15,10 +15,16 @@ def _die_with_parent() -> None:
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def spawn(argv: List[str], env: dict, log_path: Optional[str] = None) -> subprocess.Popen:
+def spawn(argv: List[str], env: dict, log_path: Optional[str] = None, new_session: bool = False) -> subprocess.Popen:
+    """Start a child that gets SIGTERM when its parent dies. With `new_session`, a Ctrl-C in the terminal reaches
+    only the parent, which then stops its children in the order it chooses."""
     out = open(log_path, "ab") if log_path else None
-    return subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT if out else None,
-                            preexec_fn=_die_with_parent)
+    try:
+        return subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT if out else None,
+                                preexec_fn=_die_with_parent, start_new_session=new_session)
+    finally:
+        if out is not None:
+            out.close()  # the child has its own copy
 
 
 def stop(children: List[subprocess.Popen], grace: float = 5.0) -> None:

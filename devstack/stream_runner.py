@@ -6,10 +6,20 @@ fields shardId and state); ReportBatchItemFailures (retry from the first failed 
 it); BisectBatchOnFunctionError (a batch whose invocation raised is halved); bounded retries, after which the
 record goes to a dead-letter file with the reason. Each shard's records go through in order, one batch at a time.
 
-Run by the local stack as `python -m devstack.stream_runner --dead-letters FILE`.
+Run by the local stack as `python -m devstack.stream_runner --dead-letters FILE [--positions-table T]
+[--status-file F]`:
+- with --positions-table it keeps, per shard, the sequence number of the last record it finished, in a DynamoDB
+  table of the local moto (one item per stream). A runner that starts again resumes after it instead of from the
+  start of the stream. Kept in moto, the position is in the same snapshot as the stream and the tallies
+  (devstack/moto_state.py), so a restore never leaves it ahead of the stream it points into (a restored stream
+  gives the lost records' sequence numbers to new ones). What is redelivered after a position write was missed,
+  the tallies' checkpoints skip and the index keeps once;
+- with --status-file it writes, every STATUS_SECONDS, how far behind it is (the oldest waiting record's creation
+  time, how many wait, when a batch last finished): `GET /health?deep=1` reads it.
 """
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -21,6 +31,7 @@ from typing import Callable, Dict, List, Optional
 BATCH_SIZE = 100
 WINDOW_SECONDS = 0.1
 MAX_RETRIES = 3
+STATUS_SECONDS = 0.5
 
 
 def lambda_record(record: dict, stream_arn: str) -> dict:
@@ -65,12 +76,13 @@ class Shard:
     batch_limit: int = BATCH_SIZE  # halved while bisecting a batch whose invocation raised
     attempts: Dict[str, int] = field(default_factory=dict)  # head record's sequence number -> failures
     retry_at: float = 0.0  # back off after a failure, as Lambda does
+    done: Optional[str] = None  # sequence number of the last record finished (counted or dead-lettered)
 
 
 class StreamRunner:
     def __init__(self, streams, stream_arn: str, handler: Callable, dead_letters: str,
                  batch_size: int = BATCH_SIZE, window_seconds: float = WINDOW_SECONDS, max_retries: int = MAX_RETRIES,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, start_after: Optional[Dict[str, str]] = None):
         self._streams = streams
         self._arn = stream_arn
         self._handler = handler
@@ -80,7 +92,9 @@ class StreamRunner:
         self._max_retries = max_retries
         self._clock = clock
         self._shards: Dict[str, Shard] = {}
+        self._start_after = dict(start_after or {})  # shard -> last record finished by an earlier runner
         self.invocations = 0
+        self.last_batch_at: Optional[float] = None  # wall clock, when a batch last finished records
 
     def step(self, flush: bool = False) -> int:
         """Fetch what each shard has and invoke for every batch that is due. Returns records finished."""
@@ -115,7 +129,23 @@ class StreamRunner:
     def _discover_shards(self) -> None:
         description = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]
         for shard in description["Shards"]:
-            self._shards.setdefault(shard["ShardId"], Shard(shard["ShardId"]))
+            if shard["ShardId"] not in self._shards:
+                done = self._start_after.get(shard["ShardId"])
+                self._shards[shard["ShardId"]] = Shard(shard["ShardId"], last_fetched=done, done=done)
+
+    def positions(self) -> Dict[str, str]:
+        """Per shard, the sequence number of the last record finished: where a new runner would resume."""
+        return {s.shard_id: s.done for s in self._shards.values() if s.done}
+
+    def status(self) -> dict:
+        """How far behind the runner is: records fetched and not yet finished, and the oldest one's creation time
+        (epoch seconds, as Lambda gives it)."""
+        waiting = [s.pending[0]["dynamodb"].get("ApproximateCreationDateTime") for s in self._shards.values()
+                   if s.pending]
+        known = [w for w in waiting if isinstance(w, (int, float))]
+        return {"waiting": sum(len(s.pending) for s in self._shards.values()),
+                "oldest_waiting_at": min(known) if known else None,
+                "last_batch_at": self.last_batch_at}
 
     def _fetch(self, shard: Shard) -> None:
         room = self._batch_size * 2 - len(shard.pending)
@@ -158,6 +188,9 @@ class StreamRunner:
         return done + self._failed(shard, first_failed, "the function reported the record as failed")
 
     def _finish(self, shard: Shard, count: int) -> int:
+        if count:
+            shard.done = shard.pending[count - 1]["dynamodb"]["SequenceNumber"]
+            self.last_batch_at = time.time()
         del shard.pending[:count]
         if count:
             shard.attempts.clear()
@@ -181,11 +214,42 @@ def stream_arn_of(dynamodb, table: str) -> str:
     return dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
 
 
+class PositionStore:
+    """The runner's position per shard, in one DynamoDB item per stream: {"stream_arn", "positions": {shard: seq}}.
+    Key schema: stream_arn (S), hash key (devstack creates the table)."""
+
+    def __init__(self, dynamodb, table: str, stream_arn: str):
+        self._dynamodb = dynamodb
+        self._table = table
+        self._arn = stream_arn
+
+    def load(self) -> Dict[str, str]:
+        item = self._dynamodb.get_item(TableName=self._table, Key={"stream_arn": {"S": self._arn}},
+                                       ConsistentRead=True).get("Item")
+        return {shard: value["S"] for shard, value in item["positions"]["M"].items()} if item else {}
+
+    def save(self, positions: Dict[str, str]) -> None:
+        self._dynamodb.put_item(TableName=self._table, Item={
+            "stream_arn": {"S": self._arn},
+            "positions": {"M": {shard: {"S": seq} for shard, seq in positions.items()}},
+            "saved_at": {"N": str(time.time())}})
+
+
+def write_status(path: str, status: dict) -> None:
+    """Atomically: the API may read it at any moment."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as out:
+        json.dump({**status, "pid": os.getpid(), "reported_at": time.time()}, out)
+    os.replace(tmp, path)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dead-letters", required=True)
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
     parser.add_argument("--window", type=float, default=WINDOW_SECONDS)
+    parser.add_argument("--positions-table", help="keep the position per shard in this DynamoDB table")
+    parser.add_argument("--status-file", help="write how far behind the runner is to this file, for /health")
     args = parser.parse_args()
 
     import boto3
@@ -195,14 +259,28 @@ def main() -> int:
 
     settings = config.load()
     session = boto3.session.Session()
-    runner = StreamRunner(session.client("dynamodbstreams"),
-                          stream_arn_of(session.client("dynamodb"), settings.ballots_table),
-                          tally_ballots, args.dead_letters, args.batch_size, args.window)
+    dynamodb = session.client("dynamodb")
+    arn = stream_arn_of(dynamodb, settings.ballots_table)
+    store = PositionStore(dynamodb, args.positions_table, arn) if args.positions_table else None
+    saved = store.load() if store else {}
+    if saved:
+        print(f"resuming after {saved}", file=sys.stderr, flush=True)
+    runner = StreamRunner(session.client("dynamodbstreams"), arn, tally_ballots, args.dead_letters,
+                          args.batch_size, args.window, start_after=saved)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    reported = 0.0
     while not stopping.is_set():
-        if not runner.step():
+        finished = runner.step()
+        positions = runner.positions()
+        if store and positions != saved:
+            store.save(positions)  # after the batch's tallies and index writes: a crash before it redelivers
+            saved = positions
+        if args.status_file and time.monotonic() - reported >= STATUS_SECONDS:
+            write_status(args.status_file, runner.status())
+            reported = time.monotonic()
+        if not finished:
             stopping.wait(0.02)  # idle: moto has no long polling
     return 0
 

@@ -1,18 +1,62 @@
 """Routes anyone may call: liveness, and what a client needs to sign in."""
+import json
+import os
+import time
+from datetime import datetime, timezone
+from typing import Optional
+
+from chalice import Blueprint
 
 from .. import runtime
-from ..domain.polls import limits
 from .auth import public
-from .errors import Blueprint
-from .requests import MAX_BODY_BYTES
 
 bp = Blueprint(__name__)
+
+# GET /health?deep=1: is the ballots stream's consumer keeping up? Degraded when a record has waited longer than
+# MAX_LAG_SECONDS, or when the consumer has not reported for SILENT_SECONDS (it is down or stuck).
+MAX_LAG_SECONDS = 5.0
+SILENT_SECONDS = 5.0
+# The local stream runner's report (devstack/stream_runner.py --status-file). A deployed stage has none: there,
+# Lambda's IteratorAge metric (the TallyLagSeconds metric too) says how far behind the tally function is.
+STATUS_FILE_VARIABLE = "TALLY_STREAM_STATUS_FILE"
 
 
 @bp.route("/health", methods=["GET"])
 @public
 def health():
-    return {"status": "ok"}
+    deep = (bp.current_request.query_params or {}).get("deep")
+    if deep not in ("1", "true"):
+        return {"status": "ok"}  # liveness: no I/O
+    return stream_health(os.environ.get(STATUS_FILE_VARIABLE), time.time())
+
+
+def _instant(epoch: Optional[float]) -> Optional[str]:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def stream_health(status_file: Optional[str], now: float) -> dict:
+    if not status_file:
+        return {"status": "ok", "stream": {"available": False, "reason": "this stage's stream consumer is "
+                                           "Lambda: its IteratorAge metric says how far behind it is"}}
+    try:
+        with open(status_file) as source:
+            report = json.load(source)
+        reported_at = float(report["reported_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return {"status": "degraded", "stream": {"available": True, "lag_seconds": None, "last_batch_at": None,
+                                                 "waiting": None, "reason": "the stream consumer has not reported"}}
+    oldest = report.get("oldest_waiting_at")
+    lag = round(max(0.0, now - oldest), 3) if oldest is not None else 0.0
+    stream = {"available": True, "lag_seconds": lag, "last_batch_at": _instant(report.get("last_batch_at")),
+              "waiting": report.get("waiting"), "reported_at": _instant(reported_at)}
+    silent = now - reported_at
+    if silent > SILENT_SECONDS:
+        stream["reason"] = f"the stream consumer has not reported for {silent:.0f} s: it is down or stuck"
+    elif lag > MAX_LAG_SECONDS:
+        stream["reason"] = f"records have waited {lag:.0f} s for the stream consumer (more than {MAX_LAG_SECONDS:g} s)"
+    return {"status": "degraded" if "reason" in stream else "ok", "stream": stream}
 
 
 @bp.route("/config", methods=["GET"])
@@ -24,5 +68,4 @@ def client_config():
         "user_pool_id": settings.user_pool_id,
         "client_id": settings.client_id,
         "cognito_endpoint": settings.cognito_endpoint,
-        "limits": {**limits(), "max_body_bytes": MAX_BODY_BYTES},
     }

@@ -1,0 +1,270 @@
+"""The local platform keeps working and keeps its data (issue 13).
+
+- the supervisor restarts a stream runner killed while votes arrive: the votes keep getting 201, the runner is back
+  within seconds, and the results catch up exactly;
+- `GET /health?deep=1` says degraded while the runner is stuck and records wait, and ok again once it catches up;
+- a stop and a start on the same state directory bring back the polls, a voter's sign-in and ballot, and the
+  results; reconcile agrees;
+- a hard crash (every process of the stack SIGKILLed at once) loses at most the votes of the last seconds, and
+  reconcile agrees after the restore.
+Each test starts `python -m devstack` itself, on free ports and its own state directory.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+
+from devstack import cognito
+from devstack.processes import free_port
+from tests.e2e.conftest import ROOT, wait_for
+
+pytestmark = pytest.mark.e2e
+CANDIDATES = ["red", "green", "blue"]
+
+
+class Stack:
+    """`python -m devstack` on free ports, on a given state directory, its output in a file."""
+
+    def __init__(self, state_dir: Path):
+        self.state_dir = state_dir
+        self.output = open(state_dir / "supervisor.out", "a")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TALLY_"))}
+        (state_dir / "stack.json").unlink(missing_ok=True)  # a crashed stack leaves it behind
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "devstack", "--api-port", str(free_port()), "--moto-port", str(free_port()),
+             "--static-port", str(free_port()), "--state-dir", str(state_dir)],
+            cwd=ROOT, env=env, stdout=self.output, stderr=subprocess.STDOUT)
+        stack_file = state_dir / "stack.json"
+        wait_for(lambda: stack_file.exists() or self.process.poll() is not None, 90, "the stack coming up")
+        assert self.process.poll() is None, self.log()
+        self.info = json.loads(stack_file.read_text())
+        self.api = self.info["api_url"]
+        self.idp = boto3.client("cognito-idp", endpoint_url=self.info["moto_url"], region_name=self.info["region"],
+                                aws_access_key_id="local", aws_secret_access_key="local")
+
+    def log(self) -> str:
+        return (self.state_dir / "supervisor.out").read_text()
+
+    def child(self, module: str) -> int:
+        """The pid of the supervisor's child that runs `python -m <module>`."""
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == self.process.pid and module.encode() in argv:
+                return int(entry.name)
+        raise LookupError(f"no child runs {module}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            assert self.process.wait(60) == 0, self.log()
+        self.output.close()
+
+    def sign_in(self, username: str, password: str) -> dict:
+        tokens = cognito.sign_in(self.idp, self.info["user_pool_id"], self.info["client_id"], username, password)
+        return {"Authorization": f"Bearer {tokens['IdToken']}"}
+
+    def operator(self) -> dict:
+        return self.sign_in(self.info["operator"]["username"], self.info["operator"]["password"])
+
+    def create_poll(self, poll_id: str) -> None:
+        created = requests.post(f"{self.api}/polls", headers=self.operator(), timeout=10,
+                                json={"poll_id": poll_id, "title": poll_id, "candidates": CANDIDATES})
+        assert created.status_code == 201, created.text
+
+    def voters(self, prefix: str, count: int) -> list:
+        """(username, password, headers) for `count` new voters."""
+        made = []
+        for i in range(count):
+            password = cognito.new_password()
+            cognito.create_user(self.idp, self.info["user_pool_id"], f"{prefix}-{i}", password)
+            made.append((f"{prefix}-{i}", password, self.sign_in(f"{prefix}-{i}", password)))
+        return made
+
+    def vote(self, headers: dict, poll_id: str, candidate: str) -> requests.Response:
+        return requests.post(f"{self.api}/votes/{candidate}", json={"poll_id": poll_id}, headers=headers, timeout=30)
+
+    def results_total(self, poll_id: str) -> int:
+        view = requests.get(f"{self.api}/polls/{poll_id}/results", headers=self.operator(), timeout=10)
+        assert view.status_code == 200, view.text
+        return view.json()["total"]
+
+    def deep_health(self) -> dict:
+        reply = requests.get(f"{self.api}/health", params={"deep": "1"}, timeout=10)
+        assert reply.status_code == 200
+        return reply.json()
+
+    def reconcile(self, poll_id: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "cli.reconcile", "--poll", poll_id, "--state-dir",
+                               str(self.state_dir)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def state_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("kept")
+
+
+def caught_up(stack: Stack, poll_id: str, total: int, deadline: float = 30) -> None:
+    wait_for(lambda: stack.results_total(poll_id) == total, deadline, f"the results of {poll_id} reaching {total}")
+    check = stack.reconcile(poll_id)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_a_killed_stream_runner_is_restarted_while_votes_keep_arriving(state_dir):
+    stack = Stack(state_dir)
+    try:
+        stack.create_poll("steady")
+        voters = stack.voters("steady", 60)
+        runner = stack.child("devstack.stream_runner")
+        statuses = []
+
+        def vote(i):
+            if i == 15:
+                os.kill(runner, signal.SIGKILL)  # while a quarter of the votes are in and the rest are coming
+            return stack.vote(voters[i][2], "steady", CANDIDATES[i % 3]).status_code
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            statuses = list(pool.map(vote, range(len(voters))))
+        assert statuses == [201] * len(voters)
+
+        wait_for(lambda: _restarted(stack, runner), 10, "the stream runner being back")
+        assert f"stream runner (pid {runner}) exited with signal SIGKILL; restarting it in" in stack.log()
+        assert requests.get(f"{stack.api}/health", timeout=5).json() == {"status": "ok"}
+        caught_up(stack, "steady", len(voters))
+    finally:
+        stack.stop()
+
+
+def _restarted(stack: Stack, old_pid: int) -> bool:
+    try:
+        return stack.child("devstack.stream_runner") != old_pid
+    except LookupError:
+        return False
+
+
+def test_deep_health_is_degraded_while_the_runner_is_stuck_and_records_wait(state_dir):
+    stack = Stack(state_dir)
+    try:
+        stack.create_poll("lag")
+        voters = stack.voters("lag", 3)
+        wait_for(lambda: stack.deep_health()["status"] == "ok", 10, "deep health ok on a quiet stack")
+        runner = stack.child("devstack.stream_runner")
+        os.kill(runner, signal.SIGSTOP)  # stuck, not dead: the supervisor leaves it be
+        try:
+            assert stack.vote(voters[0][2], "lag", "red").status_code == 201
+            wait_for(lambda: stack.deep_health()["status"] == "degraded", 15, "deep health degraded")
+            health = stack.deep_health()
+            assert "reason" in health["stream"], health
+            assert requests.get(f"{stack.api}/health", timeout=5).json() == {"status": "ok"}  # liveness stays ok
+        finally:
+            os.kill(runner, signal.SIGCONT)
+        wait_for(lambda: stack.deep_health()["status"] == "ok", 15, "deep health ok again")
+        health = stack.deep_health()["stream"]
+        assert health["lag_seconds"] < 5 and health["waiting"] == 0 and health["last_batch_at"]
+        caught_up(stack, "lag", 1)
+    finally:
+        stack.stop()
+
+
+def test_a_stop_and_a_start_bring_back_polls_voters_ballots_and_results(state_dir):
+    stack = Stack(state_dir)
+    try:
+        stack.create_poll("kept")
+        voters = stack.voters("kept", 6)
+        ballots = {}
+        for i, (name, _, headers) in enumerate(voters):
+            reply = stack.vote(headers, "kept", CANDIDATES[i % 3])
+            assert reply.status_code == 201, reply.text
+            ballots[name] = reply.json()
+        caught_up(stack, "kept", 6)
+        before = {key: stack.info[key] for key in ("user_pool_id", "client_id")}
+    finally:
+        stack.stop()
+
+    stack = Stack(state_dir)
+    try:
+        assert {key: stack.info[key] for key in before} == before
+        assert "restored from the last run" in stack.log()
+        poll = requests.get(f"{stack.api}/polls/kept", headers=stack.operator(), timeout=10)
+        assert poll.status_code == 200 and poll.json()["status"] == "open"
+        name, password, _ = voters[0]
+        voter = stack.sign_in(name, password)  # the same password as before the stop
+        mine = requests.get(f"{stack.api}/votes/mine", params={"poll_id": "kept"}, headers=voter, timeout=10)
+        assert mine.status_code == 200 and mine.json() == ballots[name]
+        again = stack.vote(voter, "kept", CANDIDATES[0])
+        assert again.status_code == 200 and again.json() == ballots[name]  # one ballot per voter, still
+        assert stack.results_total("kept") == 6
+        check = stack.reconcile("kept")
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert stack.reconcile("demo").returncode == 0  # the demo poll is not seeded again
+        fresh = stack.voters("later", 1)[0]
+        assert stack.vote(fresh[2], "kept", "blue").status_code == 201
+        caught_up(stack, "kept", 7)
+    finally:
+        stack.stop()
+
+
+def test_a_hard_crash_loses_at_most_the_last_seconds_and_reconcile_holds(state_dir):
+    stack = Stack(state_dir)
+    acked = []  # (name, monotonic time of the 201)
+    try:
+        stack.create_poll("crash")
+        voters = stack.voters("crash", 80)
+        pids = [stack.child(m) for m in ("devstack.moto_server", "devstack.api", "devstack.stream_runner")]
+        stop = threading.Event()
+
+        def keep_voting():
+            for i, (name, _, headers) in enumerate(voters):
+                if stop.is_set():
+                    return
+                try:
+                    if stack.vote(headers, "crash", CANDIDATES[i % 3]).status_code == 201:
+                        acked.append((name, time.monotonic()))
+                except requests.RequestException:
+                    return
+                time.sleep(0.05)  # about 15 votes a second: a steady stream, not a burst
+
+        voting = threading.Thread(target=keep_voting)
+        voting.start()
+        wait_for(lambda: len(acked) >= 40, 60, "40 votes in")
+        for pid in [*pids, stack.process.pid]:  # everything at once: moto gets no chance to save
+            os.kill(pid, signal.SIGKILL)
+        crashed_at = time.monotonic()
+        stop.set()
+        voting.join(60)
+        stack.process.wait(10)
+    finally:
+        stack.output.close()
+
+    stack = Stack(state_dir)
+    try:
+        ledger_voters = []
+        for name, password, _ in voters:
+            try:
+                headers = stack.sign_in(name, password)
+            except stack.idp.exceptions.UserNotFoundException:
+                continue  # made after the last snapshot: not in the platform any more
+            mine = requests.get(f"{stack.api}/votes/mine", params={"poll_id": "crash"}, headers=headers, timeout=10)
+            if mine.status_code == 200:
+                ledger_voters.append(name)
+        lost = [(name, crashed_at - at) for name, at in acked if name not in ledger_voters]
+        assert all(age <= 3.0 for _, age in lost), f"lost votes acknowledged long before the crash: {lost}"
+        print(f"hard crash: {len(acked)} votes acknowledged, {len(lost)} lost "
+              f"(acknowledged {max((a for _, a in lost), default=0):.2f} s or less before the crash)")
+        caught_up(stack, "crash", len(ledger_voters))
+    finally:
+        stack.stop()
