@@ -5,12 +5,14 @@ import time
 from datetime import datetime, timezone
 from typing import Optional
 
-from chalice import Blueprint
-
 from .. import runtime
+from ..domain.polls import limits
 from .auth import public
+from .errors import Blueprint
+from .requests import MAX_BODY_BYTES
 
 bp = Blueprint(__name__)
+
 
 # GET /health?deep=1: is the ballots stream's consumer keeping up? Degraded when a record has waited longer than
 # MAX_LAG_SECONDS, or when the consumer has not reported for SILENT_SECONDS (it is down or stuck).
@@ -68,4 +70,5 @@ def client_config():
         "user_pool_id": settings.user_pool_id,
         "client_id": settings.client_id,
         "cognito_endpoint": settings.cognito_endpoint,
+        "limits": {**limits(), "max_body_bytes": MAX_BODY_BYTES},
     }
