@@ -11,13 +11,16 @@ CHECKOV := $(CHECKOV_VENV)/.deps-installed
 
 # Debian's python3 makes a venv only with python3-venv (ensurepip): as root, installed here.
 # A venv without pip (a failed creation) is made again.
-$(DEPS): requirements.txt requirements-dev.txt
+# The pinned packages, then the project itself, editable and without dependencies (pyproject.toml lists none):
+# every tool then runs as `python -m <package>...`.
+$(DEPS): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(VENV)/bin/pip || $(PYTHON) -c 'import ensurepip' 2>/dev/null || { \
 	  test "$$(id -u)" = 0 && command -v apt-get >/dev/null || \
 	    { echo "$(PYTHON) cannot make a venv (no ensurepip): sudo apt-get install -y python3-venv"; exit 1; }; \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y python3-venv; }
 	test -x $(VENV)/bin/pip || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(DEPS)
 
 $(CHECKOV): requirements-checkov.txt $(DEPS)
@@ -52,11 +55,11 @@ test: $(DEPS) $(CHECKOV) $(DASHBOARD_BUILT) $(CHROMIUM)
 	$(PY) -m pytest
 
 bench: $(DEPS)
-	$(PY) bench/vote_path.py
+	$(PY) -m bench.vote_path
 
 # The one CloudFormation (SAM) template for AWS, in build/package/ (sam.json + deployment.zip): see README, Deploying.
 package: $(DEPS)
-	$(PY) infra/build_template.py --package build/package
+	$(PY) -m infra.build_template --package build/package
 
 # Defaults: at most 60 s of load, plus start-up and voter provisioning (33 s in all on a quiet 2-core machine,
 # 61 s on a busy one: bench/RESULTS.md). API_URL=... targets a deployed stage (see README).
@@ -77,4 +80,4 @@ reset: $(DEPS)
 	$(PY) -m devstack.state reset
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .devstack .pytest_cache dashboard/node_modules dashboard/vendor
+	rm -rf $(VENV) $(CHECKOV_VENV) .devstack .pytest_cache dashboard/node_modules dashboard/vendor tally.egg-info

@@ -40,8 +40,9 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 from chalicelib.domain.ballots import DEFAULT_PEAK_VOTES_PER_S, buckets_for
+from infra import project_root
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = project_root()
 BIG_VOTE = ROOT / "infra" / "overrides" / "big-vote.json"
 MILLION = 1_000_000
 HOURS_PER_MONTH = 730
@@ -472,9 +473,9 @@ def parser() -> argparse.ArgumentParser:
                         "and X-Ray ids, memory size): assumed from their lengths")
     p.add_argument("--import-ms", type=float, default=283.4,
                    help="a cold start's import of the precompiled package, one core; measured here: "
-                        ".venv/bin/python bench/cold_start.py --zip build/package/deployment.zip")
+                        ".venv/bin/python -m bench.cold_start --zip build/package/deployment.zip")
     p.add_argument("--tally-us-per-record", type=float, default=19.5,
-                   help="tally handler CPU per record, one core; measured here: .venv/bin/python bench/pipeline.py")
+                   help="tally handler CPU per record, one core; measured here: .venv/bin/python -m bench.pipeline")
     p.add_argument("--cpu-factor", type=float, default=1.0,
                    help="a Lambda arm64 (Graviton) core against this machine's, for this code: assumed equal, "
                         "not measured")

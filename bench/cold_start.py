@@ -25,7 +25,7 @@ the zip's tree first on sys.path (its bundled botocore shadows the runtime's), t
 standing in for the runtime's boto3, no site hooks (`-S`), nothing written; the standard library keeps its .pyc,
 as Lambda's does. The ratio is precompiled / source-only.
 
-Run:  .venv/bin/python bench/cold_start.py [--runs 15] [--no-pyc | --zip build/package/deployment.zip]
+Run:  .venv/bin/python -m bench.cold_start [--runs 15] [--no-pyc | --zip build/package/deployment.zip]
 The last line is a JSON object with every figure.
 """
 import argparse
@@ -43,7 +43,9 @@ import zipfile
 from pathlib import Path
 from typing import Dict, List
 
-ROOT = Path(__file__).resolve().parent.parent
+from infra import project_root
+
+ROOT = project_root()
 
 BASELINE = '''"""A bare Chalice app with boto3 and Powertools' Logger, Metrics and Tracer."""
 import boto3  # noqa: F401

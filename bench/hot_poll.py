@@ -6,7 +6,7 @@ derived from the voter), so no single DynamoDB partition takes the whole poll. T
 stack, that the spread is even (largest bucket <= 1.25 x the mean) and that voting into one poll costs no more
 than the write it makes.
 
-Steps: start the stack (bench/vote_path.py's OwnStack, free ports); create the hot poll and one raw poll per round
+Steps: start the stack (devstack/stack.py's LocalStack, free ports); create the hot poll and one raw poll per round
 through the API (default expected peak, so both have the same bucket count); create --votes voters (each signed
 in once). Then R rounds, the order alternating each round (as in bench/vote_path.py):
   api   `POST /votes/{candidate}` into the hot poll, --clients keep-alive connections, every voter once;
@@ -31,51 +31,40 @@ from typing import List
 from bench.vote_path import (
     CANDIDATES,
     RAW_POLL_BUCKETS,
-    OwnStack,
+    CpuMeter,
     Phase,
     Vote,
-    api_connection,
     api_vote_phase,
-    aws_client,
+    bench_stack,
     create_polls,
     create_voters,
     median,
     median_by_name,
     raw_put_phase,
-    stage_ballots_table,
 )
 from chalicelib.adapters.dynamo_ballots import DynamoBallotLedger
 from chalicelib.domain.ballots import buckets_for
-from devstack import cognito
+from devstack.stack import LocalStack
 
 MAX_OVER_MEAN = 1.25
 
 
-def poll_buckets(stack: dict, idp, poll_id: str) -> int:
-    operator = stack["operator"]
-    token = cognito.sign_in(idp, stack["user_pool_id"], stack["client_id"], operator["username"],
-                            operator["password"])["IdToken"]
-    conn = api_connection(stack["api_url"])
-    try:
-        conn.request("GET", f"/polls/{poll_id}", headers={"Authorization": f"Bearer {token}"})
-        reply = conn.getresponse()
-        poll = json.loads(reply.read())
-    finally:
-        conn.close()
+def poll_buckets(stack: LocalStack, poll_id: str) -> int:
+    with stack.client(stack.token(stack.operator["username"])) as operator:
+        poll = operator.get(f"/polls/{poll_id}").json()
     return buckets_for(poll["expected_peak_votes_per_s"])
 
 
-def measure(stack: dict, votes: int, clients: int, rounds: int) -> dict:
+def measure(stack: LocalStack, meter: CpuMeter, votes: int, clients: int, rounds: int) -> dict:
     tag = secrets.token_hex(3)
     hot_poll = f"hot-{tag}"
     raw_polls = [f"hot-{tag}-raw-{r}" for r in range(rounds)]
-    idp = aws_client("cognito-idp", stack, max_pool_connections=8)
     started = time.perf_counter()
-    create_polls(stack, idp, [hot_poll, *raw_polls])
-    buckets = poll_buckets(stack, idp, hot_poll)
+    create_polls(stack, [hot_poll, *raw_polls])
+    buckets = poll_buckets(stack, hot_poll)
     if buckets != RAW_POLL_BUCKETS:
         raise RuntimeError(f"the hot poll has {buckets} buckets, the raw polls {RAW_POLL_BUCKETS}")
-    tokens = create_voters(stack, idp, tag, votes)
+    tokens = create_voters(stack, tag, votes)
     print(f"prepared {votes} signed-in voters, 1 hot poll ({buckets} buckets) and {rounds} raw polls "
           f"in {time.perf_counter() - started:.1f} s", flush=True)
     body = json.dumps({"poll_id": hot_poll}).encode()
@@ -83,9 +72,9 @@ def measure(stack: dict, votes: int, clients: int, rounds: int) -> dict:
                          {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
                     for v, token in enumerate(tokens))
 
-    table = stage_ballots_table("local")
-    dynamodb = aws_client("dynamodb", stack, max_pool_connections=clients + 4,
-                          retries={"total_max_attempts": 1})  # a retried PutItem would hide an error
+    table = stack.settings().ballots_table
+    dynamodb = stack.aws_client("dynamodb", max_pool_connections=clients + 4,
+                                retries={"total_max_attempts": 1})  # a retried PutItem would hide an error
     # Every voter votes once: round r takes its share of the voters, `clients` of them as the warm-ups.
     shares = [votes // rounds + (1 if r < votes % rounds else 0) for r in range(rounds)]
     measured: List[dict] = []
@@ -94,9 +83,9 @@ def measure(stack: dict, votes: int, clients: int, rounds: int) -> dict:
         phases = {}
         for kind in (("api", "raw") if r % 2 else ("raw", "api")):
             if kind == "raw":
-                phase = raw_put_phase(dynamodb, table, raw_polls[r], timed, clients, stack["cpu_meter"])
+                phase = raw_put_phase(dynamodb, table, raw_polls[r], timed, clients, meter)
             else:
-                phase = api_vote_phase(stack["api_url"], planned, timed, clients, stack["cpu_meter"])
+                phase = api_vote_phase(stack.api_url, planned, timed, clients, meter)
             phases[kind] = phase
             print(f"round {r + 1}/{rounds}  {kind:3} x{clients}  {phase.rate:7.1f}/s  "
                   f"p50 {phase.percentile_ms(0.5):6.1f} ms  p95 {phase.percentile_ms(0.95):6.1f} ms  "
@@ -172,8 +161,8 @@ def main() -> int:
 
     # Turn SIGTERM into an exception so the stack this run started is stopped on the way out.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    with OwnStack() as stack:
-        summary = measure(stack, args.votes, args.clients, args.rounds)
+    with bench_stack() as (stack, meter):
+        summary = measure(stack, meter, args.votes, args.clients, args.rounds)
     print_table(summary)
     print(json.dumps(summary))
     ok = not summary["vote_errors"] and not summary["raw_errors"] and summary["spread_ok"] and summary["ledger_ok"]

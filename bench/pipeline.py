@@ -11,21 +11,24 @@ One run, four measurements:
                  during (1). Target: p95 <= 1.5 s.
   3. handler CPU in this process, after the stack is stopped: the tally consumer (chalicelib.events.consumer:
                  Powertools BatchProcessor, read_ballot, TallyService with the domain's grouping and counting)
-                 over Lambda-shaped events (devstack.stream_runner's lambda_event/lambda_record), with the tally
-                 store and the results index replaced by in-memory fakes, timed with process_time. Baselines,
+                 over Lambda-shaped events (devstack.stream_runner's lambda_event/lambda_record), with no I/O:
+                 the real DynamoTallyStore builds each UpdateItem for a stand-in client that takes it and
+                 answers nothing, and the index is a stand-in that takes its writes (unittest.mock), timed
+                 with process_time. Baselines,
                  interleaved with it in the same run: json.loads of the same events and a walk over their
                  records (what Lambda's runtime does before the handler runs), and Powertools' DynamoDBRecord
                  reading the same fields read_ballot reads. Target: >= 50,000 records/s per core. A cProfile
                  of the handler says where the time goes.
   4. index requests per batch: a StreamRunner in this process replays the ballots stream of (1) from
                  TRIM_HORIZON against the same moto server, through the handler the stack registers, with the
-                 real DynamoTallyStore and the stack's SqliteIndex wrapped in counters. A replay is what
-                 Lambda does after a failure, so it must change no total (checked). Target: exactly one index
-                 request per invocation. The stack's own stream.log gives the batches it made during (1).
+                 real DynamoTallyStore and the stack's SqliteIndex, their calls counted (unittest.mock's wraps).
+                 A replay is what Lambda does after a failure, so it must change no total (checked). Target:
+                 exactly one index request per invocation. The stack's own stream.log gives the batches it made
+                 during (1).
 
-Run:  .venv/bin/python bench/pipeline.py [--clients 8] [--seconds 10] [--stack DIR/stack.json]
-Without --stack it starts its own stack (`python -m devstack`, via bench/vote_path.py's OwnStack) on free ports
-in a temp dir and stops it with SIGTERM at the end, even on error. Any vote not answered 201, a vote that
+Run:  .venv/bin/python -m bench.pipeline [--clients 8] [--seconds 10] [--stack DIR/stack.json]
+Without --stack it starts its own stack (devstack/stack.py's LocalStack) on free ports in a temp dir and stops
+it at the end, even on error. Any vote not answered 201, a vote that
 never shows, or a total above what was accepted makes the exit status 1. The last line is JSON.
 """
 import argparse
@@ -49,23 +52,10 @@ from collections import Counter, deque
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
+from unittest import mock
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.vote_path import (  # noqa: E402
-    GivenStack,
-    OwnStack,
-    Vote,
-    api_connection,
-    aws_client,
-    plan_votes,
-    raw_put_phase,
-    stage_ballots_table,
-)
-from chalicelib import config  # noqa: E402
-from chalicelib.domain.stream import after_checkpoint, counts  # noqa: E402
-from devstack import cognito  # noqa: E402
+from bench.vote_path import CpuMeter, Vote, api_connection, bench_stack, plan_votes, raw_put_phase
+from devstack.stack import LocalStack
 
 TARGET_VISIBLE_P95_S = 1.5
 TARGET_RECORDS_PER_S = 50_000
@@ -75,7 +65,7 @@ VOTERS = 200  # plan_votes makes at most this many voters; polls are added for m
 PAIRS_PER_SECOND = 400  # load pairs planned per second of load: about twice what this stack takes
 VISIBLE_DEADLINE_S = 15.0
 DRAIN_DEADLINE_S = 60.0
-TOP_PARTS = ("BatchProcessor, no-op record handler", "read_ballot", "TallyService.apply, fakes behind it")
+TOP_PARTS = ("BatchProcessor, no-op record handler", "read_ballot", "TallyService.apply, no I/O behind it")
 REST = "handler minus these parts (per-invocation log line, metrics, lag; GC; spread)"
 
 
@@ -254,35 +244,6 @@ def wait_drained(reader: ResultsReader, accepted: Dict[str, int], since: float) 
 
 # --- 4. index requests per batch ---------------------------------------------------------------------------------
 
-class CountingIndex:
-    """The real index, with its write() calls counted: one call with ballots is one request (one transaction)."""
-
-    def __init__(self, inner):
-        self._inner = inner
-        self.requests = 0
-
-    def write(self, ballots, written_at):
-        if ballots:
-            self.requests += 1
-        return self._inner.write(ballots, written_at)
-
-    def __getattr__(self, name):
-        return getattr(self._inner, name)
-
-
-class CountingTallies:
-    def __init__(self, inner):
-        self._inner = inner
-        self.writes = 0
-
-    def apply(self, poll_id, shard_id, ballots):
-        self.writes += 1
-        return self._inner.apply(poll_id, shard_id, ballots)
-
-    def __getattr__(self, name):
-        return getattr(self._inner, name)
-
-
 @contextlib.contextmanager
 def quiet_handler_output():
     """The consumer logs a JSON line per batch and Powertools prints EMF metrics: into /dev/null while we time."""
@@ -297,12 +258,7 @@ def quiet_handler_output():
             handler.setStream(previous)
 
 
-def stage_settings() -> config.Settings:
-    from devstack.environment import stage_environment
-    return config.load(stage_environment("local"))
-
-
-def index_requests_per_batch(stack: dict, state_dir: Path) -> dict:
+def index_requests_per_batch(stack: LocalStack) -> dict:
     from chalicelib import runtime
     from chalicelib.adapters.dynamo_tallies import DynamoTallyStore
     from chalicelib.adapters.sqlite_index import SqliteIndex
@@ -311,23 +267,27 @@ def index_requests_per_batch(stack: dict, state_dir: Path) -> dict:
     from chalicelib.services.tallying import TallyService
     from devstack.stream_runner import BATCH_SIZE, WINDOW_SECONDS, StreamRunner, stream_arn_of
 
-    settings = stage_settings()
-    dynamodb = aws_client("dynamodb", stack)
-    index = CountingIndex(SqliteIndex(str(state_dir / "results.sqlite3")))
-    tallies = CountingTallies(DynamoTallyStore(dynamodb, settings.tallies_table, utc_now))
+    settings = stack.settings()
+    dynamodb = stack.aws_client("dynamodb")
+    # The real adapters, their calls counted: an index write with ballots is one request (one transaction).
+    index = mock.Mock(wraps=SqliteIndex(settings.index_path))
+    tallies = mock.Mock(wraps=DynamoTallyStore(dynamodb, settings.tallies_table, utc_now))
     runtime.get().tallying = TallyService(tallies, index, utc_now)  # cached_property: this instance wins
     per_invocation = []
 
+    def index_requests() -> int:
+        return sum(1 for call in index.write.call_args_list if call.args[0])
+
     def handler(event, context):
-        before = (index.requests, tallies.writes)
+        before = (index_requests(), tallies.apply.call_count)
         try:
             return tally_ballots(event, context)
         finally:
-            per_invocation.append({"records": len(event["Records"]), "index": index.requests - before[0],
-                                   "tallies": tallies.writes - before[1]})
+            per_invocation.append({"records": len(event["Records"]), "index": index_requests() - before[0],
+                                   "tallies": tallies.apply.call_count - before[1]})
 
-    dead_letters = state_dir / "bench-replay-dead-letters.jsonl"
-    runner = StreamRunner(aws_client("dynamodbstreams", stack), stream_arn_of(dynamodb, settings.ballots_table),
+    dead_letters = stack.state_dir / "bench-replay-dead-letters.jsonl"
+    runner = StreamRunner(stack.aws_client("dynamodbstreams"), stream_arn_of(dynamodb, settings.ballots_table),
                           handler, str(dead_letters), BATCH_SIZE, WINDOW_SECONDS)
     started = time.perf_counter()
     with quiet_handler_output():
@@ -339,7 +299,7 @@ def index_requests_per_batch(stack: dict, state_dir: Path) -> dict:
     return {
         "replayed_records": records,
         "invocations": runner.invocations,
-        "index_requests": index.requests,
+        "index_requests": index_requests(),
         "index_requests_per_invocation": {"min": min(per_batch, default=0), "max": max(per_batch, default=0),
                                           "mean": round(statistics.fmean(per_batch), 3) if per_batch else None},
         "tally_writes_per_invocation": round(statistics.fmean([p["tallies"] for p in with_records]), 2)
@@ -374,38 +334,23 @@ def stream_log_batches(path: Path, wall_start: float, wall_end: float) -> dict:
 
 # --- 3. the handler's CPU per record --------------------------------------------------------------------------
 
-class InMemoryTallies:
-    """TallyStore without I/O: what DynamoTallyStore computes before its UpdateItem (order, checkpoint, counts)."""
+def offline_tallying():
+    """The consumer's use case with no I/O: the real DynamoTallyStore (order, checkpoint, counts, the UpdateItem
+    it builds) over a stand-in DynamoDB client that takes each UpdateItem and answers nothing, and a stand-in
+    index that takes each write. Returns the service, the client and the index, whose calls are recorded."""
+    from chalicelib.adapters.dynamo_tallies import DynamoTallyStore
+    from chalicelib.adapters.sqlite_index import SqliteIndex
+    from chalicelib.domain.times import utc_now
+    from chalicelib.services.tallying import TallyService
 
-    def __init__(self):
-        self.lanes: Dict[tuple, list] = {}
-
-    def apply(self, poll_id, shard_id, ballots):
-        lane = self.lanes.setdefault((poll_id, shard_id), ["", Counter()])
-        pending = after_checkpoint(sorted(ballots, key=lambda b: b.sequence), lane[0])
-        if pending:
-            lane[1].update(counts(pending))
-            lane[0] = pending[-1].sequence
-        return len(pending)
-
-    def counts(self, poll_id):
-        raise NotImplementedError  # not on the consumer's path
+    dynamodb, index = mock.Mock(spec=["update_item"]), mock.Mock(spec=SqliteIndex)
+    return TallyService(DynamoTallyStore(dynamodb, "tallies", utc_now), index, utc_now), dynamodb, index
 
 
-class NullIndex:
-    def __init__(self):
-        self.writes = 0
-        self.ballots = 0
-
-    def write(self, ballots, written_at):
-        self.writes += 1
-        self.ballots += len(ballots)
-
-    def counts(self, poll_id, windows):
-        raise NotImplementedError
-
-    def replace_poll(self, poll_id, ballots, written_at):
-        raise NotImplementedError
+def votes_added(dynamodb) -> int:
+    """The votes the UpdateItems sent to the stand-in client ADD to the counters."""
+    return sum(int(value["N"]) for call in dynamodb.update_item.call_args_list
+               for name, value in call.kwargs["ExpressionAttributeValues"].items() if name.startswith(":c"))
 
 
 def lambda_events(batches: int, size: int, polls: int = 8) -> List[str]:
@@ -442,14 +387,11 @@ def lambda_events(batches: int, size: int, polls: int = 8) -> List[str]:
 
 
 def handler_pass(texts: List[str], profiler: Optional[cProfile.Profile] = None) -> tuple:
-    """The consumer over every event, fakes behind it; CPU seconds of the handle() calls only."""
+    """The consumer over every event, no I/O behind it (offline_tallying); CPU seconds of the handle() calls."""
     from chalicelib import runtime
-    from chalicelib.domain.times import utc_now
     from chalicelib.events import consumer
-    from chalicelib.services.tallying import TallyService
 
-    tallies, index = InMemoryTallies(), NullIndex()
-    runtime.get().tallying = TallyService(tallies, index, utc_now)
+    runtime.get().tallying, dynamodb, index = offline_tallying()
     context = _context()
     cpu = 0.0
     for text in texts:
@@ -463,8 +405,7 @@ def handler_pass(texts: List[str], profiler: Optional[cProfile.Profile] = None) 
             profiler.disable()
         if reply.get("batchItemFailures"):
             raise BenchFailed(f"the consumer failed records of a well-formed batch: {reply}")
-    counted = sum(sum(lane[1].values()) for lane in tallies.lanes.values())
-    return cpu, counted, index.writes
+    return cpu, votes_added(dynamodb), index.write.call_count
 
 
 def json_pass(texts: List[str]) -> float:
@@ -547,9 +488,8 @@ def breakdown(texts: List[str], repeats: int = 3) -> Dict[str, float]:
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-    from chalicelib.domain.times import parse_instant, utc_now
+    from chalicelib.domain.times import parse_instant
     from chalicelib.events.ballot_records import read_ballot
-    from chalicelib.services.tallying import TallyService
 
     events = [json.loads(text) for text in texts]
     records = [DynamoDBRecord(raw) for event in events for raw in event["Records"]]
@@ -563,7 +503,7 @@ def breakdown(texts: List[str], repeats: int = 3) -> Dict[str, float]:
                 processor.process()
 
     def apply():
-        service = TallyService(InMemoryTallies(), NullIndex(), utc_now)
+        service = offline_tallying()[0]
         for batch in batches:
             service.apply("shardId-1", batch)
 
@@ -573,7 +513,7 @@ def breakdown(texts: List[str], repeats: int = 3) -> Dict[str, float]:
         "  of which DynamoDBRecord .dynamodb.new_image": lambda: [r.dynamodb.new_image for r in records],
         "  of which parse_instant(cast_at)": lambda: [parse_instant(c, "cast_at") for c in cast_ats],
         "  of which .event_name (Enum by name)": lambda: [r.event_name for r in records],
-        "TallyService.apply, fakes behind it": apply,
+        "TallyService.apply, no I/O behind it": apply,
     }
     timed = {}
     for name, work in parts.items():
@@ -639,7 +579,7 @@ def latency_summary(values: Sequence[float]) -> dict:
             "target_met": bool(values) and percentile(values, 0.95) <= TARGET_VISIBLE_P95_S}
 
 
-def through_the_stack(stack: dict, state_dir: Path, args, errors: List[str]) -> dict:
+def through_the_stack(stack: LocalStack, meter: CpuMeter, args, errors: List[str]) -> dict:
     tag = secrets.token_hex(3)
     load_polls = math.ceil(args.seconds * PAIRS_PER_SECOND / VOTERS)
     raw_poll = f"bench-{tag}-raw"
@@ -647,12 +587,9 @@ def through_the_stack(stack: dict, state_dir: Path, args, errors: List[str]) -> 
     load_jobs = deque(planned[:load_polls * VOTERS])
     idle_votes = planned[load_polls * VOTERS:(load_polls + 1) * VOTERS]
     busy_votes = planned[(load_polls + 1) * VOTERS:]
-    idp = aws_client("cognito-idp", stack)
-    operator = stack["operator"]
-    token = cognito.sign_in(idp, stack["user_pool_id"], stack["client_id"], operator["username"],
-                            operator["password"])["IdToken"]
+    token = stack.token(stack.operator["username"])
 
-    idle = probe(stack["api_url"], token, idle_votes, errors, samples=args.idle_samples, warm_up=True)
+    idle = probe(stack.api_url, token, idle_votes, errors, samples=args.idle_samples, warm_up=True)
     print(f"visibility, idle: {len(idle)} samples  p50 {percentile(idle, .5):.3f} s  "
           f"p95 {percentile(idle, .95):.3f} s", flush=True)
     if errors:
@@ -662,13 +599,12 @@ def through_the_stack(stack: dict, state_dir: Path, args, errors: List[str]) -> 
 
     def probe_during_load(stop: threading.Event) -> None:
         try:
-            busy.extend(probe(stack["api_url"], token, busy_votes, errors, stop=stop))
+            busy.extend(probe(stack.api_url, token, busy_votes, errors, stop=stop))
         except BenchFailed as failure:
             errors.append(f"probe under load: {failure}")
 
-    meter = stack["cpu_meter"]
     cpu_before = meter.sample()
-    load = run_load(stack["api_url"], load_jobs, args.clients, args.seconds, errors, during=probe_during_load)
+    load = run_load(stack.api_url, load_jobs, args.clients, args.seconds, errors, during=probe_during_load)
     cpu_after = meter.sample()
     rate = load["votes"] / load["seconds"]
     print(f"load: {load['votes']} votes accepted in {load['seconds']:.1f} s by {args.clients} clients = "
@@ -678,22 +614,21 @@ def through_the_stack(stack: dict, state_dir: Path, args, errors: List[str]) -> 
     if errors:
         raise BenchFailed("; ".join(errors[:5]))
 
-    reader = ResultsReader(stack["api_url"], token)
+    reader = ResultsReader(stack.api_url, token)
     drain = wait_drained(reader, load["accepted"], load["last_ok"])
     print(f"drained: every poll shows exactly its accepted votes {drain:.2f} s after the last 201", flush=True)
-    stream_during_load = stream_log_batches(state_dir / "stream.log", load["wall_start"], time.time())
+    stream_during_load = stream_log_batches(stack.state_dir / "stream.log", load["wall_start"], time.time())
 
     # The baseline of the same run: moto's raw conditional PutItem of a ballot, as many clients, no API.
-    dynamodb = aws_client("dynamodb", stack, max_pool_connections=args.clients + 4,
-                          retries={"total_max_attempts": 1})
-    raw = raw_put_phase(dynamodb, stage_ballots_table("local"), raw_poll, RAW_PUTS, args.clients, meter)
+    dynamodb = stack.aws_client("dynamodb", max_pool_connections=args.clients + 4, retries={"total_max_attempts": 1})
+    raw = raw_put_phase(dynamodb, stack.settings().ballots_table, raw_poll, RAW_PUTS, args.clients, meter)
     if raw.errors:
         errors.extend(raw.errors[:5])
         raise BenchFailed("; ".join(raw.errors[:5]))
     print(f"baseline: raw conditional PutItem {raw.rate:.1f}/s with {args.clients} clients; "
           f"stack / raw = {rate / raw.rate:.2f}", flush=True)
 
-    index = index_requests_per_batch(stack, state_dir)
+    index = index_requests_per_batch(stack)
     after = {poll_id: reader.total(poll_id) for poll_id in load["accepted"]}
     changed = {p: (after[p], n) for p, n in load["accepted"].items() if after[p] != n}
     if changed:
@@ -803,13 +738,11 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     started = time.perf_counter()
     summary = {"date_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
-               "command": " ".join([".venv/bin/python", "bench/pipeline.py", *sys.argv[1:]])}
+               "command": " ".join([".venv/bin/python", "-m", "bench.pipeline", *sys.argv[1:]])}
     errors: List[str] = []
     try:
-        stack_context = GivenStack(args.stack) if args.stack else OwnStack()
-        with stack_context as stack:
-            state_dir = Path(args.stack).parent if args.stack else stack_context.state_dir
-            summary.update(through_the_stack(stack, state_dir, args, errors))
+        with bench_stack(args.stack) as (stack, meter):
+            summary.update(through_the_stack(stack, meter, args, errors))
             if errors:
                 raise BenchFailed("; ".join(errors[:5]))  # keeps the stack's logs
     except BenchFailed as failure:

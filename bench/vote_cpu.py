@@ -45,7 +45,9 @@ import uuid
 from pathlib import Path
 from typing import Dict, List
 
-ROOT = Path(__file__).resolve().parent.parent
+from infra import project_root
+
+ROOT = project_root()
 REGION = "us-east-1"
 POLL = "surge"
 CANDIDATES = ["red", "green", "blue"]

@@ -16,102 +16,43 @@ failed PutItem) is an error: errors are reported and make the exit status 1. Tar
 For a stack it started it also reports the CPU milliseconds each process (moto, api, stream runner, this one)
 spends per operation, read from /proc: noise moves that far less than it moves the rates.
 
-Run:  .venv/bin/python bench/vote_path.py [--votes N] [--rounds R] [--stack DIR/stack.json]
-Without --stack it starts its own stack (`python -m devstack`) on free ports in a temp dir and stops it with
-SIGTERM at the end, even on error. With --stack it uses a running one and leaves bench voters, polls and
+Run:  .venv/bin/python -m bench.vote_path [--votes N] [--rounds R] [--stack DIR/stack.json]
+Without --stack it starts its own stack (devstack/stack.py's LocalStack: free ports, a temp dir) and stops it
+at the end, even on error. With --stack it uses a running one and leaves bench voters, polls and
 ballots behind in it. The last line printed is a JSON object with every figure.
 """
 import argparse
+import contextlib
 import http.client
 import json
 import math
 import os
 import secrets
-import shutil
 import signal
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from botocore.exceptions import BotoCoreError, ClientError
 
-import boto3  # noqa: E402
-from botocore.config import Config  # noqa: E402
-from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402
-
-from chalicelib import config  # noqa: E402
-from chalicelib.adapters.dynamo_ballots import ballot_to_item  # noqa: E402
-from chalicelib.domain.ballots import DEFAULT_PEAK_VOTES_PER_S, Ballot, bucket_of, buckets_for  # noqa: E402
-from chalicelib.domain.times import utc_now  # noqa: E402
-from devstack import cognito, processes  # noqa: E402
+from chalicelib.adapters.dynamo_ballots import ballot_to_item
+from chalicelib.domain.ballots import DEFAULT_PEAK_VOTES_PER_S, Ballot, bucket_of, buckets_for
+from chalicelib.domain.times import utc_now
+from devstack.stack import LocalStack
 
 CONCURRENCY = (1, 16)
 TARGET = 0.60
 CANDIDATES = ("red", "green", "blue")
-STACK_DEADLINE_SECONDS = 120
 
 
 # --- the stack ------------------------------------------------------------------------------------------------
-
-class OwnStack:
-    """`python -m devstack` on free ports; SIGTERM on exit. Its logs are kept only if something failed."""
-
-    def __enter__(self) -> dict:
-        self.state_dir = Path(tempfile.mkdtemp(prefix="tally-bench-"))
-        api_port = processes.free_port()
-        moto_port = processes.free_port()
-        while moto_port == api_port:
-            moto_port = processes.free_port()
-        # A developer's AWS_* or TALLY_* settings must not point the stack at anything but its own moto.
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TALLY_"))}
-        env["PYTHONPATH"] = str(ROOT)
-        # spawn() ties the stack to this process: if the bench is killed outright, the stack still stops.
-        self.process = processes.spawn(
-            [sys.executable, "-m", "devstack", "--api-port", str(api_port), "--moto-port", str(moto_port),
-             "--static-port", str(processes.free_port()), "--state-dir", str(self.state_dir)],
-            env, str(self.state_dir / "devstack.log"))
-        try:
-            return self._wait_until_up()
-        except BaseException:
-            self.__exit__(*sys.exc_info())
-            raise
-
-    def _wait_until_up(self) -> dict:
-        stack_file = self.state_dir / "stack.json"
-        deadline = time.monotonic() + STACK_DEADLINE_SECONDS
-        while not stack_file.exists():
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the stack exited with {self.process.returncode}; logs in {self.state_dir}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the stack was not up within {STACK_DEADLINE_SECONDS} s; logs in {self.state_dir}")
-            time.sleep(0.05)
-        info = json.loads(stack_file.read_text())
-        processes.wait_for_http(f"{info['api_url']}/health", 10, self.process)
-        info["cpu_meter"] = CpuMeter.for_children_of(self.process.pid)
-        return info
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except Exception:
-                self.process.kill()
-                self.process.wait()
-        if exc_type is None:
-            shutil.rmtree(self.state_dir, ignore_errors=True)
-        else:
-            print(f"stack logs kept in {self.state_dir}", file=sys.stderr)
-
 
 class CpuMeter:
     """CPU seconds used so far by each process of the stack and by this one, read from /proc.
@@ -125,21 +66,10 @@ class CpuMeter:
         self.pids = {**pids, "bench": os.getpid()}
 
     @classmethod
-    def for_children_of(cls, parent: int) -> "CpuMeter":
-        pids = {}
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                argv = (entry / "cmdline").read_bytes().split(b"\0")
-            except (OSError, IndexError, ValueError):
-                continue
-            if ppid == parent and b"-m" in argv:
-                module = argv[argv.index(b"-m") + 1].decode()
-                name = module.rsplit(".", 1)[-1].replace("moto_server", "moto").replace("_runner", "")
-                pids[name] = int(entry.name)
-        return cls(pids)
+    def for_stack(cls, stack: LocalStack) -> "CpuMeter":
+        """The processes of a stack this run started: moto, api, stream, static."""
+        return cls({module.rsplit(".", 1)[-1].replace("moto_server", "moto").replace("_runner", ""): pid
+                    for module, pid in stack.children().items()})
 
     def sample(self) -> Dict[str, float]:
         used = {}
@@ -152,32 +82,18 @@ class CpuMeter:
         return used
 
 
-class GivenStack:
-    def __init__(self, path: str):
-        self.path = path
-
-    def __enter__(self) -> dict:
-        info = json.loads(Path(self.path).read_text())
-        processes.wait_for_http(f"{info['api_url']}/health", 10)
-        info["cpu_meter"] = CpuMeter({})  # the stack's processes are not ours to find: this process only
-        return info
-
-    def __exit__(self, *exc) -> None:
-        pass
-
-
-def stage_ballots_table(stage: str) -> str:
-    """The table the API writes ballots to: the stage's settings from .chalice/config.json, as Chalice merges them."""
-    chalice_config = json.loads((ROOT / ".chalice" / "config.json").read_text())
-    env = {**chalice_config.get("environment_variables", {}),
-           **chalice_config["stages"][stage].get("environment_variables", {})}
-    return config.load(env).ballots_table
-
-
-def aws_client(service: str, stack: dict, **client_config):
-    return boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local",
-                                 region_name=stack["region"]).client(
-        service, endpoint_url=stack["moto_url"], config=Config(**client_config) if client_config else None)
+@contextlib.contextmanager
+def bench_stack(stack_json: Optional[str] = None) -> Iterator[Tuple[LocalStack, "CpuMeter"]]:
+    """The stack to measure and its CPU meter: a running one (the stack.json given; its processes are not ours to
+    find, so the meter reads this process only), or one of our own on free ports, stopped at the end."""
+    if stack_json:
+        stack = LocalStack.attach(Path(stack_json).parent, deadline_s=10)
+        if stack is None:
+            raise SystemExit(f"no stack answers at {stack_json}")
+        yield stack, CpuMeter({})
+    else:
+        with LocalStack.start() as stack:
+            yield stack, CpuMeter.for_stack(stack)
 
 
 # --- preparation (untimed) ---------------------------------------------------------------------------------
@@ -194,46 +110,32 @@ def api_connection(api_url: str) -> http.client.HTTPConnection:
     return http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
 
 
-def create_polls(stack: dict, idp, poll_ids: Sequence[str]) -> None:
-    operator = stack["operator"]
-    token = cognito.sign_in(idp, stack["user_pool_id"], stack["client_id"], operator["username"],
-                            operator["password"])["IdToken"]
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    conn = api_connection(stack["api_url"])
-    try:
+def create_polls(stack: LocalStack, poll_ids: Sequence[str]) -> None:
+    with stack.client(stack.token(stack.operator["username"])) as operator:
         for poll_id in poll_ids:
-            body = json.dumps({"poll_id": poll_id, "title": f"Bench poll {poll_id}", "candidates": list(CANDIDATES)})
-            conn.request("POST", "/polls", body=body, headers=headers)
-            reply = conn.getresponse()
-            text = reply.read()
-            if reply.status != 201:
-                raise RuntimeError(f"POST /polls answered {reply.status}: {text[:300]!r}")
-    finally:
-        conn.close()
+            reply = operator.post("/polls", json={"poll_id": poll_id, "title": f"Bench poll {poll_id}",
+                                                  "candidates": list(CANDIDATES)})
+            if reply.status_code != 201:
+                raise RuntimeError(f"POST /polls answered {reply.status_code}: {reply.text[:300]!r}")
 
 
-def create_voters(stack: dict, idp, tag: str, count: int) -> List[str]:
-    def one(n: int) -> str:
-        username, password = f"bench-{tag}-{n}", cognito.new_password()
-        cognito.create_user(idp, stack["user_pool_id"], username, password)
-        return cognito.sign_in(idp, stack["user_pool_id"], stack["client_id"], username, password)["IdToken"]
-
-    # moto takes one request at a time; a few threads only overlap the client side of each call.
+def create_voters(stack: LocalStack, tag: str, count: int) -> List[str]:
+    """`count` voters made and signed in: their ID tokens. moto takes one request at a time; a few threads only
+    overlap the client side of each call."""
     with ThreadPoolExecutor(4) as pool:
-        return list(pool.map(one, range(count)))
+        return list(pool.map(lambda n: stack.new_voter(f"bench-{tag}-{n}"), range(count)))
 
 
-def plan_votes(stack: dict, needed: int, tag: str, raw_poll_ids: Sequence[str]) -> deque:
+def plan_votes(stack: LocalStack, needed: int, tag: str, raw_poll_ids: Sequence[str]) -> deque:
     """Voters and polls enough for `needed` distinct new ballots, as ready-to-send requests; and the polls the
     raw phases write into, so that their ballots are ones the stream consumer counts like any other."""
     # Many voters, few polls, as in a real election.
     voters = min(needed, 200)
     polls = math.ceil(needed / voters)
-    idp = aws_client("cognito-idp", stack, max_pool_connections=8)
     started = time.perf_counter()
     poll_ids = [f"bench-{tag}-{n}" for n in range(polls)]
-    create_polls(stack, idp, [*poll_ids, *raw_poll_ids])
-    tokens = create_voters(stack, idp, tag, voters)
+    create_polls(stack, [*poll_ids, *raw_poll_ids])
+    tokens = create_voters(stack, tag, voters)
     print(f"prepared {voters} signed-in voters and {polls} polls (+{len(raw_poll_ids)} for the raw phases) "
           f"in {time.perf_counter() - started:.1f} s", flush=True)
     votes = deque()
@@ -449,14 +351,14 @@ def print_table(summary: dict) -> None:
 
 # --- main -----------------------------------------------------------------------------------------------------
 
-def measure(stack: dict, votes: int, rounds: int) -> List[dict]:
+def measure(stack: LocalStack, meter: CpuMeter, votes: int, rounds: int) -> List[dict]:
     tag = secrets.token_hex(3)  # bench ids stay unique in a stack that is reused
     needed = rounds * sum(votes + c for c in CONCURRENCY)
     raw_polls = {(r, c): f"bench-{tag}-raw-{r}-{c}" for r in range(rounds) for c in CONCURRENCY}
     planned = plan_votes(stack, needed, tag, list(raw_polls.values()))
-    ballots_table = stage_ballots_table("local")
-    dynamodb = aws_client("dynamodb", stack, max_pool_connections=max(CONCURRENCY) + 4,
-                          retries={"total_max_attempts": 1})  # a retried PutItem would hide an error
+    ballots_table = stack.settings().ballots_table
+    dynamodb = stack.aws_client("dynamodb", max_pool_connections=max(CONCURRENCY) + 4,
+                                retries={"total_max_attempts": 1})  # a retried PutItem would hide an error
     results = []
     for r in range(rounds):
         measured = {}
@@ -464,9 +366,9 @@ def measure(stack: dict, votes: int, rounds: int) -> List[dict]:
             # Alternate who goes first, so a trend within a round favours neither side.
             for kind in (("api", "raw") if r % 2 else ("raw", "api")):
                 if kind == "raw":
-                    phase = raw_put_phase(dynamodb, ballots_table, raw_polls[(r, c)], votes, c, stack["cpu_meter"])
+                    phase = raw_put_phase(dynamodb, ballots_table, raw_polls[(r, c)], votes, c, meter)
                 else:
-                    phase = api_vote_phase(stack["api_url"], planned, votes, c, stack["cpu_meter"])
+                    phase = api_vote_phase(stack.api_url, planned, votes, c, meter)
                 measured[(kind, c)] = phase
                 print(f"round {r + 1}/{rounds}  {kind:3} x{c:<2}  {phase.rate:7.1f}/s  "
                       f"p50 {phase.percentile_ms(0.5):6.1f} ms  p95 {phase.percentile_ms(0.95):6.1f} ms  "
@@ -488,8 +390,8 @@ def main() -> int:
 
     # Turn SIGTERM into an exception so the stack this run started is stopped on the way out.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    with (GivenStack(args.stack) if args.stack else OwnStack()) as stack:
-        rounds = measure(stack, args.votes, args.rounds)
+    with bench_stack(args.stack) as (stack, meter):
+        rounds = measure(stack, meter, args.votes, args.rounds)
     summary = summarise(rounds, args.votes)
     print_table(summary)
     print(json.dumps(summary))

@@ -10,8 +10,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from cli.retry import LOST
 from devstack import cognito
+from devstack.stack import LocalStack, default_state_dir
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_API = "http://127.0.0.1:8000"
 
 
@@ -20,7 +20,7 @@ class Failure(Exception):
 
 
 def state_dir() -> Path:
-    return Path(os.environ.get("TALLY_STATE_DIR") or ROOT / ".devstack")
+    return Path(os.environ.get("TALLY_STATE_DIR") or default_state_dir())
 
 
 def send(api: str, method: str, path: str, token: str = None, body: dict = None):
@@ -79,7 +79,7 @@ class Session:
     def operator(self) -> dict:
         path = state_dir() / "stack.json"
         try:
-            return json.loads(path.read_text())["operator"]
+            return LocalStack(state_dir()).operator
         except (OSError, ValueError, KeyError):
             raise Failure(f"No operator credentials: {path} is missing or unreadable. Start the local "
                           f"stack with `make run`, or set TALLY_STATE_DIR to its state directory.") from None

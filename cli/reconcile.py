@@ -32,12 +32,13 @@ class NothingToCheck(Exception):
 
 
 def local_settings(state_dir: Path) -> config.Settings:
-    from devstack.environment import running_stack_environment  # the local stack only; never on a stage
+    from devstack.stack import LocalStack  # the local stack only; never on a stage
 
-    env = running_stack_environment(state_dir)
-    if env is None:
-        raise NothingToCheck(f"no local stack is running ({state_dir / 'stack.json'} missing or its moto does not "
+    stack = LocalStack.attach(state_dir)
+    if stack is None:
+        raise NothingToCheck(f"no local stack is running ({state_dir / 'stack.json'} missing or its API does not "
                              "answer); start one with `make run`")
+    env = stack.environment()
     os.environ.update(env)  # boto3 finds moto through AWS_ENDPOINT_URL
     return config.load(env)
 
@@ -116,12 +117,14 @@ def main(argv=None) -> int:
     parser.add_argument("--stack", help="a deployed stage's CloudFormation stack (AWS credentials from the "
                                         "environment); without it, the local stack")
     parser.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
-    parser.add_argument("--state-dir", default=os.environ.get("TALLY_STATE_DIR") or
-                        str(Path(__file__).resolve().parent.parent / ".devstack"))
+    parser.add_argument("--state-dir", default=os.environ.get("TALLY_STATE_DIR"),
+                        help="the local stack's state directory (default: TALLY_STATE_DIR, else .devstack/)")
     args = parser.parse_args(argv)
     try:
         if not args.stack:
-            return run(local_settings(Path(args.state_dir)), args.poll, args.repair)
+            from devstack.stack import default_state_dir  # the local stack only; never on a stage
+
+            return run(local_settings(Path(args.state_dir or default_state_dir())), args.poll, args.repair)
         import boto3
 
         session = boto3.session.Session(region_name=args.region)

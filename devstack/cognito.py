@@ -1,12 +1,11 @@
 """The local user pool: created from infra/cognito.json, the template's own definition, and signed in to as a
 real client would."""
-import json
 import secrets
-from pathlib import Path
 from typing import Iterable, Tuple
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "cognito.json"
-RESOURCES = json.loads(TEMPLATE.read_text())["Resources"]
+from infra import piece
+
+RESOURCES = piece("cognito")["Resources"]
 OPERATORS_GROUP = RESOURCES["OperatorsGroup"]["Properties"]["GroupName"]
 
 

@@ -1,11 +1,10 @@
 """The environment every process of the local stack runs with: the stage's settings, and moto in place of AWS."""
 import json
 import os
-import urllib.request
 from pathlib import Path
-from typing import Optional
 
-ROOT = Path(__file__).resolve().parent.parent
+from infra import project_root
+
 REGION = "us-east-1"
 
 
@@ -13,7 +12,8 @@ def stage_environment(stage: str) -> dict:
     """The stage's environment variables from .chalice/config.json, as Chalice would set them."""
     from chalice.cli.factory import CLIFactory
 
-    return dict(CLIFactory(project_dir=str(ROOT)).create_config_obj(chalice_stage_name=stage).environment_variables)
+    factory = CLIFactory(project_dir=str(project_root()))
+    return dict(factory.create_config_obj(chalice_stage_name=stage).environment_variables)
 
 
 def local_environment(moto_url: str, stage: str, state_dir: Path) -> dict:
@@ -26,7 +26,6 @@ def local_environment(moto_url: str, stage: str, state_dir: Path) -> dict:
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
         "TALLY_COGNITO_ENDPOINT": moto_url,
-        "PYTHONPATH": str(ROOT),
         "TALLY_INDEX_PATH": str(state_dir / "results.sqlite3"),
         # moto checks TOTP codes only when asked to (against one fixed secret for every user): operators' MFA
         # set-up and sign-in challenge then behave locally as on AWS, codes included.
@@ -35,20 +34,9 @@ def local_environment(moto_url: str, stage: str, state_dir: Path) -> dict:
     return env
 
 
-def running_stack_environment(state_dir: Path, stage: str = "local") -> Optional[dict]:
-    """The environment of the stack whose stack.json is in state_dir, or None when no such stack answers (a
-    killed stack can leave the file behind)."""
-    try:
-        moto_url = json.loads((state_dir / "stack.json").read_text())["moto_url"]
-        with urllib.request.urlopen(f"{moto_url}/moto-api/", timeout=2):
-            pass
-    except (OSError, ValueError, KeyError):
-        return None
-    return stack_environment(state_dir, stage)
-
-
 def stack_environment(state_dir: Path, stage: str = "local") -> dict:
-    """The environment of a running stack, from its stack.json: for tools run beside it (reconcile)."""
+    """The environment of a running stack, from its stack.json: for tools run beside it (reconcile, another
+    API process). Through devstack/stack.py's LocalStack.environment()."""
     stack = json.loads((state_dir / "stack.json").read_text())
     return {**local_environment(stack["moto_url"], stage, state_dir),
             "TALLY_USER_POOL_ID": stack["user_pool_id"], "TALLY_CLIENT_ID": stack["client_id"]}

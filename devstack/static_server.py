@@ -28,10 +28,10 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Optional
 
-ROOT = Path(__file__).resolve().parent.parent
-DASHBOARD = ROOT / "dashboard"
-PUBLISHED_FILES = {"/index.html", "/vote.html", "/icon.svg"}
-PUBLISHED_DIRS = ("/css/", "/js/", "/vendor/")
+from infra import project_root
+from infra.dashboard_files import PUBLISHED_DIRS, PUBLISHED_FILES
+
+DASHBOARD = project_root() / "dashboard"
 CONFIG_KEYS = ("region", "user_pool_id", "client_id", "cognito_endpoint")
 
 

@@ -2,13 +2,11 @@
 
 One definition serves the template, the local stack and the tests, so they cannot drift apart.
 """
-import json
-from pathlib import Path
 from typing import Dict, List
 
 from chalicelib.config import Settings
+from infra import piece
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "tables.json"
 _PASSED_AS_IS = ("AttributeDefinitions", "KeySchema", "BillingMode", "GlobalSecondaryIndexes")
 
 
@@ -22,7 +20,7 @@ def table_names(settings: Settings) -> Dict[str, str]:
 
 
 def create_table_requests(names: Dict[str, str]) -> List[dict]:
-    resources = json.loads(TEMPLATE.read_text())["Resources"]
+    resources = piece("tables")["Resources"]
     requests = []
     for logical_id, resource in resources.items():
         if resource["Type"] != "AWS::DynamoDB::Table":

@@ -1,7 +1,7 @@
 """Build the one CloudFormation (SAM) template Tally deploys with: `chalice package` plus infra/*.json merged in.
 
-    python infra/build_template.py                      # writes build/merge-template.json only
-    python infra/build_template.py --package build/package [--template-only]
+    python -m infra.build_template                      # writes build/merge-template.json only
+    python -m infra.build_template --package build/package [--template-only]
 
 The pieces in infra/ are partial templates, each owning one concern (tables.json, cognito.json, api.json,
 stream.json, functions.json, iam.json, search.json, dashboard.json, alarms.json). They are combined here into
@@ -34,7 +34,9 @@ import zipfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-ROOT = Path(__file__).resolve().parent.parent
+from infra import project_root
+
+ROOT = project_root()  # the Chalice project: app.py, chalicelib/, .chalice/
 INFRA = ROOT / "infra"
 BUILD = ROOT / "build"
 MERGE_TEMPLATE = BUILD / "merge-template.json"
@@ -72,9 +74,7 @@ def load_pieces(infra: Path = INFRA) -> Dict[str, Any]:
 
 def app_routes() -> Dict[str, Dict[str, bool]]:
     """path -> {method: public?} for every route app.py registers."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    from app import app  # noqa: E402  (the project's app.py)
+    from app import app  # the project's app.py
 
     return {path: {method: bool(getattr(entry.view_function, "tally_public", False))
                    for method, entry in methods.items()}

@@ -1,30 +1,26 @@
 """Publish the dashboard and the vote page (dashboard/) to a deployed stage: its bucket, behind its CloudFront.
 
-    python infra/publish_dashboard.py --stack tally-prod              # upload, then invalidate the distribution
-    python infra/publish_dashboard.py --stack tally-prod --dry-run    # print config.json and the file list only
+    python -m infra.publish_dashboard --stack tally-prod              # upload, then invalidate the distribution
+    python -m infra.publish_dashboard --stack tally-prod --dry-run    # print config.json and the file list only
 
 The pages are static; what they need to know about the stage is `config.json` beside them (dashboard/js/config.js):
 {"api_url", "region", "user_pool_id", "client_id", "cognito_endpoint"}, here made from the stack's outputs
 (cognito_endpoint is null on AWS: the pages use the regional Cognito endpoint). The files published are the ones
-the local static server serves (devstack/static_server.py), so local and deployed pages are the same set.
+the local static server serves (infra/dashboard_files.py), so local and deployed pages are the same set.
 Build dashboard/vendor/ first (`make dashboard`). Needs AWS credentials allowed to describe the stack, write the
 bucket and invalidate the distribution.
 """
 import argparse
 import json
 import mimetypes
-import sys
 import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from infra import project_root
+from infra.dashboard_files import PUBLISHED_DIRS, PUBLISHED_FILES
 
-from devstack.static_server import PUBLISHED_DIRS, PUBLISHED_FILES  # noqa: E402
-
-DASHBOARD = ROOT / "dashboard"
+DASHBOARD = project_root() / "dashboard"
 TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml",
          ".json": "application/json", ".map": "application/json", ".html": "text/html; charset=utf-8"}
 # Pages and config.json are revalidated on every load, so a publish shows at once; the rest may be cached a while.

@@ -9,17 +9,17 @@ import os
 import time
 from pathlib import Path
 
+from cli.client import call
 from devstack import cognito
 from loadtest import voters as voter_pool
+from loadtest.run import create_poll, run_locust, verdict, wait_for_results
 
 
 def run_remote(args, out: Path) -> int:
     import boto3
 
-    from loadtest.__main__ import CANDIDATES, http, run_locust, verdict, wait_for_results
-
     api = os.environ["API_URL"].rstrip("/")
-    status, config = http("GET", f"{api}/config")
+    status, config = call(api, "GET", "/config")
     if status != 200:
         raise RuntimeError(f"{api}/config answered {status}")
     idp = boto3.client("cognito-idp", region_name=config["region"])
@@ -28,13 +28,10 @@ def run_remote(args, out: Path) -> int:
     voters_file = out / "voters.json"
     voter_pool.provision(idp, config["user_pool_id"], config["client_id"], args.voters, voters_file)
     poll_id = f"load-{int(time.time())}"
-    status, poll = http("POST", f"{api}/polls", operator,
-                        {"poll_id": poll_id, "title": "Load test", "candidates": CANDIDATES})
-    if status != 201:
-        raise RuntimeError(f"could not create the poll: {status} {poll}")
+    create_poll(api, operator, poll_id)
     outcome = run_locust(args, out, api, operator, poll_id, voters_file)
     drained = wait_for_results(api, operator, poll_id, outcome["accepted_total"], deadline_seconds=120)
-    _, view = http("GET", f"{api}/polls/{poll_id}/results", operator)
+    _, view = call(api, "GET", f"/polls/{poll_id}/results", operator)
     shown = {c["id"]: c["votes"] for c in view["candidates"] if c["votes"]}
     found = {"ledger": shown, "tallies": shown, "index": shown}
     if args.stack:

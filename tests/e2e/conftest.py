@@ -1,29 +1,14 @@
-"""The whole local stack, started exactly as `make run` starts it, on free ports."""
+"""The whole local stack, started exactly as `make run` starts it, on free ports (devstack/stack.py's LocalStack)."""
 import contextlib
-import json
 import os
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-import boto3
 import pytest
 
-from devstack.processes import free_port
+from devstack.stack import LocalStack
+from infra import project_root
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-class RunningStack:
-    def __init__(self, process, state_dir, info):
-        self.process = process
-        self.state_dir = state_dir
-        self.info = info
-        self.api = info["api_url"]
-        self.idp = boto3.client("cognito-idp", endpoint_url=info["moto_url"], region_name=info["region"],
-                                aws_access_key_id="local", aws_secret_access_key="local")
+ROOT = project_root()
 
 
 def wait_for(condition, deadline_seconds, what):
@@ -38,24 +23,8 @@ def wait_for(condition, deadline_seconds, what):
 def start_stack(tmp_path_factory, **environment):
     """The stack as `make run` starts it, without the caller's AWS_* and TALLY_* settings, but with `environment`
     (e.g. TALLY_OPERATOR_MFA="required", the setting AWS stages have by default)."""
-    state_dir = tmp_path_factory.mktemp("stack")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TALLY_"))}
-    env.update(environment)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "devstack", "--api-port", str(free_port()), "--moto-port", str(free_port()),
-         "--static-port", str(free_port()), "--state-dir", str(state_dir)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    stack_file = state_dir / "stack.json"
-    try:
-        wait_for(lambda: stack_file.exists() or process.poll() is not None, 60, "the stack coming up")
-        if process.poll() is not None:
-            raise RuntimeError(f"the stack exited: {process.stdout.read()}")
-        yield RunningStack(process, state_dir, json.loads(stack_file.read_text()))
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            process.wait(30)
+    with LocalStack.start(tmp_path_factory.mktemp("stack"), environment) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,14 @@ import re
 import struct
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import List, Optional, Tuple
 
 import requests
 
 from devstack import cognito
+from infra import project_root
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = project_root()
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]

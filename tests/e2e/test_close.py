@@ -3,7 +3,6 @@
 A ballot counts only when opens_at <= cast_at < closes_at. The close answers the instant it takes effect; votes
 keep coming through both API processes across that instant, and not one stored ballot may be cast at or after it.
 """
-import json
 import subprocess
 import sys
 import threading
@@ -11,12 +10,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
-import boto3
 import pytest
 import requests
 
-from devstack import cognito
-from devstack.environment import stack_environment
 from devstack.processes import free_port, stop, wait_for_http
 from loadtest.voters import provision
 from tests.e2e.conftest import ROOT, wait_for
@@ -38,7 +34,7 @@ def second_api(running_stack):
     """Another API process on the same stack: same tables, same pool, a cache of its own."""
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "devstack.api", "--port", str(port)], cwd=ROOT,
-                               env=stack_environment(running_stack.state_dir), stdout=subprocess.DEVNULL,
+                               env=running_stack.environment(), stdout=subprocess.DEVNULL,
                                stderr=subprocess.STDOUT)
     try:
         wait_for_http(f"http://127.0.0.1:{port}/health", 30, process)
@@ -49,26 +45,18 @@ def second_api(running_stack):
 
 @pytest.fixture(scope="module")
 def operator(running_stack):
-    account = running_stack.info["operator"]
-    info = running_stack.info
-    token = cognito.sign_in(running_stack.idp, info["user_pool_id"], info["client_id"], account["username"],
-                            account["password"])["IdToken"]
-    return {"Authorization": f"Bearer {token}"}
+    return {"Authorization": f"Bearer {running_stack.token(running_stack.operator['username'])}"}
 
 
 def voters(stack, tmp_path, prefix):
-    return provision(stack.idp, stack.info["user_pool_id"], stack.info["client_id"], VOTERS,
+    return provision(stack.idp, stack.user_pool_id, stack.client_id, VOTERS,
                      tmp_path / f"{prefix}.json", prefix=prefix)
 
 
 def stored_ballots(stack, poll_id):
-    dynamodb = boto3.client("dynamodb", endpoint_url=stack.info["moto_url"], region_name=stack.info["region"],
-                            aws_access_key_id="local", aws_secret_access_key="local")
-    table = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]["local"][
-        "environment_variables"]["TALLY_BALLOTS_TABLE"]
-    pages = dynamodb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True,
-                                                    FilterExpression="poll_id = :p",
-                                                    ExpressionAttributeValues={":p": {"S": poll_id}})
+    scan = stack.aws_client("dynamodb").get_paginator("scan")
+    pages = scan.paginate(TableName=stack.settings().ballots_table, ConsistentRead=True,
+                          FilterExpression="poll_id = :p", ExpressionAttributeValues={":p": {"S": poll_id}})
     return [item for page in pages for item in page["Items"]]
 
 

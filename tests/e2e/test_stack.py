@@ -1,17 +1,15 @@
 """`make run`'s stack end to end: sign in through Cognito as a client would, create a poll, vote, read back."""
-import signal
 import subprocess
 import sys
 
 import requests
 
-from devstack import cognito
-from tests.e2e.conftest import ROOT, wait_for
+from devstack.stack import LocalStack
+from tests.e2e.conftest import wait_for
 
 
-def signed_in(stack, username, password):
-    tokens = cognito.sign_in(stack.idp, stack.info["user_pool_id"], stack.info["client_id"], username, password)
-    return {"Authorization": f"Bearer {tokens['IdToken']}"}
+def signed_in(stack, username, password=None):
+    return {"Authorization": f"Bearer {stack.token(username, password)}"}
 
 
 def test_a_voter_signs_in_votes_and_reads_the_ballot_back(running_stack):
@@ -19,14 +17,12 @@ def test_a_voter_signs_in_votes_and_reads_the_ballot_back(running_stack):
     config = requests.get(f"{stack.api}/config", timeout=5).json()
     assert config["cognito_endpoint"] == stack.info["moto_url"] and config["client_id"] == stack.info["client_id"]
 
-    operator = signed_in(stack, stack.info["operator"]["username"], stack.info["operator"]["password"])
+    operator = signed_in(stack, stack.operator["username"])
     created = requests.post(f"{stack.api}/polls", headers=operator, timeout=5,
                             json={"poll_id": "lunch", "title": "Lunch?", "candidates": ["soup", "salad"]})
     assert created.status_code == 201, created.text
 
-    password = cognito.new_password()
-    cognito.create_user(stack.idp, stack.info["user_pool_id"], "vic", password)
-    voter = signed_in(stack, "vic", password)
+    voter = signed_in(stack, "vic", stack.create_user("vic"))
     vote = requests.post(f"{stack.api}/votes/soup", headers=voter, json={"poll_id": "lunch"}, timeout=5)
     assert vote.status_code == 201, vote.text
     again = requests.post(f"{stack.api}/votes/soup", headers=voter, json={"poll_id": "lunch"}, timeout=5)
@@ -43,23 +39,16 @@ def test_a_voter_signs_in_votes_and_reads_the_ballot_back(running_stack):
 
 def test_the_demo_poll_is_seeded_and_open(running_stack):
     stack = running_stack
-    operator = signed_in(stack, stack.info["operator"]["username"], stack.info["operator"]["password"])
+    operator = signed_in(stack, stack.operator["username"])
     demo = requests.get(f"{stack.api}/polls/demo", headers=operator, timeout=5).json()
     assert demo["status"] == "open" and len(demo["candidates"]) == 3
 
 
 def test_sigterm_stops_every_process_the_stack_started(tmp_path):
-    from devstack.processes import free_port
-    process = subprocess.Popen([sys.executable, "-m", "devstack", "--api-port", str(free_port()),
-                                "--moto-port", str(free_port()), "--static-port", str(free_port()),
-                                "--state-dir", str(tmp_path)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(lambda: (tmp_path / "stack.json").exists(), 60, "the stack coming up")
-    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(process.pid)], capture_output=True, text=True)
-    children = [int(pid) for pid in out.stdout.split()]
+    stack = LocalStack.start(tmp_path)
+    children = list(stack.children().values())
     assert len(children) >= 2
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(30) == 0
+    assert stack.stop() == 0  # SIGTERM, and the supervisor's exit status
     wait_for(lambda: not any(_alive(pid) for pid in children), 10, "the children exiting")
     assert not (tmp_path / "stack.json").exists()
 
@@ -77,8 +66,8 @@ def test_the_command_line_client_makes_a_voter_votes_and_shows_the_poll(running_
     env = {"TALLY_API_URL": stack.api, "TALLY_STATE_DIR": str(stack.state_dir), "PATH": "/usr/bin:/bin"}
 
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "cli", *args], env=env, cwd=ROOT, capture_output=True, text=True,
-                              timeout=60)
+        return subprocess.run([sys.executable, "-m", "cli", *args], env=env, cwd=stack.state_dir, capture_output=True,
+                              text=True, timeout=60)
 
     first = cli("vote", "funghi", "--as", "cleo", "--poll", "demo")
     assert first.returncode == 0, first.stderr

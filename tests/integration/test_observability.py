@@ -14,6 +14,7 @@ from botocore.config import Config
 
 from chalicelib.events.tally import tally_ballots
 from devstack.stream_runner import LocalContext, StreamRunner, lambda_event, lambda_record, stream_arn_of
+from infra import project_root
 from tests.integration.test_routes import create, vote
 
 
@@ -137,10 +138,9 @@ def test_a_flush_with_no_metric_writes_nothing_on_lambda():
     import sys
     code = ("import app; from chalicelib.observability import metrics; "
             "[metrics.flush_metrics() for _ in range(3)]; import warnings; warnings.warn('other warnings still show')")
-    from pathlib import Path
     result = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True, text=True,
                             timeout=120, env={"PATH": "", "AWS_DEFAULT_REGION": "us-east-1"},
-                            cwd=Path(__file__).resolve().parents[2])
+                            cwd=project_root())
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     assert "No application metrics" not in result.stderr and "other warnings still show" in result.stderr

@@ -2,7 +2,6 @@
 through CloudWatch (both emulated by moto), and the search domain's requests pinned without a server."""
 import json
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import boto3
 import pytest
@@ -19,10 +18,11 @@ from chalicelib.domain.stream import StreamBallot
 from chalicelib.domain.times import utc_now
 from chalicelib.services.reconcile import Reconciler
 from cli.reconcile import NothingToCheck, deployed_stage, iterator_age_check
+from infra import piece
 from tests.unit.test_opensearch_requests import FakeCluster, RecordingConnection, expected_id
 
 REGION = "eu-west-1"
-TABLES = json.loads((Path(__file__).resolve().parents[2] / "infra" / "tables.json").read_text())["Resources"]
+TABLES = piece("tables")["Resources"]
 ENDPOINT = "https://search-tally-prod-abc.eu-west-1.es.amazonaws.com"
 
 

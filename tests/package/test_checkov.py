@@ -8,12 +8,13 @@ networkx and packaging below the project's. `make test` creates it. It runs offl
 import json
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from infra import project_root
+
+ROOT = project_root()
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 SKIPS = ROOT / "infra" / "checkov-skips.yaml"
 VERSION = "3.3.30"

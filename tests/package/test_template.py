@@ -4,14 +4,14 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from chalicelib.adapters.opensearch_index import OpenSearchIndex
 from devstack import tables as local_tables
+from infra import project_root
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = project_root()
 TABLES = {"PollsTable", "BallotsTable", "TalliesTable"}
 FUNCTION_ROLES = {"APIHandler": "ApiHandlerRole", "TallyBallots": "TallyBallotsRole"}
 PUBLIC_ROUTES = {("/health", "get"), ("/config", "get")}

@@ -1,5 +1,4 @@
 """openapi.yaml is the API reference: it must be a valid OpenAPI document and match the routes the app serves."""
-from pathlib import Path
 
 import pytest
 import yaml
@@ -8,8 +7,9 @@ from openapi_spec_validator import validate
 from app import app
 from chalicelib.api.requests import MAX_BODY_BYTES
 from chalicelib.domain.polls import limits
+from infra import project_root
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi.yaml"
+SPEC_PATH = project_root() / "openapi.yaml"
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 ID_PATTERN = limits()["id_pattern"]
 BEARER = {"bearerAuth": []}

@@ -1,0 +1,1 @@
+"""Benchmarks, each with a same-run baseline: `python -m bench.<name>` (docs/benchmarks.md)."""
