@@ -27,8 +27,7 @@ from typing import Dict, Optional
 
 import requests
 
-from devstack import cognito, processes
-from infra import project_root
+from devstack import cognito, processes, state
 
 START_DEADLINE_S = 120
 STOP_DEADLINE_S = 30
@@ -36,8 +35,8 @@ LOCAL_KEYS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}  #
 
 
 def default_state_dir() -> Path:
-    """Where `make run` keeps the stack's files (stack.json, operator.json, voters.json, logs)."""
-    return project_root() / ".devstack"
+    """Where `make run` keeps the stack's files (stack.json, operator.json, voters.json, its data, logs)."""
+    return state.DEFAULT_STATE_DIR
 
 
 def clean_environment(environment: Optional[Dict[str, str]] = None) -> Dict[str, str]:
