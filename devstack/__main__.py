@@ -20,14 +20,11 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from devstack import cognito, moto_state, state  # noqa: E402
-from devstack.environment import REGION, local_environment  # noqa: E402
-from devstack.static_server import port_in_use  # noqa: E402
-from devstack.supervisor import Child, Supervisor  # noqa: E402
-from devstack.tables import create_table_requests, table_names  # noqa: E402
+from devstack import cognito, moto_state, state
+from devstack.environment import REGION, local_environment
+from devstack.static_server import port_in_use
+from devstack.supervisor import Child, Supervisor
+from devstack.tables import create_table_requests, table_names
 
 POOL_NAME = "tally-local"
 POSITIONS_TABLE = "tally-local-stream-positions"  # the stream runner's position per shard (devstack only)
@@ -130,7 +127,7 @@ def main() -> int:
     parser.add_argument("--api-port", type=int, default=8000)
     parser.add_argument("--moto-port", type=int, default=5000)
     parser.add_argument("--static-port", type=int, default=8080, help="the dashboard and the vote page")
-    parser.add_argument("--state-dir", default=str(ROOT / ".devstack"))
+    parser.add_argument("--state-dir", default=str(state.DEFAULT_STATE_DIR))
     parser.add_argument("--stage", default="local")
     parser.add_argument("--fresh", action="store_true", help="start empty: drop the kept data first (make reset)")
     args = parser.parse_args()

@@ -23,8 +23,9 @@ from collections import Counter
 from pathlib import Path
 from typing import List, Optional
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_STATE_DIR = ROOT / ".devstack"
+from infra import project_root
+
+DEFAULT_STATE_DIR = project_root() / ".devstack"
 MOTO_STATE = "moto-state.pickle"
 INDEX_FILES = ("results.sqlite3", "results.sqlite3-wal", "results.sqlite3-shm")
 DATA_FILES = (MOTO_STATE, *INDEX_FILES, "dead-letters.jsonl", "stream-status.json")

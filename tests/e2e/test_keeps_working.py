@@ -9,7 +9,6 @@
   reconcile agrees after the restore.
 Each test starts `python -m devstack` itself, on free ports and its own state directory.
 """
-import json
 import os
 import signal
 import subprocess
@@ -19,70 +18,42 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import boto3
 import pytest
 import requests
 
 from devstack import cognito
-from devstack.processes import free_port
+from devstack.stack import LocalStack
 from tests.e2e.conftest import ROOT, wait_for
 
 pytestmark = pytest.mark.e2e
 CANDIDATES = ["red", "green", "blue"]
 
 
-class Stack:
-    """`python -m devstack` on free ports, on a given state directory, its output in a file."""
+class Stack(LocalStack):
+    """A stack started on a given state directory (devstack/stack.py), with what these tests ask of it."""
 
     def __init__(self, state_dir: Path):
-        self.state_dir = state_dir
-        self.output = open(state_dir / "supervisor.out", "a")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TALLY_"))}
-        (state_dir / "stack.json").unlink(missing_ok=True)  # a crashed stack leaves it behind
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "devstack", "--api-port", str(free_port()), "--moto-port", str(free_port()),
-             "--static-port", str(free_port()), "--state-dir", str(state_dir)],
-            cwd=ROOT, env=env, stdout=self.output, stderr=subprocess.STDOUT)
-        stack_file = state_dir / "stack.json"
-        wait_for(lambda: stack_file.exists() or self.process.poll() is not None, 90, "the stack coming up")
-        assert self.process.poll() is None, self.log()
-        self.info = json.loads(stack_file.read_text())
-        self.api = self.info["api_url"]
-        self.idp = boto3.client("cognito-idp", endpoint_url=self.info["moto_url"], region_name=self.info["region"],
-                                aws_access_key_id="local", aws_secret_access_key="local")
+        started = LocalStack.start(state_dir)
+        super().__init__(started.state_dir, started.process)
 
     def log(self) -> str:
-        return (self.state_dir / "supervisor.out").read_text()
+        return (self.state_dir / "devstack.log").read_text()
 
     def child(self, module: str) -> int:
         """The pid of the supervisor's child that runs `python -m <module>`."""
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                argv = (entry / "cmdline").read_bytes().split(b"\0")
-            except (OSError, IndexError, ValueError):
-                continue
-            if ppid == self.process.pid and module.encode() in argv:
-                return int(entry.name)
-        raise LookupError(f"no child runs {module}")
+        return self.children()[module]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            assert self.process.wait(60) == 0, self.log()
-        self.output.close()
+        assert super().stop() == 0, self.log()
 
-    def sign_in(self, username: str, password: str) -> dict:
-        tokens = cognito.sign_in(self.idp, self.info["user_pool_id"], self.info["client_id"], username, password)
-        return {"Authorization": f"Bearer {tokens['IdToken']}"}
+    def headers(self, username: str, password: str) -> dict:
+        return {"Authorization": f"Bearer {self.token(username, password)}"}
 
-    def operator(self) -> dict:
-        return self.sign_in(self.info["operator"]["username"], self.info["operator"]["password"])
+    def operator_headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.token(self.operator['username'])}"}
 
     def create_poll(self, poll_id: str) -> None:
-        created = requests.post(f"{self.api}/polls", headers=self.operator(), timeout=10,
+        created = requests.post(f"{self.api}/polls", headers=self.operator_headers(), timeout=10,
                                 json={"poll_id": poll_id, "title": poll_id, "candidates": CANDIDATES})
         assert created.status_code == 201, created.text
 
@@ -92,14 +63,14 @@ class Stack:
         for i in range(count):
             password = cognito.new_password()
             cognito.create_user(self.idp, self.info["user_pool_id"], f"{prefix}-{i}", password)
-            made.append((f"{prefix}-{i}", password, self.sign_in(f"{prefix}-{i}", password)))
+            made.append((f"{prefix}-{i}", password, self.headers(f"{prefix}-{i}", password)))
         return made
 
     def vote(self, headers: dict, poll_id: str, candidate: str) -> requests.Response:
         return requests.post(f"{self.api}/votes/{candidate}", json={"poll_id": poll_id}, headers=headers, timeout=30)
 
     def results_total(self, poll_id: str) -> int:
-        view = requests.get(f"{self.api}/polls/{poll_id}/results", headers=self.operator(), timeout=10)
+        view = requests.get(f"{self.api}/polls/{poll_id}/results", headers=self.operator_headers(), timeout=10)
         assert view.status_code == 200, view.text
         return view.json()["total"]
 
@@ -199,10 +170,10 @@ def test_a_stop_and_a_start_bring_back_polls_voters_ballots_and_results(state_di
     try:
         assert {key: stack.info[key] for key in before} == before
         assert "restored from the last run" in stack.log()
-        poll = requests.get(f"{stack.api}/polls/kept", headers=stack.operator(), timeout=10)
+        poll = requests.get(f"{stack.api}/polls/kept", headers=stack.operator_headers(), timeout=10)
         assert poll.status_code == 200 and poll.json()["status"] == "open"
         name, password, _ = voters[0]
-        voter = stack.sign_in(name, password)  # the same password as before the stop
+        voter = stack.headers(name, password)  # the same password as before the stop
         mine = requests.get(f"{stack.api}/votes/mine", params={"poll_id": "kept"}, headers=voter, timeout=10)
         assert mine.status_code == 200 and mine.json() == ballots[name]
         again = stack.vote(voter, "kept", CANDIDATES[0])
@@ -248,14 +219,15 @@ def test_a_hard_crash_loses_at_most_the_last_seconds_and_reconcile_holds(state_d
         voting.join(60)
         stack.process.wait(10)
     finally:
-        stack.output.close()
+        if stack.process.poll() is None:
+            stack.stop()
 
     stack = Stack(state_dir)
     try:
         ledger_voters = []
         for name, password, _ in voters:
             try:
-                headers = stack.sign_in(name, password)
+                headers = stack.headers(name, password)
             except stack.idp.exceptions.UserNotFoundException:
                 continue  # made after the last snapshot: not in the platform any more
             mine = requests.get(f"{stack.api}/votes/mine", params={"poll_id": "crash"}, headers=headers, timeout=10)
