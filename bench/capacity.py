@@ -165,9 +165,9 @@ def read_deployment(big_vote: bool = False) -> Deployment:
     stage = config["stages"]["prod"]
     env = {**config.get("environment_variables", {}), **stage.get("environment_variables", {})}
     tally_stage = stage.get("lambda_functions", {}).get("tally_ballots", {})
-    from app import app  # the stream handler's batch settings, as Chalice packages them
+    from infra.event_source import deployed  # the tally function's event source mapping, as deployed
 
-    (source,) = [s for s in app.event_sources if s.name == "tally_ballots"]
+    mapping = deployed()
     infra = {name: _json(ROOT / "infra" / f"{name}.json")
              for name in ("api", "functions", "search", "stream", "tables")}
     parameters = {name: spec["Default"]
@@ -180,8 +180,6 @@ def read_deployment(big_vote: bool = False) -> Deployment:
         parameters.update(overrides["Parameters"])
         quotas.update({name: ask["request"] for name, ask in overrides["Quotas"].items()})
         peak = overrides["Poll"]["expected_peak_votes_per_s"]
-    mapping = infra["stream"]["Resources"]["TallyBallots"]["Properties"]["Events"][
-        "TallyBallotsDynamodbEventSource"]["Properties"]
     logging_config = infra["functions"]["Resources"]["APIHandler"]["Properties"]["LoggingConfig"]
     rule = infra["api"]["Resources"]["ApiTraceSampling"]["Properties"]["SamplingRule"]
     return Deployment(
@@ -191,9 +189,8 @@ def read_deployment(big_vote: bool = False) -> Deployment:
         tally_memory_mb=tally_stage.get("lambda_memory_size", stage.get("lambda_memory_size", 128)),
         log_sample_rate=float(env.get("POWERTOOLS_LOGGER_SAMPLE_RATE", 1.0)),
         system_log_level=logging_config.get("SystemLogLevel", "INFO"),
-        batch_size=source.batch_size, batching_window_s=source.maximum_batching_window_in_seconds or 0,
-        tumbling_window_s=mapping.get("TumblingWindowInSeconds", 0),
-        parallelization_factor=mapping.get("ParallelizationFactor", 1),
+        batch_size=mapping.batch_size, batching_window_s=mapping.batching_window_s,
+        tumbling_window_s=mapping.tumbling_window_s, parallelization_factor=mapping.parallelization_factor,
         warm_writes=int(parameters["BallotsWarmWriteUnitsPerSecond"]),
         warm_reads=int(parameters["BallotsWarmReadUnitsPerSecond"]),
         stage_rate_limit=int(parameters["ApiRateLimit"]), stage_burst_limit=int(parameters["ApiBurstLimit"]),

@@ -28,9 +28,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Dict, List, Optional
 
-BATCH_SIZE = 100
-WINDOW_SECONDS = 0.1
-MAX_RETRIES = 3
+from infra.event_source import deployed
+
+# The deployed mapping's settings (infra/event_source.py): batch size, window, retries, bisection, record age.
+DEPLOYED = deployed()
+BATCH_SIZE = DEPLOYED.batch_size
+WINDOW_SECONDS = DEPLOYED.batching_window_s
+MAX_RETRIES = DEPLOYED.max_retries
 STATUS_SECONDS = 0.5
 
 
@@ -82,7 +86,8 @@ class Shard:
 class StreamRunner:
     def __init__(self, streams, stream_arn: str, handler: Callable, dead_letters: str,
                  batch_size: int = BATCH_SIZE, window_seconds: float = WINDOW_SECONDS, max_retries: int = MAX_RETRIES,
-                 clock: Callable[[], float] = time.monotonic, start_after: Optional[Dict[str, str]] = None):
+                 clock: Callable[[], float] = time.monotonic, start_after: Optional[Dict[str, str]] = None,
+                 bisect: bool = DEPLOYED.bisect_on_error, max_record_age_s: float = DEPLOYED.max_record_age_s):
         self._streams = streams
         self._arn = stream_arn
         self._handler = handler
@@ -90,6 +95,8 @@ class StreamRunner:
         self._batch_size = batch_size
         self._window = window_seconds
         self._max_retries = max_retries
+        self._bisect = bisect
+        self._max_record_age_s = max_record_age_s
         self._clock = clock
         self._shards: Dict[str, Shard] = {}
         self._start_after = dict(start_after or {})  # shard -> last record finished by an earlier runner
@@ -168,6 +175,11 @@ class StreamRunner:
             shard.pending.extend(lambda_record(r, self._arn) for r in records)
 
     def _invoke(self, shard: Shard) -> int:
+        head_created = shard.pending[0]["dynamodb"].get("ApproximateCreationDateTime")
+        if head_created is not None and time.time() - head_created > self._max_record_age_s:
+            # MaximumRecordAgeInSeconds: Lambda stops retrying a record this old and sends it to the destination.
+            return self._dead_letter(shard, shard.pending[0]["dynamodb"]["SequenceNumber"], 0,
+                                     f"the record is older than {self._max_record_age_s} s (MaximumRecordAgeInSeconds)")
         batch = shard.pending[:min(self._batch_size, shard.batch_limit)]
         head = batch[0]["dynamodb"]["SequenceNumber"]
         event = lambda_event(batch, self._arn, shard.shard_id, datetime.now(timezone.utc))
@@ -176,7 +188,7 @@ class StreamRunner:
             reply = self._handler(event, LocalContext()) or {}
             failures = [f["itemIdentifier"] for f in reply.get("batchItemFailures", [])]
         except Exception as error:  # the function raised: Lambda bisects the batch and retries
-            if len(batch) > 1:
+            if self._bisect and len(batch) > 1:
                 shard.batch_limit = max(1, len(batch) // 2)
                 return 0
             return self._failed(shard, head, f"the function raised {type(error).__name__}: {error}")
@@ -203,6 +215,9 @@ class StreamRunner:
         if attempts <= self._max_retries:
             shard.retry_at = self._clock() + min(2.0, 0.05 * 2 ** attempts)
             return 0
+        return self._dead_letter(shard, sequence, attempts, reason)
+
+    def _dead_letter(self, shard: Shard, sequence: str, attempts: int, reason: str) -> int:
         record = shard.pending[0]
         with open(self._dead_letters, "a") as out:
             out.write(json.dumps({"shardId": shard.shard_id, "sequenceNumber": sequence, "attempts": attempts,

@@ -16,7 +16,7 @@ from chalicelib import runtime
 from chalicelib.domain.ballots import Ballot, bucket_of
 from chalicelib.domain.times import utc_now
 from chalicelib.events.tally import tally_ballots
-from devstack.stream_runner import LocalContext, StreamRunner, lambda_event, lambda_record, stream_arn_of
+from devstack.stream_runner import MAX_RETRIES, LocalContext, StreamRunner, lambda_event, lambda_record, stream_arn_of
 from tests.integration.test_routes import COLOURS, create, vote
 
 
@@ -186,7 +186,7 @@ def test_a_poison_record_goes_to_the_dead_letters_and_holds_up_nothing(client, s
     letters = [json.loads(line) for line in dead_letters.read_text().splitlines()]
     assert len(letters) == 1
     assert letters[0]["record"]["dynamodb"]["Keys"]["voter_id"] == {"S": "intruder"}
-    assert "reported the record as failed" in letters[0]["reason"] and letters[0]["attempts"] == 4
+    assert "reported the record as failed" in letters[0]["reason"] and letters[0]["attempts"] == MAX_RETRIES + 1
     found = counts("colours")
     assert found["tallies"] == found["index"] == {"red": 1, "blue": 2}
     assert found["ledger"] == {"red": 1, "blue": 2}  # the ledger's own counts skip the intruder's item
@@ -289,3 +289,30 @@ def test_a_hot_poll_on_many_shards_with_a_split_counts_every_ballot_once(client,
                                  ExpressionAttributeValues={":p": {"S": "colours"}})["Items"]
     assert {lane["shard_id"]["S"] for lane in lanes} == {"shardId-0", "shardId-0-a", "shardId-0-b",
                                                          *(f"shardId-{n}" for n in range(1, 8))}
+
+
+def test_the_local_stream_runner_plays_the_deployed_mapping():
+    """One source for both: the runner's batch size, window, retries, bisection and record age are the ones the
+    template gives the tally function's event source mapping."""
+    from app import app
+    from devstack import stream_runner
+    from infra import piece
+
+    (source,) = [s for s in app.event_sources if s.name == "tally_ballots"]  # as chalice package reads it
+    mapping = piece("stream")["Resources"]["TallyBallots"]["Properties"]["Events"][
+        "TallyBallotsDynamodbEventSource"]["Properties"]
+    runner = StreamRunner(None, "arn", None, "/dev/null")
+    assert (runner._batch_size, runner._window) == (source.batch_size, source.maximum_batching_window_in_seconds)
+    assert (runner._max_retries, runner._bisect, runner._max_record_age_s) == (
+        mapping["MaximumRetryAttempts"], mapping["BisectBatchOnFunctionError"], mapping["MaximumRecordAgeInSeconds"])
+    assert stream_runner.DEPLOYED.tumbling_window_s == mapping["TumblingWindowInSeconds"] >= 1
+
+
+def test_a_record_older_than_the_mappings_record_age_goes_to_the_dead_letters(client, stack, stream, dead_letters):
+    create(client, stack)
+    cast(client, stack, ["red", "blue"])
+    streams, arn = stream
+    StreamRunner(streams, arn, tally_ballots, str(dead_letters), window_seconds=0, max_record_age_s=-1).drain()
+    letters = [json.loads(line) for line in dead_letters.read_text().splitlines()]
+    assert len(letters) == 2 and all("MaximumRecordAgeInSeconds" in letter["reason"] for letter in letters)
+    assert counts("colours")["tallies"] == {}
