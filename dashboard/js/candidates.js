@@ -1,6 +1,5 @@
-// Turning what an operator types into what POST /polls takes: ids are 1 to 63 of a-z, 0-9 and "-".
-
-export const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+// Turning what an operator types into what POST /polls takes: ids of a-z, 0-9 and "-" (the API's id pattern,
+// GET /config's limits.id_pattern, is checked before sending).
 
 export function slugify(text) {
   return text
@@ -14,7 +13,7 @@ export function slugify(text) {
 }
 
 // One label a line; each gets an id made from it, made distinct within the poll.
-export function candidateList(text) {
+export function candidateList(text, maxLabel) {
   const seen = new Set();
   return text
     .split("\n")
@@ -25,7 +24,7 @@ export function candidateList(text) {
       let id = base;
       for (let n = 2; seen.has(id); n++) id = `${base.slice(0, 59)}-${n}`;
       seen.add(id);
-      return { id, label: label.slice(0, 200) };
+      return { id, label: label.slice(0, maxLabel) };
     });
 }
 

@@ -1,6 +1,7 @@
 // What the pages need to know about the stack, from config.json next to them. The local stack's static server
 // makes that file from the running API (devstack/static_server.py); on AWS the deploy writes the same file:
-//   {"api_url", "region", "user_pool_id", "client_id", "cognito_endpoint"}
+//   {"api_url", "region", "user_pool_id", "client_id", "cognito_endpoint", "limits"}
+// limits are the API's own (GET /config): a page that has none in config.json asks the API (limitsOf).
 // cognito_endpoint is the local Cognito (moto); null on AWS, where the regional endpoint is used. The pages'
 // Content-Security-Policy lets them reach the API and that Cognito endpoint only.
 import { sleep } from "./ui.js";
@@ -18,7 +19,16 @@ export function normalise(raw) {
     userPoolId: raw.user_pool_id,
     clientId: raw.client_id,
     cognitoEndpoint: raw.cognito_endpoint || `https://cognito-idp.${raw.region}.amazonaws.com/`,
+    limits: raw.limits ?? null,
   };
+}
+
+// What a poll may be (ids, candidates, title), as the API keeps it: config.json's copy, else the API's GET /config.
+export async function limitsOf(config) {
+  if (config.limits) return config.limits;
+  const reply = await fetch(`${config.apiUrl}/config`, { cache: "no-cache" });
+  if (!reply.ok) throw new ConfigError(`GET /config answered ${reply.status}`);
+  return (await reply.json()).limits;
 }
 
 // Keeps trying while the stack comes up; onWait(delayMs, reason) lets the page say so.

@@ -1,9 +1,9 @@
 // The operator dashboard: sign in, list/create/open/close polls, and watch one poll's results live.
 import { Api, OfflineError, errorMessage } from "./api.js";
 import { Auth } from "./auth.js";
-import { candidateList, ID_PATTERN, localToInstant } from "./candidates.js";
+import { candidateList, localToInstant } from "./candidates.js";
 import { BarsChart, TimelineChart, chartsAvailable, timelineSeries } from "./charts.js";
-import { loadConfig } from "./config.js";
+import { limitsOf, loadConfig } from "./config.js";
 import { $, age, clockTime, duration, el, percent, setMessage, show, when, wireSignIn } from "./ui.js";
 
 const RESULTS_EVERY_MS = 1000; // while the page is visible
@@ -64,6 +64,7 @@ const ui = {
 
 const state = {
   api: null,
+  limits: null, // the API's rules for a poll (GET /config), checked before sending
   auth: null,
   polls: [],
   pollsSignature: "",
@@ -406,7 +407,7 @@ function scheduleClose(pollId, button) {
 // ---- create ----------------------------------------------------------------------------------------------
 
 function showCandidateIds() {
-  const candidates = candidateList(ui.createForm.elements.candidates.value);
+  const candidates = candidateList(ui.createForm.elements.candidates.value, state.limits.max_label);
   ui.createIds.textContent = candidates.length ? `Ids: ${candidates.map((c) => c.id).join(", ")}` : "";
 }
 
@@ -420,14 +421,17 @@ async function createPoll(event) {
   setMessage(ui.createError, "");
   const title = form.title.value.trim();
   if (!title) return fail("Give the poll a title.", form.title);
-  const candidates = candidateList(form.candidates.value);
-  if (candidates.length < 2 || candidates.length > 100) {
-    return fail("List 2 to 100 candidates, one per line.", form.candidates);
+  const { min_candidates: fewest, max_candidates: most, id_pattern: idPattern, reserved_ids: reserved } = state.limits;
+  const candidates = candidateList(form.candidates.value, state.limits.max_label);
+  if (candidates.length < fewest || candidates.length > most) {
+    return fail(`List ${fewest} to ${most} candidates, one per line.`, form.candidates);
   }
+  const taken = candidates.find((c) => reserved.includes(c.id));
+  if (taken) return fail(`A candidate cannot be called “${taken.id}”: the API uses that word.`, form.candidates);
   const body = { title, candidates, results: form.results.value || "live" };
   const pollId = form.poll_id.value.trim();
   if (pollId) {
-    if (!ID_PATTERN.test(pollId)) {
+    if (!new RegExp(idPattern).test(pollId)) {
       return fail("A poll id is 1 to 63 lowercase letters, digits and hyphens, starting with a letter or digit.",
         form.poll_id);
     }
@@ -728,6 +732,7 @@ async function main() {
   const config = await loadConfig((delay, reason) => {
     setMessage(ui.loading, `Waiting for the stack: ${reason}. Trying again in ${Math.ceil(delay / 1000)} s…`);
   });
+  state.limits = await limitsOf(config);
   state.auth = new Auth(config, "tally.dashboard.session");
   state.api = new Api(config.apiUrl, state.auth);
   state.auth.addEventListener("change", (event) => renderSession(event.detail.reason));
