@@ -43,6 +43,7 @@ import zipfile
 from pathlib import Path
 from typing import Dict, List
 
+from bench.machine import cpu_model
 from infra import project_root
 
 ROOT = project_root()
@@ -106,16 +107,6 @@ def one_run(cwd: Path, env: Dict[str, str], isolated: bool = False) -> Dict[str,
         raise SystemExit(f"importing app in {cwd} failed:\n{done.stderr}")
     import_ms, import_cpu_ms = ast.literal_eval(done.stdout.strip().splitlines()[-1])
     return {"import_ms": import_ms, "import_cpu_ms": import_cpu_ms, "process_ms": wall}
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main(argv=None) -> dict:

@@ -32,14 +32,12 @@ it at the end, even on error. Any vote not answered 201, a vote that
 never shows, or a total above what was accepted makes the exit status 1. The last line is JSON.
 """
 import argparse
-import contextlib
 import cProfile
 import gc
 import http.client
 import json
 import math
 import os
-import platform
 import pstats
 import secrets
 import signal
@@ -54,6 +52,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 from unittest import mock
 
+from bench.machine import machine, quiet_app_output
 from bench.vote_path import CpuMeter, Vote, api_connection, bench_stack, plan_votes, raw_put_phase
 from devstack.stack import LocalStack
 
@@ -244,20 +243,6 @@ def wait_drained(reader: ResultsReader, accepted: Dict[str, int], since: float) 
 
 # --- 4. index requests per batch ---------------------------------------------------------------------------------
 
-@contextlib.contextmanager
-def quiet_handler_output():
-    """The consumer logs a JSON line per batch and Powertools prints EMF metrics: into /dev/null while we time."""
-    from chalicelib.observability import logger
-    with open(os.devnull, "w") as sink:
-        handler = logger.registered_handler
-        previous = handler.setStream(sink)
-        try:
-            with contextlib.redirect_stdout(sink):
-                yield
-        finally:
-            handler.setStream(previous)
-
-
 def index_requests_per_batch(stack: LocalStack) -> dict:
     from chalicelib import runtime
     from chalicelib.adapters.dynamo_tallies import DynamoTallyStore
@@ -290,7 +275,7 @@ def index_requests_per_batch(stack: LocalStack) -> dict:
     runner = StreamRunner(stack.aws_client("dynamodbstreams"), stream_arn_of(dynamodb, settings.ballots_table),
                           handler, str(dead_letters), BATCH_SIZE, WINDOW_SECONDS)
     started = time.perf_counter()
-    with quiet_handler_output():
+    with quiet_app_output():
         records = runner.drain(deadline_seconds=60)
     seconds = time.perf_counter() - started
     runtime.reset()
@@ -447,7 +432,7 @@ def handler_cpu(batches: int, size: int, rounds: int, profile_batches: int) -> d
     texts = lambda_events(batches, size)
     records = batches * size
     runs = {"handler": [], "json": [], "records": []}
-    with quiet_handler_output():
+    with quiet_app_output():
         handler_pass(texts[:5])  # warm-up: imports, regex and class caches
         for r in range(rounds):
             order = ("handler", "json", "records") if r % 2 == 0 else ("records", "json", "handler")
@@ -654,17 +639,6 @@ def through_the_stack(stack: LocalStack, meter: CpuMeter, args, errors: List[str
                        "target_p95_s": TARGET_VISIBLE_P95_S},
         "index": {**index, "totals_unchanged_by_replay": not changed},
     }
-
-
-def machine() -> dict:
-    model = "unknown"
-    with contextlib.suppress(OSError):
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return {"cores": os.cpu_count(), "cpu": model, "python": platform.python_version(),
-            "load_average": [round(x, 2) for x in os.getloadavg()]}
 
 
 def print_report(summary: dict) -> None:

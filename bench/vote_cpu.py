@@ -36,6 +36,7 @@ import io
 import json
 import os
 import platform
+import secrets
 import statistics
 import subprocess
 import sys
@@ -45,6 +46,7 @@ import uuid
 from pathlib import Path
 from typing import Dict, List
 
+from bench.machine import cpu_model, quiet_app_output
 from infra import project_root
 
 ROOT = project_root()
@@ -83,20 +85,6 @@ class MotoClock:
             finally:
                 clock.seconds += time.process_time() - start
         BotocoreStubber.process_request = timed
-
-
-@contextlib.contextmanager
-def quiet_logs():
-    """The logger's lines (sampled votes) and EMF prints go to /dev/null while timing: formatting still runs."""
-    from chalicelib.observability import logger
-    with open(os.devnull, "w") as sink:
-        handler = logger.registered_handler
-        previous = handler.setStream(sink)
-        try:
-            with contextlib.redirect_stdout(sink):
-                yield
-        finally:
-            handler.setStream(previous)
 
 
 def resident_memory_mb(env: Dict[str, str]) -> float:
@@ -138,6 +126,8 @@ def run(votes: int, rounds: int) -> dict:
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         idp = boto3.client("cognito-idp", region_name=REGION)
         create_tables(dynamodb, config.load())
+        boto3.client("secretsmanager", region_name=REGION).create_secret(  # the key of voters' pseudonyms
+            Name=config.load().voter_key_secret, SecretString=secrets.token_urlsafe(48))
         pool_id, client_id = cognito.create_pool(idp)
         os.environ.update({"TALLY_USER_POOL_ID": pool_id, "TALLY_CLIENT_ID": client_id})
         runtime.reset()
@@ -182,7 +172,7 @@ def run(votes: int, rounds: int) -> dict:
 
             def timed(phase, *args) -> Dict[str, float]:
                 moto_before, cpu, wall = clock.seconds, time.process_time(), time.perf_counter()
-                with quiet_logs():
+                with quiet_app_output():
                     phase(*args)
                 return {"cpu_ms": (time.process_time() - cpu) * 1000 / votes,
                         "wall_ms": (time.perf_counter() - wall) * 1000 / votes,
@@ -248,16 +238,6 @@ def log_line_bytes(http, operator, body) -> Dict[str, int]:
         return max((len(line.encode()) for line in block.splitlines() if '"message"' in line), default=0)
     return {"vote_accepted": size(accepted), "vote_refused": size(refused),
             "refusal_emf": len(emf[0].encode()) if emf else 0}
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main(argv=None) -> dict:
