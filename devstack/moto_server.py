@@ -16,6 +16,7 @@ or SIGINT. A periodic snapshot is written by a forked child, so requests wait on
 Run as `python -m devstack.moto_server --host 127.0.0.1 --port 5000 [--state-file FILE]`.
 """
 import argparse
+import io
 import os
 import signal
 import sys
@@ -50,6 +51,11 @@ class Serialised:
         self.writes = 0
 
     def __call__(self, environ, start_response):
+        # Read the whole body before taking the lock: a client that stalls mid-request (a stopped process, a slow
+        # network) must not hold every other request behind it.
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        environ["wsgi.input"] = io.BytesIO(body)
         with self.lock:
             if changes_state(environ):
                 self.writes += 1

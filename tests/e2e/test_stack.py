@@ -83,3 +83,19 @@ def test_the_files_that_hold_passwords_and_keys_are_for_their_owner_only(running
     for name in ("stack.json", "operator.json", "voter-key"):
         mode = stat.S_IMODE((running_stack.state_dir / name).stat().st_mode)
         assert mode == 0o600, f"{name} is {oct(mode)}"
+
+
+def test_a_client_stalled_mid_request_holds_up_no_other_request_to_moto(running_stack):
+    """moto serves one request at a time (atomic conditional writes); a client that stops between its headers and
+    its body (a SIGSTOPped process) must not keep the others waiting."""
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    moto = urlsplit(running_stack.info["moto_url"])
+    with socket.create_connection((moto.hostname, moto.port), timeout=5) as stalled:
+        stalled.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0\r\n"
+                        b"X-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Length: 100\r\n\r\n{")
+        started = time.monotonic()
+        running_stack.idp.list_user_pools(MaxResults=5)
+        assert time.monotonic() - started < 2
