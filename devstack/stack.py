@@ -30,7 +30,9 @@ import requests
 from devstack import cognito, processes, state
 
 START_DEADLINE_S = 120
-STOP_DEADLINE_S = 30
+# Longer than the supervisor's own worst case (devstack/supervisor.py: 30 s for the children, then 30 s for moto's
+# last snapshot), so that a slow but orderly stop is never cut short into a SIGKILL.
+STOP_DEADLINE_S = 75
 LOCAL_KEYS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}  # moto takes any
 
 
