@@ -283,8 +283,14 @@ def main() -> int:
     runner = StreamRunner(session.client("dynamodbstreams"), arn, tally_ballots, args.dead_letters,
                           args.batch_size, args.window, start_after=saved)
     stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+
+    def stop(*_):
+        # Finish the batch in hand; but a loop stuck on a moto that is gone (its supervisor was SIGKILLed, and the
+        # kernel's SIGTERM is all this process hears) must not outlive it: SIGALRM's default action ends it.
+        stopping.set()
+        signal.alarm(10)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     reported = 0.0
     while not stopping.is_set():
         finished = runner.step()
