@@ -7,7 +7,8 @@ It models two deployments, both read from the project's own files:
              with the file's expected_peak_votes_per_s.
 For each it prints the assumptions with their source (an AWS pricing or quota page, or "measured here" with the
 command), the cost of one million vote requests by component, and the throughput ceiling of each component. The
-last line is one JSON object with every figure.
+optional WAF (infra/waf.json, off by default) is priced apart, as what turning it on adds. The last line is one
+JSON object with every figure.
 
 What the deployment is comes from the files, never from this script: memory, architecture, the log sample rate
 (.chalice/config.json), batch size and batching window (app.py), the stream mapping (infra/stream.json), the
@@ -78,6 +79,10 @@ class Prices:
                                                  {"t3.small.search": 0.036, "m7g.large.search": 0.136,
                                                   "m7g.xlarge.search": 0.272, "m7g.2xlarge.search": 0.544})
     search_gp3_gb_month: float = src("https://aws.amazon.com/opensearch-service/pricing/ (gp3 storage)", 0.122)
+    waf_web_acl_month: float = src("https://aws.amazon.com/waf/pricing/ (web ACL, per month, prorated hourly)", 5.00)
+    waf_rule_month: float = src("https://aws.amazon.com/waf/pricing/ (rule in a web ACL, per month)", 1.00)
+    waf_per_million_requests: float = src("https://aws.amazon.com/waf/pricing/ (requests inspected, up to 1,500 WCU "
+                                          "and the default body size)", 0.60)
 
 
 @dataclass(frozen=True)
@@ -437,6 +442,27 @@ def scenario(rate: float, args, deploy: Deployment, prices: Prices, limits: Limi
             "deployment": asdict(deploy)}
 
 
+def waf(prices: Prices, summary: Dict) -> Dict:
+    """The optional WAF (infra/waf.json) as its own figure: off by default, so not in any total above. Every
+    request the web ACL sees is billed, whatever the rule decides: one per vote on the API, plus the vote page's
+    other requests and each sign-in's few calls to the user pool, which scale with voters rather than votes."""
+    piece = _json(ROOT / "infra" / "waf.json")
+    rules = len(piece["Resources"]["WafWebAcl"]["Properties"]["Rules"])
+    fixed = prices.waf_web_acl_month + rules * prices.waf_rule_month
+    per_vote = prices.waf_per_million_requests  # 1 API request per vote, as in the totals
+    with_waf = {name: round(summary[name]["cost_per_million_usd"] + per_vote, 4) for name in ("defaults", "big_vote")}
+    default = piece["Parameters"]["Waf"]["Default"]
+    print(f"\nWAF (infra/waf.json; parameter Waf, default {default}: in none of the totals above)")
+    print(f"  with Waf on: +${per_vote:.4f} per million requests it inspects (API and user pool alike), so a million "
+          f"votes cost ${with_waf['defaults']:.4f} (defaults) and ${with_waf['big_vote']:.4f} (big vote): "
+          f"{'within' if max(with_waf.values()) <= BUDGET_PER_MILLION else 'over'} the ${BUDGET_PER_MILLION:.2f} "
+          "budget")
+    print(f"  and ${fixed:.2f} a month, prorated hourly: the web ACL ${prices.waf_web_acl_month:.2f} + {rules} "
+          f"rule(s) x ${prices.waf_rule_month:.2f}")
+    return {"default": default, "rules": rules, "fixed_usd_per_month": round(fixed, 2),
+            "per_million_requests_usd": per_vote, "cost_per_million_votes_with_waf_usd": with_waf}
+
+
 def print_assumptions(args, prices: Prices, limits: Limits) -> None:
     print("Assumptions")
     for title, table in (("prices, on demand, us-east-1 (USD)", prices), ("limits and quotas", limits)):
@@ -531,6 +557,7 @@ def main(argv=None) -> Dict:
               f"{row['cold_start_s']:.2f} s, ${row['duration_usd_per_million']:.4f} per million, "
               f"{row['memory_headroom']:.1f}x the resident memory")
     summary["memory_options"] = options
+    summary["waf"] = waf(prices, summary)
     summary["inputs"] = {k: v for k, v in vars(args).items() if k != "parser"}
     print(json.dumps(summary))
     return summary

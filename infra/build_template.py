@@ -4,7 +4,8 @@
     python -m infra.build_template --package build/package [--template-only]
 
 The pieces in infra/ are partial templates, each owning one concern (tables.json, cognito.json, api.json,
-stream.json, functions.json, iam.json, search.json, dashboard.json, alarms.json). They are combined here into
+stream.json, functions.json, iam.json, search.json, dashboard.json, alarms.json, waf.json). Every infra/*.json is a
+piece: a new one needs no change here. They are combined here into
 build/merge-template.json, which `chalice package --stage prod --merge-template` deep-merges into the template
 Chalice generates from app.py: dicts merge, any other value (lists included) replaces Chalice's. tables.json
 is the same file the local stack creates its tables from (devstack/tables.py): one definition of the tables.

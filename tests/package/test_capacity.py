@@ -47,3 +47,15 @@ def test_the_model_prices_the_access_log_the_template_writes(model):
     # infra/api.json's format rendered for a vote, in the class its log group has (bench/capacity.py, access_log).
     assert model["inputs"]["access_log_class"] == "INFREQUENT_ACCESS"
     assert 100 <= model["inputs"]["access_log_bytes"] <= 160
+
+
+def test_the_optional_waf_is_priced_apart_and_left_out_of_the_default_totals(model):
+    waf = model["waf"]
+    assert waf["default"] == "off"
+    assert waf["rules"] == 1  # infra/waf.json's web ACL: the one rate-based rule per IP
+    assert waf["fixed_usd_per_month"] == pytest.approx(5.00 + 1.00)
+    assert waf["per_million_requests_usd"] == pytest.approx(0.60)
+    for scenario in ("defaults", "big_vote"):
+        assert "WAF" not in " ".join(model[scenario]["by_component"])
+        assert waf["cost_per_million_votes_with_waf_usd"][scenario] == pytest.approx(
+            model[scenario]["cost_per_million_usd"] + 0.60, abs=1e-4)

@@ -564,6 +564,38 @@ def test_cognito_pool_client_and_operators_group(resources):
     assert resources["OperatorsGroup"]["Properties"]["GroupName"] == "operators"
 
 
+def test_the_waf_is_a_parameter_off_by_default_with_one_rate_rule_per_ip_on_the_api_and_the_pool(
+        template, resources):
+    assert template["Parameters"]["Waf"]["Default"] == "off"
+    assert template["Conditions"]["WafOn"] == {"Fn::Equals": [{"Ref": "Waf"}, "on"]}
+    waf = {name: r for name, r in resources.items() if r["Type"].startswith("AWS::WAFv2::")}
+    assert set(waf) == {"WafWebAcl", "WafApiAssociation", "WafUserPoolAssociation"}
+    assert all(r["Condition"] == "WafOn" for r in waf.values())
+    acl = resources["WafWebAcl"]["Properties"]
+    assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
+    (rule,) = acl["Rules"]  # bench/capacity.py prices one rule
+    limit = rule["Statement"]["RateBasedStatement"]
+    assert limit["AggregateKeyType"] == "IP" and limit["Limit"] == {"Ref": "WafRateLimitPer5Min"}
+    assert template["Parameters"]["WafRateLimitPer5Min"]["MinValue"] >= 10  # WAF's own minimum
+    # Above the limit: a 429 the vote page backs off from, readable by the browser (CORS) and by both clients.
+    response = rule["Action"]["Block"]["CustomResponse"]
+    assert response["ResponseCode"] == 429
+    headers = {h["Name"]: h["Value"] for h in response["ResponseHeaders"]}
+    assert int(headers["Retry-After"]) > 0 and headers["Access-Control-Allow-Origin"] == "*"
+    body = json.loads(acl["CustomResponseBodies"][response["CustomResponseBodyKey"]]["Content"])
+    assert body["Code"] == "TooManyRequestsError" and body["__type"] == "TooManyRequestsException"
+    # Nothing kept about a voter: no sampled requests (they hold the source IP and the Authorization header), no
+    # WAF log.
+    assert acl["VisibilityConfig"]["SampledRequestsEnabled"] is False
+    assert rule["VisibilityConfig"]["SampledRequestsEnabled"] is False
+    assert not [r for r in resources.values() if r["Type"] == "AWS::WAFv2::LoggingConfiguration"]
+    api = resources["WafApiAssociation"]["Properties"]
+    assert api["ResourceArn"] == {"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/"
+                                             "${RestAPI}/stages/${RestAPI.Stage}"}
+    assert resources["WafUserPoolAssociation"]["Properties"]["ResourceArn"] == arn("UserPool")
+    assert api["WebACLArn"] == resources["WafUserPoolAssociation"]["Properties"]["WebACLArn"] == arn("WafWebAcl")
+
+
 def test_dashboard_bucket_is_private_and_read_only_by_its_distribution(resources):
     bucket = resources["DashboardBucket"]["Properties"]
     assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True} and len(

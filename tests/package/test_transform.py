@@ -92,3 +92,13 @@ def test_the_search_domain_publishes_its_logs_after_the_transform(template, tran
         group = option["CloudWatchLogsLogGroupArn"]["Fn::GetAtt"][0]
         assert transformed[group]["Type"] == "AWS::Logs::LogGroup"
     assert "SearchLogsResourcePolicy" in domain["DependsOn"]
+
+
+def test_the_waf_guards_the_one_stage_sam_makes(transformed):
+    # ${RestAPI.Stage} is SAM's reference to the stage it generates: resolved to that stage's logical id, so the
+    # association names the stage and waits for it.
+    (stage_id,) = of_type(transformed, "AWS::ApiGateway::Stage")
+    association = transformed["WafApiAssociation"]
+    assert association["Condition"] == "WafOn"
+    arn = "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${RestAPI}/stages/${" + stage_id + "}"
+    assert association["Properties"]["ResourceArn"] == {"Fn::Sub": arn}
