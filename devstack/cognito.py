@@ -1,12 +1,74 @@
 """The local user pool: created from infra/cognito.json, the template's own definition, and signed in to as a
 real client would."""
 import secrets
-from typing import Iterable, Tuple
+from typing import Any, Dict, Iterable, Mapping, Tuple
 
 from infra import piece
 
-RESOURCES = piece("cognito")["Resources"]
+TEMPLATE = piece("cognito")
+RESOURCES = TEMPLATE["Resources"]
 OPERATORS_GROUP = RESOURCES["OperatorsGroup"]["Properties"]["GroupName"]
+# The pool's and the client's properties that decide how sign-up and sign-in behave; moto takes them as they are.
+POOL_PROPERTIES = ("Policies", "AdminCreateUserConfig", "MfaConfiguration", "AutoVerifiedAttributes",
+                   "AccountRecoverySetting", "UserAttributeUpdateSettings", "UsernameConfiguration")
+CLIENT_PROPERTIES = ("ClientName", "GenerateSecret", "ExplicitAuthFlows", "ReadAttributes", "WriteAttributes",
+                     "PreventUserExistenceErrors")
+# The local stack lets voters sign up (its .chalice/config.json says TALLY_SELF_SIGNUP=open); no SES here.
+LOCAL_PARAMETERS = {"SelfSignUp": "open", "SesIdentityArn": ""}
+
+
+class Unresolvable(ValueError):
+    """The template uses an intrinsic function the local pool cannot evaluate: teach resolve() rather than pass
+    it to moto as it is."""
+
+
+_NO_VALUE = object()
+
+
+def resolve(value: Any, parameters: Mapping[str, Any], conditions: Mapping[str, Any] = None) -> Any:
+    """The value CloudFormation would give `value` for these parameters: Ref to a parameter, Fn::If on one of the
+    piece's Conditions (Fn::Equals, Fn::Not, Condition), and AWS::NoValue, which drops the key that holds it."""
+    conditions = TEMPLATE.get("Conditions", {}) if conditions is None else conditions
+
+    def condition(name: str) -> bool:
+        return bool(evaluate(conditions[name]))
+
+    def evaluate(node: Any) -> Any:
+        if isinstance(node, list):
+            return [item for item in (evaluate(i) for i in node) if item is not _NO_VALUE]
+        if not isinstance(node, dict):
+            return node
+        if len(node) == 1:
+            (key, argument), = node.items()
+            if key == "Ref":
+                if argument == "AWS::NoValue":
+                    return _NO_VALUE
+                if argument not in parameters:
+                    raise Unresolvable(f"Ref {argument}: no local value for it")
+                return parameters[argument]
+            if key == "Condition":
+                return condition(argument)
+            if key == "Fn::If":
+                name, if_true, if_false = argument
+                return evaluate(if_true if condition(name) else if_false)
+            if key == "Fn::Equals":
+                left, right = (evaluate(side) for side in argument)
+                return str(left) == str(right)
+            if key == "Fn::Not":
+                (inner,) = argument
+                return not evaluate(inner)
+            if key.startswith("Fn::"):
+                raise Unresolvable(f"{key} is not evaluated for the local pool")
+        resolved = {key: evaluate(item) for key, item in node.items()}
+        return {key: item for key, item in resolved.items() if item is not _NO_VALUE}
+
+    return evaluate(value)
+
+
+def local_parameters(**overrides: str) -> Dict[str, Any]:
+    """The template's parameter defaults, with the local stack's own values and then `overrides` over them."""
+    defaults = {name: spec.get("Default") for name, spec in TEMPLATE.get("Parameters", {}).items()}
+    return {**defaults, **LOCAL_PARAMETERS, **overrides}
 
 
 def new_password() -> str:
@@ -14,22 +76,26 @@ def new_password() -> str:
     return secrets.token_urlsafe(12) + "Aa1!"
 
 
-def create_pool(cognito, name: str = "tally-local") -> Tuple[str, str]:
+def local_properties(logical_id: str, keys: Iterable[str], parameters: Mapping[str, Any]) -> Dict[str, Any]:
+    """Those of a resource's properties the local pool takes, as the template resolves them for `parameters`."""
+    properties = RESOURCES[logical_id]["Properties"]
+    return resolve({key: properties[key] for key in keys if key in properties}, parameters)
+
+
+def create_pool(cognito, name: str = "tally-local", self_signup: str = LOCAL_PARAMETERS["SelfSignUp"]
+                ) -> Tuple[str, str]:
     """Create the pool, its web app client (SRP, refresh, admin password sign-in; no secret) and the operators
-    group, with the properties the template gives them that decide how sign-in behaves."""
-    pool = RESOURCES["UserPool"]["Properties"]
-    client = RESOURCES["UserPoolClient"]["Properties"]
+    group, with the properties the template gives them that decide how sign-up and sign-in behave, resolved for
+    the local stack's parameters (self_signup: "open" or "closed", the template's SelfSignUp)."""
+    parameters = local_parameters(SelfSignUp=self_signup)
+    pool = local_properties("UserPool", POOL_PROPERTIES, parameters)
+    client = local_properties("UserPoolClient", CLIENT_PROPERTIES, parameters)
     group = RESOURCES["OperatorsGroup"]["Properties"]
-    pool_id = cognito.create_user_pool(PoolName=name, Policies=pool["Policies"],
-                                       AdminCreateUserConfig=pool["AdminCreateUserConfig"],
-                                       MfaConfiguration=pool["MfaConfiguration"])["UserPool"]["Id"]
+    pool_id = cognito.create_user_pool(PoolName=name, **pool)["UserPool"]["Id"]
     cognito.set_user_pool_mfa_config(UserPoolId=pool_id, MfaConfiguration=pool["MfaConfiguration"],
                                      SoftwareTokenMfaConfiguration={"Enabled": "SOFTWARE_TOKEN_MFA" in
-                                                                    pool["EnabledMfas"]})
-    client_id = cognito.create_user_pool_client(
-        UserPoolId=pool_id,
-        **{key: client[key] for key in ("ClientName", "GenerateSecret", "ExplicitAuthFlows")},
-    )["UserPoolClient"]["ClientId"]
+                                                                    RESOURCES["UserPool"]["Properties"]["EnabledMfas"]})
+    client_id = cognito.create_user_pool_client(UserPoolId=pool_id, **client)["UserPoolClient"]["ClientId"]
     cognito.create_group(UserPoolId=pool_id, GroupName=group["GroupName"], Description=group["Description"])
     return pool_id, client_id
 
@@ -52,3 +118,63 @@ def sign_in(cognito, pool_id: str, client_id: str, username: str, password: str)
         AuthParameters={"USERNAME": username, "PASSWORD": password},
     )
     return reply["AuthenticationResult"]
+
+
+def teach_moto(patch=setattr) -> None:
+    """What the vote page's account steps need of Cognito that moto 5 lacks or gets wrong; call it where moto runs
+    in this process (the local moto server, and tests that use mock_aws, with monkeypatch.setattr as `patch` so
+    that it is undone after the test). Idempotent."""
+    teach_moto_delete_user(patch)
+    teach_moto_new_password_attributes(patch)
+
+
+def teach_moto_delete_user(patch=setattr) -> None:
+    """Give moto Cognito's DeleteUser, which moto 5 lacks ("not implemented"): a signed-in user deletes their own
+    account with their access token, as the vote page's "Delete my account" does. As on Cognito, a token that is
+    unknown or signed out is refused (NotAuthorizedException), and the user's tokens stop working with the user."""
+    from moto.cognitoidp.responses import CognitoIdpResponse
+    from moto.core.responses import EmptyResult
+
+    if getattr(CognitoIdpResponse, "delete_user", None) is not None:
+        return
+
+    def delete_user(self):
+        token = self._get_param("AccessToken")
+        backend = self._get_region_agnostic_backend()._find_backend_by_access_token(token)
+        user = backend.get_user(token)  # refuses a token it does not know, or of a disabled or unconfirmed user
+        pool = backend.user_pools[user.user_pool_id]
+        pool.sign_out(user.username)
+        backend.admin_delete_user(pool.id, user.username)
+        return EmptyResult()
+
+    patch(CognitoIdpResponse, "delete_user", delete_user)
+
+
+def teach_moto_new_password_attributes(patch=setattr) -> None:
+    """Cognito's NEW_PASSWORD_REQUIRED challenge (an invited account's first sign-in) names the account's
+    attributes and those it must still give, as JSON strings `userAttributes` and `requiredAttributes`; moto sends
+    neither, and amazon-cognito-identity-js cannot read the challenge without them ("undefined" is not valid JSON).
+    Adds them: the user's attributes, and none required (Tally's pool requires none)."""
+    import json
+
+    from moto.cognitoidp.models import CognitoIdpBackend
+
+    if getattr(CognitoIdpBackend, "tally_new_password_attributes", False):
+        return
+
+    def with_attributes(method):
+        def patched(self, *args, **kwargs):
+            reply = method(self, *args, **kwargs)
+            if reply.get("ChallengeName") == "NEW_PASSWORD_REQUIRED" and reply.get("Session") in self.sessions:
+                username, pool = self.sessions[reply["Session"]]
+                parameters = reply.setdefault("ChallengeParameters", {})
+                user = pool._get_user(parameters.get("USERNAME") or username)
+                attributes = {a["Name"]: a["Value"] for a in (user.attributes if user else []) if a["Name"] != "sub"}
+                parameters.setdefault("userAttributes", json.dumps(attributes))
+                parameters.setdefault("requiredAttributes", "[]")
+            return reply
+        return patched
+
+    for name in ("initiate_auth", "admin_initiate_auth", "respond_to_auth_challenge"):
+        patch(CognitoIdpBackend, name, with_attributes(getattr(CognitoIdpBackend, name)))
+    patch(CognitoIdpBackend, "tally_new_password_attributes", True)
