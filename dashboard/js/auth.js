@@ -6,6 +6,11 @@
 //   InitiateAuth REFRESH_TOKEN_AUTH: a new ID token before the old one expires, and at once after a 401.
 //   GlobalSignOut: on sign-out, so the refresh token stops working too.
 //   AssociateSoftwareToken, VerifySoftwareToken, SetUserMFAPreference: an operator sets up an authenticator app.
+//   RespondToAuthChallenge NEW_PASSWORD_REQUIRED: an invited account chooses its own password at first sign-in (only
+//       for a page that asks for it: new Auth(config, key, {newPassword: true})).
+//   SignUp, ConfirmSignUp, ResendConfirmationCode: a voter makes their own account (email, password, emailed code).
+//   ForgotPassword, ConfirmForgotPassword: a new password with a code mailed to the account's verified email.
+//   DeleteUser: a signed-in voter deletes their own account.
 // Tokens live in sessionStorage (the library's Storage, under this page's own key): they last as long as the tab,
 // and a reload keeps the session.
 
@@ -32,6 +37,18 @@ const EXPLAINED = {
   CodeMismatchException: "That code is not the one the authenticator app shows now. Enter the current code.",
   EnableSoftwareTokenMFAException: "That code is not the one the authenticator app shows now. Enter the current code.",
   ExpiredCodeException: "That code has expired. Enter the current one.",
+  UsernameExistsException: "There is already an account with this email. Sign in, or use “Forgot password?”.",
+  InvalidPasswordException: "Cognito refused that password: it needs 12 or more characters, with an upper-case " +
+    "letter, a lower-case letter, a digit and a symbol, and no space at either end.",
+};
+// The same names, when they answer a code sent by email (sign-up, a forgotten password) rather than an app's code.
+const EMAILED_CODE = {
+  CodeMismatchException: "That code is not the one in the email. Check the latest email from Tally and try again.",
+  ExpiredCodeException: "That code has expired. Ask for a new one.",
+  LimitExceededException: "Too many attempts for this account. Wait a while, then try again.",
+  TooManyFailedAttemptsException: "Too many wrong codes. Wait a while, then ask for a new one.",
+  NotAuthorizedException: "This account cannot take a code now: it may be confirmed already. Try signing in.",
+  UserNotFoundException: "There is no account with this email. Check it, or create an account.",
 };
 // Answers that mean the session is over (as opposed to Cognito being out of reach, or busy).
 const SESSION_OVER = new Set(["NotAuthorizedException", "UserNotFoundException", "PasswordResetRequiredException",
@@ -100,12 +117,14 @@ export class Auth extends EventTarget {
   #storage;
   #user = null; // the library's CognitoUser, signed in
   #session = null; // its CognitoUserSession
-  #challenged = null; // a CognitoUser waiting for its authenticator code
+  #challenged = null; // a CognitoUser waiting for its authenticator code, or for a new password
+  #newPassword; // whether this page lets an invited account choose its password (else it is told to ask)
   #timer = null;
   #refreshing = null;
 
-  constructor(config, storageKey) {
+  constructor(config, storageKey, { newPassword = false } = {}) {
     super();
+    this.#newPassword = newPassword;
     this.#lib = cognitoLibrary();
     this.#storage = new TabStorage(storageKey);
     this.#pool = new this.#lib.CognitoUserPool({
@@ -173,7 +192,8 @@ export class Auth extends EventTarget {
   }
 
   // Sign in with SRP. Resolves to "signed-in", or to "totp" when the account has an authenticator app: then
-  // sendTotpCode(code) finishes the sign-in.
+  // sendTotpCode(code) finishes the sign-in; or, on a page made with {newPassword: true}, to "new-password" when
+  // the account was invited with a temporary password: then completeNewPassword(password) finishes it.
   signIn(username, password) {
     const user = new this.#lib.CognitoUser({ Username: username, Pool: this.#pool, Storage: this.#storage });
     user.setAuthenticationFlowType("USER_SRP_AUTH");
@@ -193,6 +213,80 @@ export class Auth extends EventTarget {
   // Back to the username and password (the code step is abandoned).
   cancelChallenge() {
     this.#challenged = null;
+  }
+
+  completeNewPassword(password) {
+    const user = this.#challenged;
+    if (!user) return Promise.reject(new AuthError("NoChallenge", "Sign in again."));
+    // No attributes are sent back: the invitation set the email, and the app client writes nothing else.
+    return new Promise((resolve, reject) => user.completeNewPasswordChallenge(password, {},
+      this.#callbacks(user, resolve, reject, {
+        NotAuthorizedException: "The sign-in took too long. Sign in again with the password from the invitation.",
+      })));
+  }
+
+  // ---- accounts a voter makes and looks after themselves ---------------------------------------------------
+
+  // Resolves to {confirmed, destination}: destination is where Cognito sent the code (masked, e.g. "n***@e***"),
+  // or "" when it sent none.
+  signUp(email, password) {
+    const attributes = [new this.#lib.CognitoUserAttribute({ Name: "email", Value: email })];
+    return new Promise((resolve, reject) => this.#pool.signUp(email, password, attributes, null, (error, result) => {
+      if (error) {
+        reject(explain(error, {
+          NotAuthorizedException: "This Tally does not let voters create accounts. Ask the organisers for an " +
+            "invitation.",
+          InvalidParameterException: "Enter a valid email address and a password.",
+        }));
+      } else {
+        resolve({ confirmed: Boolean(result.userConfirmed),
+          destination: result.codeDeliveryDetails?.Destination ?? "" });
+      }
+    }));
+  }
+
+  confirmSignUp(username, code) {
+    return new Promise((resolve, reject) => this.#stranger(username).confirmRegistration(code, false,
+      (error) => (error ? reject(explain(error, EMAILED_CODE)) : resolve())));
+  }
+
+  // Resolves to where the new code went (masked).
+  resendSignUpCode(username) {
+    return new Promise((resolve, reject) => this.#stranger(username).resendConfirmationCode((error, result) =>
+      (error ? reject(explain(error, EMAILED_CODE)) : resolve(result?.CodeDeliveryDetails?.Destination ?? ""))));
+  }
+
+  // Resolves to where the code went (masked): Cognito mails it to the account's verified email only.
+  forgotPassword(username) {
+    return new Promise((resolve, reject) => this.#stranger(username).forgotPassword({
+      onSuccess: (data) => resolve(data?.CodeDeliveryDetails?.Destination ?? ""),
+      onFailure: (error) => reject(explain(error, {
+        ...EMAILED_CODE,
+        InvalidParameterException: "This account has no confirmed email to send a code to. Ask the organisers " +
+          "to reset its password.",
+        NotAuthorizedException: "This account's password cannot be reset by email. Ask the organisers.",
+      })),
+    }));
+  }
+
+  confirmForgotPassword(username, code, password) {
+    return new Promise((resolve, reject) => this.#stranger(username).confirmPassword(code, password, {
+      onSuccess: () => resolve(),
+      onFailure: (error) => reject(explain(error, EMAILED_CODE)),
+    }));
+  }
+
+  // Deletes the signed-in account at Cognito, then forgets the session. Ballots are not touched: they are kept
+  // under a keyed pseudonym of the account's sub, which no account will have again.
+  async deleteAccount(reason = "") {
+    const user = await this.#current();
+    await new Promise((resolve, reject) => user.deleteUser((error) => (error ? reject(explain(error)) : resolve())));
+    this.#forget(reason);
+  }
+
+  // A CognitoUser for a call made before any sign-in: it keeps nothing in this tab.
+  #stranger(username) {
+    return new this.#lib.CognitoUser({ Username: username, Pool: this.#pool, Storage: new MemoryStorage() });
   }
 
   #callbacks(user, resolve, reject, overrides = {}) {
@@ -224,8 +318,15 @@ export class Auth extends EventTarget {
         "does not offer. Ask an operator."),
       mfaSetup: () => refuse("MFA_SETUP", "This account must set up an authenticator app before it signs in, " +
         "which this page does only once signed in. Ask an operator."),
-      newPasswordRequired: () => refuse("NEW_PASSWORD_REQUIRED",
-        "This account must set a new password before it can sign in here. Ask an operator."),
+      newPasswordRequired: () => {
+        if (!this.#newPassword) {
+          refuse("NEW_PASSWORD_REQUIRED", "This account must set a new password before it can sign in here. " +
+            "Ask an operator.");
+          return;
+        }
+        this.#challenged = user;
+        resolve("new-password");
+      },
       customChallenge: () => refuse("CUSTOM_CHALLENGE", "This account asks for a sign-in step Tally does not offer."),
     };
   }
@@ -267,13 +368,7 @@ export class Auth extends EventTarget {
   signOut(reason = "") {
     const user = this.#user;
     const session = this.#session;
-    this.#user = null;
-    this.#session = null;
-    this.#challenged = null;
-    this.#refreshing = null;
-    clearTimeout(this.#timer);
-    user?.clearCachedUser();
-    this.#storage.clear();
+    this.#forget();
     if (user && session?.isValid()) {
       // Ends the refresh token too; the ID token lapses on its own within the hour. Best effort: signing out of
       // this page does not wait for it or depend on it. A copy of the user that keeps its tokens in memory
@@ -285,6 +380,19 @@ export class Auth extends EventTarget {
       leaving.globalSignOut({ onSuccess: () => {}, onFailure: () => {} });
     }
     this.#changed(reason);
+  }
+
+  // Drops the session from this page and the tab; announces the change when given a reason to (or "").
+  #forget(reason) {
+    const user = this.#user;
+    this.#user = null;
+    this.#session = null;
+    this.#challenged = null;
+    this.#refreshing = null;
+    clearTimeout(this.#timer);
+    user?.clearCachedUser();
+    this.#storage.clear();
+    if (reason !== undefined) this.#changed(reason);
   }
 
   // ---- an authenticator app (TOTP MFA) for this account ---------------------------------------------------

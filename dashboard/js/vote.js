@@ -1,8 +1,10 @@
-// The mobile vote page: sign in, see the open poll (or ?poll=ID), vote with one tap, see what happened.
+// The mobile vote page: sign in (or create an account, when the stack lets voters), see the open poll (or
+// ?poll=ID), vote with one tap, see what happened.
+import { wireAccount, wireDeleteAccount } from "./account.js";
 import { Api, OfflineError, backoffMs, errorMessage, retryAfterMs } from "./api.js";
 import { Auth } from "./auth.js";
 import { loadConfig } from "./config.js";
-import { $, el, setMessage, show, sleep, when, wireSignIn } from "./ui.js";
+import { $, el, setMessage, show, sleep, when } from "./ui.js";
 
 const RECHECK_MS = 5000; // looking for an open poll
 const STATUS_EVERY_MS = 10_000; // the shown poll's status (it may close)
@@ -30,6 +32,16 @@ const ui = {
   signInPanel: $("#sign-in-panel"),
   signInForm: $("#sign-in-form"),
   signInError: $("#sign-in-error"),
+  forgotPassword: $("#forgot-password"),
+  signUpOffer: $("#sign-up-offer"),
+  createAccount: $("#create-account"),
+  accountStep: $("#account-step"),
+  accountActions: $("#account-actions"),
+  deleteAccount: $("#delete-account"),
+  deleteConfirm: $("#delete-confirm"),
+  deleteForGood: $("#delete-for-good"),
+  deleteKeep: $("#delete-keep"),
+  deleteError: $("#delete-error"),
   ballotPanel: $("#ballot-panel"),
   pollTitle: $("#poll-title"),
   pollState: $("#poll-state"),
@@ -48,6 +60,8 @@ const ui = {
 const state = {
   api: null,
   auth: null,
+  account: null, // the account steps around the sign-in form (account.js)
+  deletion: null, // "Delete my account"
   poll: null,
   ballot: null,
   sending: null,
@@ -59,7 +73,9 @@ const wantedPoll = () => new URLSearchParams(location.search).get("poll");
 const labelOf = (candidateId) => state.poll?.candidates.find((c) => c.id === candidateId)?.label ?? candidateId;
 
 function showOnly(panel) {
-  for (const p of [ui.loading, ui.signInPanel, ui.ballotPanel, ui.pickPanel, ui.nonePanel]) show(p, p === panel);
+  for (const p of [ui.loading, ui.signInPanel, ui.accountStep, ui.ballotPanel, ui.pickPanel, ui.nonePanel]) {
+    show(p, p === panel);
+  }
 }
 
 function outcome(text, kind = "") {
@@ -300,6 +316,7 @@ function renderSession(reason = "") {
   clearTimeout(state.timer);
   state.poll = null;
   state.ballot = null;
+  state.deletion.render(state.auth.signedIn, state.auth.groups.includes("operators"));
   if (state.auth.signedIn) {
     show(ui.session, true);
     ui.who.textContent = state.auth.username;
@@ -308,8 +325,24 @@ function renderSession(reason = "") {
     findPoll();
   } else {
     show(ui.session, false);
-    showOnly(ui.signInPanel);
-    setMessage(ui.signInError, reason, "info");
+    state.account.reset(reason, "info");
+  }
+}
+
+// Whether voters may make their own accounts here, and whether this is the local stack (its Cognito is moto, which
+// sends no mail): the API's GET /config says both. Asked again after a failure; sign-in works meanwhile.
+async function accountOptions(apiUrl) {
+  for (let delay = 1000; ; delay = Math.min(delay * 2, 30_000)) {
+    try {
+      const reply = await fetch(`${apiUrl}/config`, { cache: "no-cache" });
+      if (reply.ok) {
+        const config = await reply.json();
+        return { selfSignup: config.self_signup === true, local: Boolean(config.cognito_endpoint) };
+      }
+    } catch {
+      // no connection yet: try again below
+    }
+    await sleep(delay);
   }
 }
 
@@ -317,10 +350,19 @@ async function main() {
   const config = await loadConfig((delay, reason) => {
     ui.loading.textContent = `Waiting for Tally: ${reason}. Trying again in ${Math.ceil(delay / 1000)} s…`;
   });
-  state.auth = new Auth(config, "tally.vote.session");
+  // Invited voters choose their own password at their first sign-in, here.
+  state.auth = new Auth(config, "tally.vote.session", { newPassword: true });
   state.api = new Api(config.apiUrl, state.auth);
   state.auth.addEventListener("change", (event) => renderSession(event.detail.reason));
-  wireSignIn(state.auth, { form: ui.signInForm, error: ui.signInError });
+  state.account = wireAccount(state.auth, {
+    signInPanel: ui.signInPanel, signInForm: ui.signInForm, signInError: ui.signInError, stepPanel: ui.accountStep,
+    forgotButton: ui.forgotPassword, offer: ui.signUpOffer, createButton: ui.createAccount, showOnly,
+  });
+  state.deletion = wireDeleteAccount(state.auth, {
+    section: ui.accountActions, openButton: ui.deleteAccount, confirmBox: ui.deleteConfirm,
+    deleteButton: ui.deleteForGood, keepButton: ui.deleteKeep, error: ui.deleteError,
+  });
+  accountOptions(config.apiUrl).then((options) => state.account.configure(options));
   ui.signOut.addEventListener("click", () => state.auth.signOut("You have signed out."));
   ui.checkAgain.addEventListener("click", findPoll);
   ui.retryVote.addEventListener("click", () => state.unconfirmed && vote(state.unconfirmed));
