@@ -2,7 +2,7 @@
 from aws_lambda_powertools.logging import correlation_paths
 from chalice import Chalice, ConvertToMiddleware, CORSConfig
 
-from chalicelib.api import auth, headers, polls, public, results, votes
+from chalicelib.api import auth, headers, polls, public, results, roll, votes
 from chalicelib.events import tally
 from chalicelib.observability import logger, metrics, tracer
 
@@ -20,6 +20,7 @@ headers.install(app)  # outside auth, so that its refusals carry the headers too
 auth.install(app)
 app.register_blueprint(public.bp)
 app.register_blueprint(polls.bp)
+app.register_blueprint(roll.bp)
 app.register_blueprint(votes.bp)
 app.register_blueprint(results.bp)
 app.register_blueprint(tally.bp)

@@ -10,6 +10,7 @@ class Settings:
     polls_table: str
     ballots_table: str
     tallies_table: str
+    rolls_table: str
     user_pool_id: str
     client_id: str
     cognito_endpoint: Optional[str]
@@ -20,6 +21,7 @@ class Settings:
     index_path: str
     voter_key_secret: str  # the Secrets Manager secret holding the key of voters' pseudonyms
     operator_mfa_required: bool  # operator routes refuse an operator without TOTP MFA
+    self_signup: bool  # voters may create their own accounts (the user pool allows it; GET /config says so)
 
     @property
     def issuer(self) -> str:
@@ -41,6 +43,7 @@ def load(environ: Mapping[str, str] = os.environ) -> Settings:
         polls_table=environ.get("TALLY_POLLS_TABLE", "tally-polls"),
         ballots_table=environ.get("TALLY_BALLOTS_TABLE", "tally-ballots"),
         tallies_table=environ.get("TALLY_TALLIES_TABLE", "tally-tallies"),
+        rolls_table=environ.get("TALLY_ROLLS_TABLE", "tally-rolls"),
         user_pool_id=environ.get("TALLY_USER_POOL_ID", ""),
         client_id=environ.get("TALLY_CLIENT_ID", ""),
         cognito_endpoint=environ.get("TALLY_COGNITO_ENDPOINT") or None,
@@ -51,4 +54,5 @@ def load(environ: Mapping[str, str] = os.environ) -> Settings:
         index_path=environ.get("TALLY_INDEX_PATH", "/tmp/tally-results.sqlite3"),
         voter_key_secret=environ.get("TALLY_VOTER_KEY_SECRET", "tally-voter-key"),
         operator_mfa_required=environ.get("TALLY_OPERATOR_MFA", "optional").lower() == "required",
+        self_signup=environ.get("TALLY_SELF_SIGNUP", "closed").lower() == "open",
     )

@@ -15,6 +15,7 @@ from .adapters.cognito_directory import CognitoDirectory
 from .adapters.cognito_tokens import JwksCache, TokenVerifier
 from .adapters.dynamo_ballots import DynamoBallotLedger
 from .adapters.dynamo_polls import DynamoPollStore
+from .adapters.dynamo_roll import DynamoRollStore
 from .adapters.dynamo_tallies import DynamoTallyStore
 from .domain.times import utc_now
 from .domain.voters import VoterKeys
@@ -23,6 +24,7 @@ from .services.operators import OperatorGate
 from .services.polls import PollService
 from .services.reconcile import Reconciler
 from .services.results import ResultsService
+from .services.roll import RollService
 from .services.tallying import TallyService
 from .services.votes import VoteService
 
@@ -78,10 +80,20 @@ class Runtime:
         return TokenVerifier(self.settings.issuer, self.settings.client_id, JwksCache(self.settings.jwks_url))
 
     @cached_property
-    def operators(self) -> OperatorGate:
+    def directory(self) -> CognitoDirectory:
         client = boto3.session.Session().client("cognito-idp", region_name=self.settings.region,
                                                 endpoint_url=self.settings.cognito_endpoint, config=_BOTO_CONFIG)
-        return OperatorGate(CognitoDirectory(client, self.settings.user_pool_id), self.settings.operator_mfa_required)
+        return CognitoDirectory(client, self.settings.user_pool_id)
+
+    @cached_property
+    def operators(self) -> OperatorGate:
+        return OperatorGate(self.directory, self.settings.operator_mfa_required)
+
+    @cached_property
+    def roll(self) -> RollService:
+        store = DynamoRollStore(self.dynamodb, self.settings.rolls_table, self.settings.ballots_table,
+                                self.settings.tallies_table, utc_now)
+        return RollService(self.catalog, store, self.directory, utc_now, lambda sub: self.voter_keys.ballot_id(sub))
 
     @cached_property
     def tallies(self) -> DynamoTallyStore:

@@ -5,10 +5,8 @@ concurrent conditional PutItems on one key can both succeed (measured: 1 in 2,00
 makes each conditional write atomic, and the one-ballot-per-voter rule depends on it, so the local stack
 serialises requests. moto holds the GIL for its work anyway, so this costs no throughput.
 
-One fix to moto's Cognito, so that browsers sign in with SRP as they do on AWS: moto names the user for SRP
-(USER_ID_FOR_SRP) by their sub, where Cognito names them by their username in a pool without username
-attributes (like Tally's), and then cannot find the user by the name the client sends back (amazon-cognito-identity-js
-sends USER_ID_FOR_SRP as USERNAME in PASSWORD_VERIFIER and in the MFA challenge that follows).
+With moto's differences from AWS that Tally meets patched (devstack/moto_patches.py): SRP names users as Cognito
+does, and a transaction checks its conditions before it writes instead of copying whole tables to roll back.
 With `--state-file`, the server keeps its state (devstack/moto_state.py): it restores the file before it
 serves, saves a snapshot every SNAPSHOT_SECONDS while requests changed something, and saves a last one on SIGTERM
 or SIGINT. A periodic snapshot is written by a forked child, so requests wait only for the fork, not for pickling.
@@ -26,6 +24,8 @@ from pathlib import Path
 from typing import Optional
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+from devstack import moto_patches
 from moto.server import MotoRequestHandler
 from werkzeug.serving import make_server
 
@@ -133,22 +133,6 @@ def _prune_shard_iterators() -> None:
                     del iterators[arn]
 
 
-def name_srp_users_by_username() -> None:
-    from moto.cognitoidp.models import CognitoIdpBackend
-
-    initiate_auth = CognitoIdpBackend.initiate_auth
-
-    def patched(self, client_id, auth_flow, auth_parameters):
-        reply = initiate_auth(self, client_id, auth_flow, auth_parameters)
-        if reply.get("ChallengeName") == "PASSWORD_VERIFIER":
-            _, pool = self.sessions[reply["Session"]]
-            if not pool.extended_config.get("UsernameAttributes"):
-                reply["ChallengeParameters"]["USER_ID_FOR_SRP"] = reply["ChallengeParameters"]["USERNAME"]
-        return reply
-
-    CognitoIdpBackend.initiate_auth = patched
-
-
 class Stop(Exception):
     pass
 
@@ -159,7 +143,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--state-file", help="keep moto's state in this file (restored on start)")
     args = parser.parse_args()
-    name_srp_users_by_username()
+    moto_patches.name_srp_users_by_username()
+    moto_patches.transactions_without_table_copies()
     snapshots: Optional[Snapshots] = None
     app = serialised(DomainDispatcherApplication(create_backend_app))
     if args.state_file:

@@ -16,6 +16,7 @@ def table_names(settings: Settings) -> Dict[str, str]:
         "PollsTable": settings.polls_table,
         "BallotsTable": settings.ballots_table,
         "TalliesTable": settings.tallies_table,
+        "RollsTable": settings.rolls_table,
     }
 
 

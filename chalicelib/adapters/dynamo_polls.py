@@ -19,6 +19,7 @@ def poll_to_item(poll: Poll) -> dict:
         "results": {"S": poll.results},
         "expected_peak_votes_per_s": {"N": str(poll.expected_peak_votes_per_s)},
         "buckets": {"N": str(poll.buckets)},
+        "electorate": {"S": poll.electorate},
     }
     for name in _OPTIONAL_TIMES:
         value = getattr(poll, name)
@@ -40,6 +41,7 @@ def item_to_poll(item: dict) -> Poll:
         results=item["results"]["S"],
         expected_peak_votes_per_s=int(item["expected_peak_votes_per_s"]["N"]),
         buckets=int(item["buckets"]["N"]),
+        electorate=item.get("electorate", {}).get("S", "open"),  # polls made before rolls existed are open
     )
 
 

@@ -15,6 +15,10 @@ from .dynamo import error_code, throttling_as_refusal
 
 COUNT_PREFIX = "c_"
 REPAIR_LANE = "repair"
+# A roll poll's roll size lives beside its counts, in a lane of its own that adapters/dynamo_roll.py moves in the
+# same transaction as the blanks: so the results' one Query reads the turnout's both halves.
+ROLL_LANE = "roll"
+ROLL_SIZE = "roll_size"
 MAX_ATTEMPTS = 5
 
 
@@ -62,7 +66,7 @@ class DynamoTallyStore:
             )
 
     def counts(self, poll_id: str) -> Counts:
-        votes, as_of = {}, None
+        votes, as_of, roll = {}, None, None
         with throttling_as_refusal():
             pages = self._client.get_paginator("query").paginate(
                 TableName=self._table,
@@ -72,13 +76,16 @@ class DynamoTallyStore:
             )
             for page in pages:
                 for item in page["Items"]:
+                    if item["shard_id"]["S"] == ROLL_LANE:
+                        roll = int(item.get(ROLL_SIZE, {}).get("N", "0"))
+                        continue
                     for name, value in item.items():
                         if name.startswith(COUNT_PREFIX):
                             candidate = name[len(COUNT_PREFIX):]
                             votes[candidate] = votes.get(candidate, 0) + int(value["N"])
                     updated = item.get("updated_at", {}).get("S")
                     as_of = max(as_of or updated, updated) if updated else as_of
-        return Counts(votes=votes, per_minute=None, per_second=None, as_of=as_of, source="tallies")
+        return Counts(votes=votes, per_minute=None, per_second=None, as_of=as_of, source="tallies", roll=roll)
 
     def rebase(self, poll_id: str, ledger_counts: Dict[str, int]) -> None:
         """Repair: the ledger's counts go into one "repair" lane; the shard lanes keep their checkpoints and

@@ -19,17 +19,22 @@ def create_poll():
                     headers={"Location": f"/polls/{poll.poll_id}"})
 
 
+def _for_caller(poll, now: str) -> dict:
+    """The poll, and whether the signed-in caller may vote in it (a read for a roll poll only)."""
+    return {**poll_view(poll, now), "eligible": runtime.get().votes.eligible(caller(bp.current_request).sub, poll)}
+
+
 @bp.route("/polls", methods=["GET"])
 def list_polls():
     caller(bp.current_request)
     now = utc_now()
-    return {"polls": [poll_view(poll, now) for poll in runtime.get().polls.list()]}
+    return {"polls": [_for_caller(poll, now) for poll in runtime.get().polls.list()]}
 
 
 @bp.route("/polls/{poll_id}", methods=["GET"])
 def get_poll(poll_id):
     caller(bp.current_request)
-    return poll_view(runtime.get().polls.get(poll_id), utc_now())
+    return _for_caller(runtime.get().polls.get(poll_id), utc_now())
 
 
 @bp.route("/polls/{poll_id}/open", methods=["POST"])

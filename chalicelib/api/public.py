@@ -70,5 +70,6 @@ def client_config():
         "user_pool_id": settings.user_pool_id,
         "client_id": settings.client_id,
         "cognito_endpoint": settings.cognito_endpoint,
+        "self_signup": settings.self_signup,
         "limits": {**limits(), "max_body_bytes": MAX_BODY_BYTES},
     }

@@ -14,10 +14,13 @@ MAX_LABEL = 200
 MIN_CANDIDATES = 2
 MAX_CANDIDATES = 100
 RESULTS_MODES = ("live", "after_close")
+# open: anyone signed in votes; roll: only the accounts on the poll's roll (domain/roll.py).
+ELECTORATES = ("open", "roll")
 # Fixed path segments that stand where an id could: POST /votes/{candidate} beside GET /votes/mine. An id equal
 # to one could be created but never used (tests/unit/test_openapi.py derives them from the app's routes).
 RESERVED_IDS = frozenset({"mine"})
-CREATE_FIELDS = {"poll_id", "title", "candidates", "opens_at", "closes_at", "results", "expected_peak_votes_per_s"}
+CREATE_FIELDS = {"poll_id", "title", "candidates", "opens_at", "closes_at", "results", "expected_peak_votes_per_s",
+                 "electorate"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Poll:
     results: str = "live"
     expected_peak_votes_per_s: int = DEFAULT_PEAK_VOTES_PER_S
     buckets: int = 1  # how many partition keys hold its ballots: set at creation, never changed
+    electorate: str = "open"
     _ids: frozenset = field(default=frozenset(), compare=False, repr=False)
 
     def __post_init__(self):
@@ -164,6 +168,9 @@ def new_poll(body: dict, now: str) -> Poll:
     results = "live" if body.get("results") is None else body["results"]  # null like the other optionals
     if results not in RESULTS_MODES:
         raise Invalid('results must be "live" or "after_close".')
+    electorate = "open" if body.get("electorate") is None else body["electorate"]
+    if electorate not in ELECTORATES:
+        raise Invalid('electorate must be "open" (anyone signed in) or "roll" (only the voters on its roll).')
     peak = body.get("expected_peak_votes_per_s")
     peak = DEFAULT_PEAK_VOTES_PER_S if peak is None else peak
     return Poll(
@@ -176,6 +183,7 @@ def new_poll(body: dict, now: str) -> Poll:
         results=results,
         expected_peak_votes_per_s=peak,
         buckets=buckets_for(peak),
+        electorate=electorate,
     )
 
 
@@ -191,4 +199,5 @@ def poll_view(poll: Poll, now: str) -> dict:
         "results": poll.results,
         "created_at": poll.created_at,
         "expected_peak_votes_per_s": poll.expected_peak_votes_per_s,
+        "electorate": poll.electorate,
     }

@@ -29,6 +29,7 @@ class Counts:
     per_second: Optional[Dict[int, int]]
     as_of: Optional[str]  # when the count last changed
     source: str  # "index" or "tallies"
+    roll: Optional[int] = None  # a roll poll's roll size (from the tallies; an index does not know it)
 
 
 def trusted(indexed: Counts, exact: Counts) -> Counts:
@@ -91,4 +92,5 @@ def results_view(poll: Poll, counts: Counts, now: str) -> dict:
         # ETag stable, so an idle dashboard costs 304s.
         "as_of": counts.as_of or poll.created_at,
         "source": counts.source,
+        **({"turnout": {"cast": total, "roll": counts.roll or 0}} if poll.electorate == "roll" else {}),
     }

@@ -7,6 +7,7 @@ from typing import Optional
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
+from ..adapters.dynamo_ballots import BLANK
 from ..domain.ballots import Ballot
 from ..domain.polls import is_valid_id
 from ..domain.stream import StreamBallot, sequence_key
@@ -17,13 +18,21 @@ class NotABallot(ValueError):
     """A record on the ballots stream that no ballot could have written: it goes to the dead letters."""
 
 
+# A ballot arrives as an INSERT (an open poll's vote) or as the one MODIFY the API ever makes: a roll voter's
+# blank filled (adapters/dynamo_ballots.py). Every write of a candidate is conditional on there being none, so
+# each ballot appears in exactly one such record. A blank's INSERT, a removed blank's REMOVE: nothing to count.
+COUNTED_EVENTS = ("INSERT", "MODIFY")
+
+
 def read_ballot(record: DynamoDBRecord) -> Optional[StreamBallot]:
-    """The new ballot in the record, or None for records with nothing to count (ballots never change)."""
+    """The new ballot in the record, or None for records with nothing to count."""
     raw = record.raw_event
-    if raw.get("eventName") != "INSERT":
+    if raw.get("eventName") not in COUNTED_EVENTS:
         return None
     stream = raw.get("dynamodb") or {}
     image = stream.get("NewImage") or {}
+    if BLANK in image:
+        return None
 
     def text(name: str) -> Optional[str]:
         value = image.get(name)

@@ -1,10 +1,11 @@
 """The interfaces the use cases need from storage. Adapters implement them; fakes stand in for unit tests."""
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, List, Optional, Protocol, Sequence
+from typing import Dict, FrozenSet, List, Optional, Protocol, Sequence, Tuple
 
 from ..domain.ballots import Ballot
 from ..domain.polls import Poll
 from ..domain.results import Counts, Windows
+from ..domain.roll import Account, Enrolment
 from ..domain.stream import StreamBallot
 
 
@@ -19,6 +20,14 @@ class Standing:
 class OperatorDirectory(Protocol):
     def standing(self, username: str) -> Optional[Standing]:
         """The user's standing now, or None if the pool has no such user."""
+
+
+class AccountDirectory(Protocol):
+    def account(self, name: str) -> Optional[Account]:
+        """The account a username or email names, or None."""
+
+    def invite(self, email: str) -> Account:
+        """Create an account for the email, and send it an invitation."""
 
 
 class PollStore(Protocol):
@@ -41,11 +50,34 @@ class BallotLedger(Protocol):
     def cast(self, ballot: Ballot, bucket: int) -> Optional[Ballot]:
         """Record the ballot unless the voter has one in this poll. None if recorded, else the existing one."""
 
+    def fill(self, ballot: Ballot, bucket: int) -> Optional[Ballot]:
+        """A roll poll's vote: fill the voter's blank. None if filled now, else the standing ballot. Raises
+        NotOnRoll when the voter has no blank."""
+
     def find(self, poll_id: str, bucket: int, voter_id: str) -> Optional[Ballot]:
+        """The voter's cast ballot (a blank is none)."""
+
+    def on_roll(self, poll_id: str, bucket: int, voter_id: str) -> bool:
         ...
 
     def ballots(self, poll_id: str, buckets: int) -> List[Ballot]:
         """Every ballot of the poll, from each of its buckets (reconcile and repair; never the vote path)."""
+
+
+class RollStore(Protocol):
+    """A roll poll's entries, blanks and size, changed together."""
+
+    def enrol(self, poll_id: str, voters: Sequence[Enrolment]) -> List[str]:
+        """Put the voters on the roll; return the usernames of those on it already."""
+
+    def remove(self, poll_id: str, voter: Enrolment) -> str:
+        """"removed", "voted" (a cast ballot: the voter stays) or "absent"."""
+
+    def size(self, poll_id: str) -> int:
+        ...
+
+    def page(self, poll_id: str, after: Optional[str], limit: int) -> Tuple[List[dict], Optional[str]]:
+        ...
 
 
 class TallyStore(Protocol):

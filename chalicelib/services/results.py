@@ -1,4 +1,5 @@
 """Reading a poll's results: from the index when it agrees with the exact counters, else from the counters."""
+from dataclasses import replace
 from typing import Callable
 
 from ..domain.errors import Forbidden, NotFound
@@ -27,7 +28,7 @@ class ResultsService:
         # index's answer is checked against, so that a lagging or rebuilt index never publishes an undercount.
         exact = self._tallies.counts(poll_id)
         try:
-            counts = trusted(self._index.counts(poll_id, windows(poll, now)), exact)
+            counts = replace(trusted(self._index.counts(poll_id, windows(poll, now)), exact), roll=exact.roll)
         except IndexUnavailable:
             counts = exact
         return results_view(poll, counts, now)

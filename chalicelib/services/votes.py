@@ -38,10 +38,19 @@ class VoteService:
             if first is not None and first.candidate == candidate:
                 return first, False
             raise Conflict(f"Poll {poll.poll_id} is {status}; it does not take votes now.")
-        first = self._ledger.cast(attempt, bucket)
+        # One write either way: a roll poll's vote fills the voter's blank, and finding none means "not on the roll".
+        write = self._ledger.fill if poll.electorate == "roll" else self._ledger.cast
+        first = write(attempt, bucket)
         if first is None:
             return attempt, True
         return resolve_repeat(attempt, first), False
+
+    def eligible(self, sub: str, poll: Poll) -> bool:
+        """May this voter vote in the poll: anyone may in an open one; in a roll poll, one with a ballot there."""
+        if poll.electorate != "roll":
+            return True
+        voter_id = self._pseudonym(sub)
+        return self._ledger.on_roll(poll.poll_id, bucket_of(voter_id, poll.buckets), voter_id)
 
     def mine(self, sub: str, poll_id: Optional[str]) -> Ballot:
         poll = self._poll(poll_id, self._clock())

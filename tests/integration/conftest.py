@@ -18,7 +18,7 @@ from moto.core.botocore_stubber import BotocoreStubber
 
 from chalicelib import config, runtime
 from chalicelib.observability import logger
-from devstack import cognito
+from devstack import cognito, moto_patches
 from devstack.tables import create_tables
 
 REGION = "us-east-1"
@@ -95,12 +95,13 @@ def atomic_moto(monkeypatch):
 @pytest.fixture
 def stack(tmp_path, monkeypatch):
     atomic_moto(monkeypatch)
+    moto_patches.transactions_without_table_copies(monkeypatch.setattr)
     jwks = tmp_path / "jwks.json"
     jwks.write_text(json.dumps(moto_jwk("jwks-public")))
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION, "TALLY_POLLS_TABLE": "it-polls", "TALLY_BALLOTS_TABLE": "it-ballots",
-        "TALLY_TALLIES_TABLE": "it-tallies", "TALLY_JWKS_URL": jwks.as_uri(),
+        "TALLY_TALLIES_TABLE": "it-tallies", "TALLY_ROLLS_TABLE": "it-rolls", "TALLY_JWKS_URL": jwks.as_uri(),
         "TALLY_INDEX_PATH": str(tmp_path / "results.sqlite3"),
         # A close takes effect one cache lifetime (plus a second) after it is asked for: keep tests short.
         "TALLY_POLL_CACHE_SECONDS": "0.2",

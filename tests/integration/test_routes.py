@@ -34,7 +34,7 @@ def test_config_tells_a_client_how_to_sign_in_and_holds_no_secret(client, stack)
     assert response.status_code == 200
     config = body(response)
     assert config == {"region": "us-east-1", "user_pool_id": stack.pool_id, "client_id": stack.client_id,
-                      "cognito_endpoint": None, "limits": config["limits"]}
+                      "cognito_endpoint": None, "self_signup": False, "limits": config["limits"]}
     assert config["limits"]["max_candidates"] == 100 and config["limits"]["reserved_ids"] == ["mine"]
     assert config["limits"]["max_body_bytes"] == 16 * 1024
 

@@ -12,7 +12,7 @@ from devstack import tables as local_tables
 from infra import project_root
 
 ROOT = project_root()
-TABLES = {"PollsTable", "BallotsTable", "TalliesTable"}
+TABLES = {"PollsTable", "BallotsTable", "TalliesTable", "RollsTable"}
 FUNCTION_ROLES = {"APIHandler": "ApiHandlerRole", "TallyBallots": "TallyBallotsRole"}
 PUBLIC_ROUTES = {("/health", "get"), ("/config", "get")}
 # The only actions that take no resource ARN, so "*" is the only resource they can have.
@@ -127,6 +127,8 @@ def test_functions_read_the_resources_of_this_template(resources, function):
     assert env["TALLY_POLLS_TABLE"] == {"Ref": "PollsTable"}
     assert env["TALLY_BALLOTS_TABLE"] == {"Ref": "BallotsTable"}
     assert env["TALLY_TALLIES_TABLE"] == {"Ref": "TalliesTable"}
+    if function == "APIHandler":
+        assert env["TALLY_ROLLS_TABLE"] == {"Ref": "RollsTable"} and env["TALLY_SELF_SIGNUP"] == {"Ref": "SelfSignUp"}
     assert env["TALLY_USER_POOL_ID"] == {"Ref": "UserPool"}
     assert env["TALLY_CLIENT_ID"] == {"Ref": "UserPoolClient"}
     assert env["OPENSEARCH_URL"] == {"Fn::Sub": "https://${SearchDomain.DomainEndpoint}"}
@@ -226,21 +228,25 @@ def index_arn(path):
 
 
 def test_the_api_function_may_do_exactly_what_the_adapters_it_uses_do(resources):
-    # DynamoPollStore: put_item, get_item, scan, update_item; DynamoBallotLedger.cast/find: put_item, get_item;
-    # DynamoTallyStore.counts (the results check): query. OpenSearchIndex.counts: POST .../_search.
-    # Runtime.voter_keys: the voter key's secret. CognitoDirectory.standing (operator routes): two admin reads.
+    # DynamoPollStore: put_item, get_item, scan, update_item; DynamoBallotLedger.cast/fill/find: put_item,
+    # update_item, get_item; DynamoTallyStore.counts (the results check): query. DynamoRollStore: transactions of
+    # put, delete (ballots, rolls) and update (the tallies' roll lane), get_item and query. OpenSearchIndex.counts:
+    # POST .../_search. Runtime.voter_keys: the voter key's secret. CognitoDirectory.standing (operator routes):
+    # two admin reads; .account and .invite (roll entries): AdminGetUser, ListUsers, AdminCreateUser.
     assert role_grants(resources, "ApiHandlerRole") == {
         "xray:PutTraceSegments": ["*"], "xray:PutTelemetryRecords": ["*"],
         "logs:CreateLogStream": [arn("ApiHandlerLogGroup")], "logs:PutLogEvents": [arn("ApiHandlerLogGroup")],
-        "dynamodb:GetItem": [arn("PollsTable"), arn("BallotsTable")],
-        "dynamodb:PutItem": [arn("PollsTable"), arn("BallotsTable")],
+        "dynamodb:GetItem": [arn("PollsTable"), arn("BallotsTable"), arn("TalliesTable")],
+        "dynamodb:PutItem": [arn("PollsTable"), arn("BallotsTable"), arn("RollsTable")],
+        "dynamodb:DeleteItem": [arn("BallotsTable"), arn("RollsTable")],
         "dynamodb:Scan": [arn("PollsTable")],
-        "dynamodb:UpdateItem": [arn("PollsTable")],
-        "dynamodb:Query": [arn("TalliesTable")],
+        "dynamodb:UpdateItem": [arn("PollsTable"), arn("BallotsTable"), arn("TalliesTable")],
+        "dynamodb:Query": [arn("TalliesTable"), arn("RollsTable")],
         "es:ESHttpGet": [index_arn("tally-ballots/_search")],
         "es:ESHttpPost": [index_arn("tally-ballots/_search")],
         "secretsmanager:GetSecretValue": [{"Ref": "VoterKeySecret"}],
         "cognito-idp:AdminGetUser": [arn("UserPool")], "cognito-idp:AdminListGroupsForUser": [arn("UserPool")],
+        "cognito-idp:ListUsers": [arn("UserPool")], "cognito-idp:AdminCreateUser": [arn("UserPool")],
     }
 
 
@@ -562,6 +568,31 @@ def test_cognito_pool_client_and_operators_group(resources):
     assert resources["APIHandler"]["Properties"]["Environment"]["Variables"]["TALLY_OPERATOR_MFA"] == \
         {"Ref": "OperatorMfa"}
     assert resources["OperatorsGroup"]["Properties"]["GroupName"] == "operators"
+
+
+def test_self_sign_up_is_a_parameter_closed_by_default_with_email_codes_and_recovery(template, resources):
+    assert template["Parameters"]["SelfSignUp"]["Default"] == "closed"
+    assert set(template["Parameters"]["SelfSignUp"]["AllowedValues"]) == {"closed", "open"}
+    assert template["Conditions"]["SelfSignUpOpen"] == {"Fn::Equals": [{"Ref": "SelfSignUp"}, "open"]}
+    pool = resources["UserPool"]["Properties"]
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] == {"Fn::If": ["SelfSignUpOpen", False, True]}
+    # Voters' usernames are their emails: no UsernameAttributes (a change would replace the pool), case-insensitive.
+    assert "UsernameAttributes" not in pool and pool["UsernameConfiguration"] == {"CaseSensitive": False}
+    assert pool["AutoVerifiedAttributes"] == ["email"]
+    assert pool["AccountRecoverySetting"] == {"RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]}
+    assert pool["UserAttributeUpdateSettings"] == {"AttributesRequireVerificationBeforeUpdate": ["email"]}
+    policy = pool["Policies"]["PasswordPolicy"]
+    assert policy["MinimumLength"] >= 12 and all(policy[f"Require{kind}"] for kind in (
+        "Lowercase", "Uppercase", "Numbers", "Symbols"))
+    # Cognito's own mail (50 a day) unless an SES identity is named.
+    assert template["Parameters"]["SesIdentityArn"]["Default"] == ""
+    assert pool["EmailConfiguration"]["Fn::If"][0] == "MailsWithSes"
+    assert pool["EmailConfiguration"]["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+    client = resources["UserPoolClient"]["Properties"]
+    assert client["ReadAttributes"] == ["email", "email_verified"] and client["WriteAttributes"] == ["email"]
+    assert client["PreventUserExistenceErrors"] == "ENABLED"
+    assert resources["APIHandler"]["Properties"]["Environment"]["Variables"]["TALLY_SELF_SIGNUP"] == \
+        {"Ref": "SelfSignUp"}
 
 
 def test_the_waf_is_a_parameter_off_by_default_with_one_rate_rule_per_ip_on_the_api_and_the_pool(

@@ -18,9 +18,20 @@ def test_an_insert_is_a_ballot_with_a_fixed_width_sequence():
     assert read.sequence == "1234".zfill(40)
 
 
-@pytest.mark.parametrize("event_name", ["MODIFY", "REMOVE"])
-def test_changes_and_removals_count_nothing(event_name):
-    assert read_ballot(record(event_name)) is None
+def test_a_filled_blank_is_a_ballot():
+    # A roll voter's vote is the one MODIFY the API makes: their blank, filled.
+    read = read_ballot(record("MODIFY"))
+    assert read.ballot.candidate == "red" and read.sequence == "1234".zfill(40)
+
+
+def test_a_blank_counts_nothing():
+    blank = DynamoDBRecord({"eventID": "e1", "eventName": "INSERT", "dynamodb": {"SequenceNumber": "1234", "NewImage": {
+        "poll_id": {"S": "demo"}, "voter_id": {"S": "v-1"}, "blank": {"BOOL": True}}}})
+    assert read_ballot(blank) is None
+
+
+def test_a_removal_counts_nothing():
+    assert read_ballot(record("REMOVE")) is None
 
 
 @pytest.mark.parametrize("changes", [

@@ -1,0 +1,25 @@
+"""Roll routes: operators add voters to a roll poll's roll (inviting the missing), list it, and remove voters."""
+from .. import runtime
+from .errors import Blueprint
+from .requests import json_object, operator
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/polls/{poll_id}/roll", methods=["POST"])
+def add_to_roll(poll_id):
+    operator(bp.current_request)
+    return runtime.get().roll.add(poll_id, json_object(bp.current_request)).view()
+
+
+@bp.route("/polls/{poll_id}/roll", methods=["GET"])
+def list_roll(poll_id):
+    operator(bp.current_request)
+    after = (bp.current_request.query_params or {}).get("next")
+    return runtime.get().roll.page(poll_id, after or None)
+
+
+@bp.route("/polls/{poll_id}/roll/remove", methods=["POST"])
+def remove_from_roll(poll_id):
+    operator(bp.current_request)
+    return runtime.get().roll.remove(poll_id, json_object(bp.current_request)).view()

@@ -1,0 +1,126 @@
+"""A poll's electorate and roll: who may vote, named by the operator, and what a roll change reports.
+
+An `open` poll takes a ballot from anyone signed in. A `roll` poll takes one only from the accounts on its roll,
+each of which holds a blank ballot under its own ballot key from the moment it is added: a vote fills the blank
+with one conditional write, so eligibility costs the vote no read (adapters/dynamo_ballots.py). A blank is not a
+ballot and never counts (events/ballot_records.py, the ledger's ballots()).
+
+Removing an entry takes out its blank, so that voter can no longer vote. Once they have voted, their ballot is in
+the counts and nothing links it back to them: it stays counted, and the voter stays on the roll, so the turnout's
+cast can never exceed its roll. Once the poll closes, its roll is frozen.
+"""
+import re
+from dataclasses import dataclass, field
+from typing import List, Sequence, Tuple
+
+from .errors import Conflict, Forbidden, Invalid
+from .polls import Poll
+
+MAX_ROLL_BATCH = 1_000  # entries per request: an API Gateway request must end within 29 s, Cognito lookups included
+MAX_ENTRY = 128  # Cognito's limit for a username
+# No quotes or backslashes: an email goes into a Cognito ListUsers filter, which has no escaping.
+EMAIL = re.compile(r'[^@\s"\\]+@[^@\s"\\]+\.[^@\s."\\]+')
+# Cognito usernames: letters, marks, symbols, digits and punctuation; never whitespace or control characters.
+USERNAME = re.compile(r"[^\s\x00-\x1f\x7f]+")
+ROLL_PAGE = 100
+
+
+def is_email(entry: str) -> bool:
+    return EMAIL.fullmatch(entry) is not None
+
+
+def entries(body: dict, field_name: str = "voters") -> List[str]:
+    """The request's roll entries, each trimmed and lowercased (the user pool is case-insensitive), in order.
+    Any malformed entry refuses the whole request, naming it, so a batch is never half-taken."""
+    raw = body.get(field_name)
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_ROLL_BATCH:
+        raise Invalid(f"{field_name} must be a list of 1 to {MAX_ROLL_BATCH:,} usernames or email addresses.")
+    found, bad = [], []
+    for position, entry in enumerate(raw):
+        text = entry.strip().lower() if isinstance(entry, str) else None
+        if not text or len(text) > MAX_ENTRY or USERNAME.fullmatch(text) is None or ("@" in text and not is_email(text)):
+            bad.append(position)
+        else:
+            found.append(text)
+    if bad:
+        shown = ", ".join(f"{field_name}[{p}]" for p in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise Invalid(f"Not a username or email address: {shown} (1 to {MAX_ENTRY} characters, no spaces). "
+                      "Nothing was added.")
+    return found
+
+
+def roll_request(body: dict, invite_allowed: bool = True) -> Tuple[List[str], bool]:
+    """A roll change's entries, and whether to invite those without an account."""
+    fields = {"voters", "invite"} if invite_allowed else {"voters"}
+    extra = set(body) - fields
+    if extra:
+        raise Invalid(f"Unknown fields: {', '.join(sorted(extra))}. The body holds {' and '.join(sorted(fields))}.")
+    invite = False if body.get("invite") is None else body["invite"]
+    if not isinstance(invite, bool):
+        raise Invalid("invite must be true or false.")
+    return entries(body), invite
+
+
+def check_roll_can_change(poll: Poll, now: str) -> None:
+    if poll.electorate != "roll":
+        raise Conflict(f"Poll {poll.poll_id} is open to every signed-in voter; it has no roll.")
+    if poll.status(now) == "closed":
+        raise Conflict(f"Poll {poll.poll_id} is closed; its roll is final.")
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user pool account as a roll needs it: the name the roll lists, and the sub its ballot key comes from."""
+    username: str
+    sub: str
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """One account to put on a poll's roll: its roll entry, and its blank ballot's key."""
+    username: str
+    email: str
+    voter_id: str
+    bucket: int
+
+
+@dataclass
+class RollReport:
+    """What a roll addition did, entry by entry: added + already + len(unknown) is the number of entries sent.
+    `invited` counts the added accounts that were created, and mailed an invitation, by this request."""
+    added: int = 0
+    already: int = 0
+    invited: int = 0
+    unknown: List[str] = field(default_factory=list)
+
+    def view(self) -> dict:
+        return {"added": self.added, "already": self.already, "invited": self.invited, "unknown": self.unknown}
+
+
+@dataclass
+class RemovalReport:
+    """What a roll removal did: `voted` entries stay on the roll, as their ballots stay counted."""
+    removed: int = 0
+    voted: List[str] = field(default_factory=list)
+    absent: List[str] = field(default_factory=list)
+    unknown: List[str] = field(default_factory=list)
+
+    def view(self) -> dict:
+        return {"removed": self.removed, "voted": self.voted, "absent": self.absent, "unknown": self.unknown}
+
+
+def first_of_each(accounts: Sequence[Tuple[str, Account]]) -> Tuple[List[Tuple[str, Account]], int]:
+    """The entries naming distinct accounts, and how many named one already named (a username and its email)."""
+    seen, kept = set(), []
+    for entry, account in accounts:
+        if account.sub not in seen:
+            seen.add(account.sub)
+            kept.append((entry, account))
+    return kept, len(accounts) - len(kept)
+
+
+class NotOnRoll(Forbidden):
+    def __init__(self, poll_id: str):
+        super().__init__(f"You are not on the roll of poll {poll_id}: only the voters its operators listed may vote "
+                         "in it. If you should be, ask them to add the account you signed in with.")
