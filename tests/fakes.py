@@ -4,6 +4,7 @@ from typing import Dict, List, Optional, Tuple
 from chalicelib.domain.ballots import Ballot
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.polls import Poll
+from chalicelib.domain.roll import Account, Enrolment, NotOnRoll
 from chalicelib.domain.times import later
 
 
@@ -53,12 +54,83 @@ class FakeLedger:
         self.buckets[key] = bucket
         return None
 
+    def fill(self, ballot: Ballot, bucket: int) -> Optional[Ballot]:
+        """A roll poll's vote: a voter without a blank (set by FakeRollStore) is not on the roll."""
+        key = (ballot.poll_id, ballot.voter_id)
+        if key not in self.buckets:
+            self.writes += 1
+            raise NotOnRoll(ballot.poll_id)
+        if key in self.ballots:
+            return self.cast(ballot, bucket)
+        self.writes += 1
+        assert self.buckets[key] == bucket, "a vote went to another bucket than the voter's blank"
+        self.ballots[key] = ballot
+        return None
+
     def find(self, poll_id: str, bucket: int, voter_id: str) -> Optional[Ballot]:
         key = (poll_id, voter_id)
         return self.ballots.get(key) if self.buckets.get(key) == bucket else None
 
+    def on_roll(self, poll_id: str, bucket: int, voter_id: str) -> bool:
+        return self.buckets.get((poll_id, voter_id)) == bucket
+
     def ballots_of(self, poll_id: str, buckets: int) -> List[Ballot]:
         return [b for (p, _), b in self.ballots.items() if p == poll_id]
+
+
+class FakeRollStore:
+    """A roll kept as blanks in a FakeLedger (a blank: a bucket with no ballot), entries and a size."""
+
+    def __init__(self, ledger: FakeLedger):
+        self.ledger = ledger
+        self.entries: Dict[Tuple[str, str], Enrolment] = {}
+
+    def enrol(self, poll_id: str, voters) -> List[str]:
+        already = []
+        for voter in voters:
+            key = (poll_id, voter.voter_id)
+            if key in self.ledger.buckets:
+                already.append(voter.username)
+            else:
+                self.ledger.buckets[key] = voter.bucket
+                self.entries[(poll_id, voter.username)] = voter
+        return already
+
+    def remove(self, poll_id: str, voter: Enrolment) -> str:
+        key = (poll_id, voter.voter_id)
+        if key not in self.ledger.buckets:
+            return "absent"
+        if key in self.ledger.ballots:
+            return "voted"
+        del self.ledger.buckets[key]
+        self.entries.pop((poll_id, voter.username), None)
+        return "removed"
+
+    def size(self, poll_id: str) -> int:
+        return sum(1 for p, _ in self.ledger.buckets if p == poll_id)
+
+    def page(self, poll_id: str, after, limit: int):
+        names = sorted(u for p, u in self.entries if p == poll_id and (after is None or u > after))
+        page = names[:limit]
+        return [{"username": u, "email": None, "added_at": "x"} for u in page], (page[-1] if len(names) > limit else None)
+
+
+class FakeDirectory:
+    """Accounts by username and by email; invite() creates one."""
+
+    def __init__(self, *accounts: Account):
+        self.accounts = list(accounts)
+        self.invited: List[str] = []
+
+    def account(self, name: str) -> Optional[Account]:
+        found = [a for a in self.accounts if name in (a.username, a.email)]
+        return found[0] if len(found) == 1 else None
+
+    def invite(self, email: str) -> Account:
+        self.invited.append(email)
+        account = Account(username=email, sub=f"sub-{email}", email=email)
+        self.accounts.append(account)
+        return account
 
 
 class Clock:

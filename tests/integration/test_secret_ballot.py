@@ -64,3 +64,25 @@ def test_a_ballot_is_kept_under_a_keyed_pseudonym_that_only_the_key_recomputes(c
     assert len(item["voter_id"]["S"]) == 64
     assert VoterKeys(b"another key, 32 bytes long......").ballot_id(sub) != item["voter_id"]["S"]
     assert runtime.get().voter_keys.log_ref(sub) not in item["voter_id"]["S"], "logs cannot be joined to ballots"
+
+
+def test_a_roll_names_its_voters_but_links_none_of_them_to_a_ballot(client, stack, tmp_path):
+    from tests.integration.test_roll import BOARD, add, stored
+
+    assert client.post("/polls", headers=stack.operator(), body=json.dumps(BOARD)).status_code == 201
+    for name in VOTERS:
+        stack.tokens(name)
+    assert body(add(client, stack, VOTERS))["added"] == len(VOTERS)
+    for i, name in enumerate(VOTERS):
+        assert vote(client, stack, ["ann", "bob"][i % 2], "board", voter=name).status_code == 201
+    streams = boto3.client("dynamodbstreams", region_name="us-east-1",
+                           config=Config(account_id_endpoint_mode="disabled"))
+    StreamRunner(streams, stream_arn_of(stack.dynamodb, stack.settings.ballots_table), tally_ballots,
+                 str(tmp_path / "dead.jsonl"), window_seconds=0).drain()
+    entries = "\n".join(json.dumps(item) for item in stored(stack, stack.settings.rolls_table))
+    assert all(name in entries for name in VOTERS), "the roll lists its voters, for its operators"
+    stored_elsewhere = everything_stored(stack)
+    for name in VOTERS:
+        assert stack.voter_id(name) not in entries and stack.sub(name) not in entries
+        assert name not in stored_elsewhere and stack.sub(name) not in stored_elsewhere
+    assert "ann" not in entries and "candidate" not in entries
