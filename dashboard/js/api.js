@@ -52,7 +52,8 @@ export class Api {
       const text = await reply.text();
       let parsed = null;
       try {
-        parsed = text ? JSON.parse(text) : null;
+        // A file (GET /polls/{id}/results.csv) is its text alone; everything else the API says is JSON.
+        parsed = text && !/^text\/csv\b/i.test(reply.headers.get("Content-Type") ?? "") ? JSON.parse(text) : null;
       } catch {
         parsed = { Code: "BadResponse", Message: `The API answered ${reply.status} with something that is not JSON.` };
       }
@@ -90,4 +91,32 @@ export function retryAfterMs(reply) {
 // clients refused at the same moment do not all come back at the same moment.
 export function backoffMs(attempt, { baseMs = 250, capMs = 8000 } = {}) {
   return Math.random() * Math.min(capMs, baseMs * 2 ** attempt);
+}
+
+// Sends a request until an answer settles it: {reply, retried}. A 429, a 5xx or a lost connection (OfflineError,
+// or no answer within attemptTimeoutMs) is sent again after backoffMs, never sooner than the API's Retry-After;
+// null once giveUpMs has gone by without a settling answer, or when the next wait would end after that. Only for
+// requests the API takes twice safely (a vote, a roll batch). send(signal, attempt) makes one attempt;
+// onRetry({why: "busy" | "offline", waitMs, attempt, reply}) is told before each wait.
+export async function sendSettled(send, {
+  giveUpMs = 30_000, attemptTimeoutMs = 10_000, baseMs = 250, capMs = 8000, onRetry = () => {},
+} = {}) {
+  const deadline = Date.now() + giveUpMs;
+  for (let attempt = 0; ; attempt++) {
+    let reply = null;
+    let why;
+    try {
+      const timeout = Math.max(1000, Math.min(attemptTimeoutMs, deadline - Date.now()));
+      reply = await send(AbortSignal.timeout(timeout), attempt);
+      if (reply.status !== 429 && reply.status < 500) return { reply, retried: attempt > 0 };
+      why = "busy";
+    } catch (error) {
+      if (!(error instanceof OfflineError)) throw error;
+      why = "offline";
+    }
+    const waitMs = Math.max(backoffMs(attempt, { baseMs, capMs }), retryAfterMs(reply) ?? 0);
+    if (Date.now() + waitMs >= deadline) return null;
+    onRetry({ why, waitMs, attempt, reply });
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
+  }
 }

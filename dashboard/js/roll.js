@@ -1,0 +1,192 @@
+// A roll poll's roll as an operator uploads it: a CSV file or a pasted list turned into entries (each with the
+// line it came from), sent to POST /polls/{poll_id}/roll in batches, and what the API did with them summed up.
+// No DOM here (rollpanel.js draws it): tests/js/roll.test.mjs runs this module in Node.
+import { errorMessage, sendSettled } from "./api.js";
+
+// A header row is one with a cell of these names; its column is the first of them present, in this order.
+export const HEADER_NAMES = ["voter", "username", "email"];
+export const CHUNK_ENTRIES = 250; // per request (the API takes 1 to 1,000): the progress bar moves every few seconds
+const BODY_BYTES = 16 * 1024; // the API's limit (GET /config's limits.max_body_bytes), when config has none
+const BODY_MARGIN = 64; // for {"voters":[],"invite":false}, with room to spare
+
+// One CSV table (RFC 4180: quoted cells, "" inside quotes, CRLF, LF or CR line ends) as rows of cells, each row
+// with the 1-based line it starts on. The delimiter is the first line's most frequent of comma, semicolon and
+// tab (a spreadsheet in a comma-decimal locale writes semicolons). A byte order mark is dropped.
+export function parseCsv(text) {
+  const source = text.replace(/^\uFEFF/, "");
+  const delimiter = sniffDelimiter(source);
+  const rows = [];
+  let cells = [];
+  let cell = "";
+  let quoted = false;
+  let line = 1;
+  let rowLine = 1;
+  const endCell = () => {
+    cells.push(cell);
+    cell = "";
+  };
+  const endRow = () => {
+    endCell();
+    rows.push({ cells, line: rowLine });
+    cells = [];
+  };
+  for (let i = 0; i < source.length; i++) {
+    const ch = source[i];
+    if (quoted) {
+      if (ch === '"' && source[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') {
+        quoted = false;
+      } else {
+        if (ch === "\n" || (ch === "\r" && source[i + 1] !== "\n")) line++;
+        cell += ch;
+      }
+    } else if (ch === '"' && cell.trim() === "") {
+      quoted = true;
+      cell = "";
+    } else if (ch === delimiter) {
+      endCell();
+    } else if (ch === "\r" || ch === "\n") {
+      if (ch === "\r" && source[i + 1] === "\n") i++;
+      endRow();
+      line++;
+      rowLine = line;
+    } else {
+      cell += ch;
+    }
+  }
+  if (cell !== "" || cells.length) endRow();
+  return rows;
+}
+
+function sniffDelimiter(text) {
+  const first = text.split(/\r\n|\n|\r/).find((l) => l.trim() !== "") ?? "";
+  const outside = first.replace(/"[^"]*"/g, "");
+  let best = ",";
+  let most = 0;
+  for (const candidate of [",", ";", "\t"]) {
+    const count = outside.split(candidate).length - 1;
+    if (count > most) {
+      best = candidate;
+      most = count;
+    }
+  }
+  return best;
+}
+
+const blank = (row) => row.cells.every((c) => c.trim() === "");
+
+// A CSV file's entries: the first column, or, when the first non-blank row is a header (a cell named voter,
+// username or email, in any case), that column below it. Blank lines and rows with that cell empty are skipped
+// (counted in `skipped`); cells are trimmed.
+export function rollFromCsv(text) {
+  const rows = parseCsv(text).filter((row) => !blank(row));
+  let column = 0;
+  let header = null;
+  if (rows.length) {
+    const names = rows[0].cells.map((c) => c.trim().toLowerCase());
+    const found = HEADER_NAMES.find((name) => names.includes(name));
+    if (found) {
+      header = found;
+      column = names.indexOf(found);
+      rows.shift();
+    }
+  }
+  const entries = [];
+  let skipped = 0;
+  for (const row of rows) {
+    const value = (row.cells[column] ?? "").trim();
+    if (value) entries.push({ value, line: row.line });
+    else skipped++;
+  }
+  return { entries, header, skipped };
+}
+
+// A pasted list: one entry a line, or several on a line separated by commas or semicolons; trimmed, blanks skipped.
+export function rollFromList(text) {
+  const entries = [];
+  text.split(/\r\n|\n|\r/).forEach((row, index) => {
+    for (const part of row.split(/[,;]/)) {
+      const value = part.trim();
+      if (value) entries.push({ value, line: index + 1 });
+    }
+  });
+  return { entries, header: null, skipped: 0 };
+}
+
+// Batches of at most `size` entries whose request body stays under the API's limit.
+export function chunk(entries, { size = CHUNK_ENTRIES, maxBytes = BODY_BYTES } = {}) {
+  const budget = maxBytes - BODY_MARGIN;
+  const encoder = new TextEncoder();
+  const batches = [];
+  let batch = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const cost = encoder.encode(JSON.stringify(entry.value)).length + 1;
+    if (batch.length && (batch.length >= size || bytes + cost > budget)) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(entry);
+    bytes += cost;
+  }
+  if (batch.length) batches.push(batch);
+  return batches;
+}
+
+// The API names a malformed entry by its place in the request ("voters[3]"): say where it is in the upload.
+export function placeInUpload(message, batch) {
+  return message.replace(/\bvoters\[(\d+)\]/g, (whole, index) => {
+    const entry = batch[Number(index)];
+    return entry ? `line ${entry.line} (“${entry.value}”)` : whole;
+  });
+}
+
+const lines = (batch) => {
+  const first = batch[0].line;
+  const last = batch[batch.length - 1].line;
+  return first === last ? `line ${first}` : `lines ${first} to ${last}`;
+};
+
+// Sends the entries in batches, one after another, each until an answer settles it (sendSettled: a 429, a 5xx or
+// a lost connection is sent again with backoff; a resend is safe, as entries done already count as "already").
+// Stops at the first refusal. Answers the sums so far and how it ended:
+//   outcome "done" | "refused" (message: the API's, with its positions as lines) | "offline" (no answer in time).
+export async function uploadRoll(api, pollId, entries, {
+  invite = false, size = CHUNK_ENTRIES, maxBytes = BODY_BYTES, giveUpMs = 60_000, onProgress = () => {},
+  onRetry = () => {},
+} = {}) {
+  const summary = { added: 0, already: 0, invited: 0, unknown: [], sent: 0, total: entries.length };
+  const path = `/polls/${encodeURIComponent(pollId)}/roll`;
+  const batches = chunk(entries, { size, maxBytes });
+  for (const [index, batch] of batches.entries()) {
+    const settled = await sendSettled(
+      (signal) => api.post(path, { voters: batch.map((e) => e.value), invite }, { signal }),
+      { giveUpMs, onRetry: (retry) => onRetry({ ...retry, batch: index + 1, batches: batches.length }) });
+    const before = summary.sent ? ` The ${summary.sent.toLocaleString()} entries before ${lines(batch)} were sent.` : "";
+    if (!settled) {
+      return { ...summary, outcome: "offline", message: `The API did not answer, so ${lines(batch)} and what ` +
+        `follows were not sent.${before} Upload the same list again when it is back: entries on the roll already ` +
+        "count as already." };
+    }
+    const { reply } = settled;
+    if (reply.status !== 200) {
+      const said = placeInUpload(errorMessage(reply), batch);
+      const message = reply.status === 400
+        ? `${said.replace(/\s*Nothing was added\.\s*$/, "")} Nothing from line ${batch[0].line} on was added: correct ` +
+          `the list and upload it again (entries on the roll already count as already).${before}`
+        : `${said}${before}`;
+      return { ...summary, outcome: "refused", status: reply.status, message };
+    }
+    const body = reply.body;
+    summary.added += body.added;
+    summary.already += body.already;
+    summary.invited += body.invited;
+    summary.unknown.push(...body.unknown);
+    summary.sent += batch.length;
+    onProgress(summary);
+  }
+  return { ...summary, outcome: "done" };
+}

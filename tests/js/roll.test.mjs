@@ -1,0 +1,124 @@
+// The dashboard's roll upload (dashboard/js/roll.js) in Node, without a browser: `node --test tests/js/`.
+// tests/e2e/test_roll_dashboard.py runs this file too, and drives the same code in Chromium against the stack.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { OfflineError } from "../../dashboard/js/api.js";
+import { chunk, parseCsv, placeInUpload, rollFromCsv, rollFromList, uploadRoll } from "../../dashboard/js/roll.js";
+
+const values = (parsed) => parsed.entries.map((e) => e.value);
+const lines = (parsed) => parsed.entries.map((e) => e.line);
+
+test("a CSV without a header: the first column, trimmed, blank lines skipped, each entry with its line", () => {
+  const parsed = rollFromCsv("alice,Alice A\n\n  bob@example.org , Bob\r\n\r\ncarol\n");
+  assert.deepEqual(values(parsed), ["alice", "bob@example.org", "carol"]);
+  assert.deepEqual(lines(parsed), [1, 3, 5]);
+  assert.equal(parsed.header, null);
+});
+
+test("a header row names the column: voter, username or email, in any case", () => {
+  const parsed = rollFromCsv("\uFEFFName,Email,Team\nAnn Lee,ann@example.org,red\n\nBob,,blue\nCy,cy@example.org,red\n");
+  assert.equal(parsed.header, "email");
+  assert.deepEqual(values(parsed), ["ann@example.org", "cy@example.org"]);
+  assert.deepEqual(lines(parsed), [2, 5]);
+  assert.equal(parsed.skipped, 1); // Bob has no email
+  assert.equal(rollFromCsv("email,USERNAME\nx@example.org,xavier\n").entries[0].value, "xavier");
+  assert.equal(rollFromCsv("Voter\nzoe\n").entries[0].value, "zoe");
+});
+
+test("quoted cells, doubled quotes, line breaks inside quotes, semicolons and tabs", () => {
+  assert.deepEqual(parseCsv('a,"b, c","say ""hi"""\n').map((r) => r.cells), [["a", "b, c", 'say "hi"']]);
+  const multi = rollFromCsv('"first\nsecond",x\nthird,y\n');
+  assert.deepEqual(lines(multi), [1, 3]);
+  assert.deepEqual(values(rollFromCsv("username;team\nann;red\nbob;blue\n")), ["ann", "bob"]);
+  assert.deepEqual(values(rollFromCsv("ann\tred\nbob\tblue\n")), ["ann", "bob"]);
+  assert.deepEqual(values(rollFromCsv("ann\rbob\r")), ["ann", "bob"]);
+});
+
+test("a pasted list: one a line, or separated by commas or semicolons", () => {
+  const parsed = rollFromList("ann, bob;carol\n\n  dave@example.org  \n;,\neve");
+  assert.deepEqual(values(parsed), ["ann", "bob", "carol", "dave@example.org", "eve"]);
+  assert.deepEqual(lines(parsed), [1, 1, 1, 3, 5]);
+});
+
+test("batches of at most size entries, under the body limit", () => {
+  const entries = Array.from({ length: 12 }, (_, i) => ({ value: `voter-${i}`, line: i + 1 }));
+  assert.deepEqual(chunk(entries, { size: 5 }).map((b) => b.length), [5, 5, 2]);
+  const long = Array.from({ length: 300 }, (_, i) => ({ value: `${"x".repeat(120)}${i}`, line: i + 1 }));
+  const batches = chunk(long, { size: 250, maxBytes: 16 * 1024 });
+  assert.ok(batches.length > 2);
+  for (const batch of batches) {
+    const body = JSON.stringify({ voters: batch.map((e) => e.value), invite: false });
+    assert.ok(new TextEncoder().encode(body).length <= 16 * 1024, body.length);
+  }
+  assert.deepEqual(batches.flat(), long);
+  assert.deepEqual(chunk([]), []);
+});
+
+test("the API's position in a batch becomes the line in the upload", () => {
+  const batch = [{ value: "ok", line: 7 }, { value: "John Smith", line: 9 }];
+  assert.equal(placeInUpload("Not a username or email address: voters[1] (no spaces).", batch),
+    "Not a username or email address: line 9 (“John Smith”) (no spaces).");
+});
+
+// A stand-in for Api: answers from a script, one per request, and records the bodies.
+function fakeApi(answers) {
+  const sent = [];
+  return {
+    sent,
+    async post(path, body) {
+      sent.push({ path, body });
+      const next = answers.shift() ?? "ok";
+      if (next === "offline") throw new OfflineError("No answer");
+      if (typeof next === "object") return next;
+      const added = body.voters.filter((v) => !v.startsWith("nobody")).length;
+      return { status: 200, body: { added, already: 0, invited: 0, unknown: body.voters.filter((v) => v.startsWith("nobody")) },
+        headers: new Headers() };
+    },
+  };
+}
+
+test("an upload sends every batch, sums the answers and reports progress", async () => {
+  const entries = rollFromList("a\nb\nc\nnobody-1\ne\nf\ng").entries;
+  const api = fakeApi([]);
+  const progress = [];
+  const outcome = await uploadRoll(api, "board", entries, { invite: true, size: 3, onProgress: (s) => progress.push(s.sent) });
+  assert.equal(outcome.outcome, "done");
+  assert.deepEqual({ added: outcome.added, unknown: outcome.unknown, sent: outcome.sent }, { added: 6, unknown: ["nobody-1"], sent: 7 });
+  assert.deepEqual(progress, [3, 6, 7]);
+  assert.deepEqual(api.sent.map((r) => r.body.voters.length), [3, 3, 1]);
+  assert.ok(api.sent.every((r) => r.path === "/polls/board/roll" && r.body.invite === true));
+});
+
+test("a 429, a 5xx or a lost connection sends the same batch again", async () => {
+  const busy = { status: 429, body: { Message: "Slow down" }, headers: new Headers({ "Retry-After": "0" }) };
+  const failed = { status: 503, body: null, headers: new Headers() };
+  const api = fakeApi(["ok", busy, "offline", failed]);
+  const retries = [];
+  const outcome = await uploadRoll(api, "board", rollFromList("a\nb\nc\nd").entries,
+    { size: 2, onRetry: (r) => retries.push([r.why, r.batch]) });
+  assert.equal(outcome.outcome, "done");
+  assert.equal(outcome.added, 4);
+  assert.deepEqual(api.sent.map((r) => r.body.voters.join()), ["a,b", "c,d", "c,d", "c,d", "c,d"]);
+  assert.deepEqual(retries, [["busy", 2], ["offline", 2], ["busy", 2]]);
+});
+
+test("a 400 stops the upload and names the line; what went before is summed", async () => {
+  const refusal = { status: 400, headers: new Headers(), body: { Code: "BadRequestError",
+    Message: "Not a username or email address: voters[1] (1 to 128 characters, no spaces). Nothing was added." } };
+  const api = fakeApi(["ok", refusal]);
+  const outcome = await uploadRoll(api, "board", rollFromCsv("username\nann\nbob\ncy\nJohn Smith\neve\n").entries, { size: 2 });
+  assert.equal(outcome.outcome, "refused");
+  assert.equal(outcome.added, 2);
+  assert.equal(api.sent.length, 2);
+  assert.match(outcome.message, /^Not a username or email address: line 5 \(“John Smith”\) \(1 to 128 characters, no spaces\)\. /);
+  assert.match(outcome.message, /Nothing from line 4 on was added/);
+  assert.match(outcome.message, /The 2 entries before lines 4 to 5 were sent\./);
+});
+
+test("no answer in time ends the upload as offline", async () => {
+  const api = fakeApi(["offline", "offline", "offline", "offline", "offline", "offline"]);
+  const outcome = await uploadRoll(api, "board", rollFromList("a").entries, { giveUpMs: 300 });
+  assert.equal(outcome.outcome, "offline");
+  assert.match(outcome.message, /The API did not answer/);
+});
