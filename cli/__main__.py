@@ -12,6 +12,13 @@
     python -m cli close pasta                           # takes effect a few seconds ahead: see its closes_at
     python -m cli close pasta --at 2026-12-24T18:00:00Z
 
+    python -m cli create-poll "Board election" ann bob --id board --electorate roll   # only the roll votes
+    python -m cli roll add board members.csv            # first column, or its username/email/voter column
+    python -m cli roll add board members.csv --invite   # and create and invite the emails with no account
+    python -m cli roll show board                       # the roll's size and every entry
+    python -m cli roll remove board bob-smith ann.lee@example.org
+    python -m cli export board -o board.csv             # the results as CSV (stdout without -o)
+
     python -m cli --json poll demo --as alice           # raw JSON on stdout, for scripts
 
 The API is http://127.0.0.1:8000 unless --api URL or TALLY_API_URL says otherwise; the stack's files
@@ -21,11 +28,16 @@ Exit status: 0 done, 1 refused by the API or unable to go on (the reason is prin
 import argparse
 import json
 import os
+import re
 import sys
 import urllib.parse
+from pathlib import Path
 
-from .client import DEFAULT_API, Failure, Session, call, send, unreachable
+from .client import DEFAULT_API, Failure, Session, call, read_roll_file, send, send_raw, unreachable
 from .retry import LOST, send_until_answered
+
+ROLL_BATCH = 1000  # entries per POST /polls/{id}/roll: the API's limit
+ROLL_TIMEOUT_S = 120  # a batch is up to 1,000 user pool lookups and 21 transactions; a lost answer is resent
 
 
 def refuse(status: int, body: dict, as_json: bool):
@@ -133,11 +145,14 @@ def create_poll(args):
         body["results"] = args.results
     if args.peak:
         body["expected_peak_votes_per_s"] = args.peak
+    if args.electorate:
+        body["electorate"] = args.electorate
     status, created = request(args, "POST", "/polls", body)
     answer(status, created, args)
     if not args.json:
         ids = ", ".join(c["id"] for c in created["candidates"])
-        print(f"{status} created poll {created['poll_id']} ({created['status']}, results {created['results']}): "
+        roll = ", roll: add its voters with `roll add`" if created.get("electorate") == "roll" else ""
+        print(f"{status} created poll {created['poll_id']} ({created['status']}, results {created['results']}{roll}): "
               f"{created['title']} [{ids}]")
 
 
@@ -151,6 +166,144 @@ def transition(action: str):
             closing = f", closing at {changed['closes_at']}" if action == "close" else ""
             print(f"{status} poll {changed['poll_id']} is now {changed['status']}{closing}")
     return command
+
+
+def poll_path(poll_id: str, rest: str = "") -> str:
+    return f"/polls/{urllib.parse.quote(poll_id, safe='')}{rest}"
+
+
+def resend_notice(what: str):
+    def retrying(last, wait):
+        said = f"answered {last[0]}" if last[0] is not LOST else "did not answer"
+        print(f"the API {said}; resending {what} in {wait:.1f} s (safe: entries done already answer as such)",
+              file=sys.stderr)
+    return retrying
+
+
+def send_batch(args, token: str, path: str, body: dict, what: str):
+    """POST a roll batch, resent under cli.retry's policy after a 429, a 5xx or a lost connection: a resend
+    finds the voters the first attempt put on the roll `already` there, so it never adds anyone twice."""
+    status, _, reply = send_until_answered(
+        lambda: send(args.api, "POST", path, token, body, timeout=ROLL_TIMEOUT_S), on_retry=resend_notice(what))
+    if status is LOST:
+        raise unreachable(args.api, reply)
+    return status, reply
+
+
+def name_lines(message: str, lines: list, path) -> str:
+    """The API names a bad entry by its place in the batch (voters[i]); say which line of the file it is."""
+    return re.sub(r"voters\[(\d+)\]",
+                  lambda m: f"{path} line {lines[int(m.group(1))]}" if int(m.group(1)) < len(lines) else m.group(0),
+                  message).replace("Nothing was added.", "Nothing of this batch was added.")
+
+
+def roll_add(args):
+    entries = read_roll_file(args.file)
+    if not entries:
+        raise Failure(f"{args.file} lists no voters.")
+    session = Session(args.api)
+    token, path = session.token(args.user), poll_path(args.poll_id, "/roll")
+    total = {"added": 0, "already": 0, "invited": 0, "unknown": []}
+    batches = [entries[start:start + ROLL_BATCH] for start in range(0, len(entries), ROLL_BATCH)]
+    for number, batch in enumerate(batches, 1):
+        lines, voters = [line for line, _ in batch], [entry for _, entry in batch]
+        status, reply = send_batch(args, token, path, {"voters": voters, "invite": args.invite},
+                                   f"batch {number} of {len(batches)}")
+        if status >= 400:
+            done = sum(len(b) for b in batches[:number - 1])
+            if status == 400:
+                reply = {**reply, "Message": name_lines(reply.get("Message", ""), lines, args.file)}
+            if done:
+                print(f"the {done:,} entries before line {lines[0]} were sent: {summary(total)}", file=sys.stderr)
+            if status == 400 and not args.json:
+                print(f"sending {args.file} again after fixing it is safe: voters already on the roll answer as "
+                      f"`already`", file=sys.stderr)
+            refuse(status, reply, args.json)
+        for key in ("added", "already", "invited"):
+            total[key] += reply[key]
+        total["unknown"] += reply["unknown"]
+        if not args.json:
+            sent = sum(len(b) for b in batches[:number])
+            print(f"{sent:,}/{len(entries):,} sent: {summary(total)}", file=sys.stderr, flush=True)
+    if args.json:
+        print(json.dumps({"poll_id": args.poll_id, "sent": len(entries), **total}, indent=2))
+        return
+    print(f"roll of {args.poll_id}: {summary(total)}")
+    for name in total["unknown"]:
+        print(f"  unknown: {name}")
+    if total["unknown"] and not args.invite:
+        print("  (no account has these names; --invite creates and invites those that are email addresses)")
+
+
+def summary(total: dict) -> str:
+    return (f"{total['added']:,} added, {total['already']:,} already on the roll, {total['invited']:,} invited, "
+            f"{len(total['unknown']):,} unknown")
+
+
+def roll_show(args):
+    session = Session(args.api)
+    token = session.token(args.user)
+    voters, after, page = [], None, None
+    while True:
+        query = f"?next={urllib.parse.quote(after, safe='')}" if after else ""
+        status, page = call(args.api, "GET", poll_path(args.poll_id, "/roll") + query, token)
+        if status >= 400:
+            refuse(status, page, args.json)
+        voters += page["voters"]
+        after = page["next"]
+        if not after:
+            break
+    if args.json:
+        print(json.dumps({"poll_id": page["poll_id"], "size": page["size"], "voters": voters}, indent=2))
+        return
+    print(f"roll of {page['poll_id']}: {page['size']:,} voters")
+    width = max((len(v["username"]) for v in voters), default=0)
+    for voter in voters:
+        print(f"  {voter['username']:<{width}}  {voter.get('email') or '-':<30}  added {voter['added_at']}")
+
+
+def roll_remove(args):
+    session = Session(args.api)
+    token, path = session.token(args.user), poll_path(args.poll_id, "/roll/remove")
+    total = {"removed": 0, "voted": [], "absent": [], "unknown": []}
+    for start in range(0, len(args.names), ROLL_BATCH):
+        status, reply = send_batch(args, token, path, {"voters": args.names[start:start + ROLL_BATCH]}, "removal")
+        if status >= 400:
+            refuse(status, reply, args.json)
+        total["removed"] += reply["removed"]
+        for key in ("voted", "absent", "unknown"):
+            total[key] += reply[key]
+    if args.json:
+        print(json.dumps(total, indent=2))
+        return
+    print(f"roll of {args.poll_id}: {total['removed']} removed")
+    for key, why in (("voted", "has voted, so stays on the roll (the ballot stays counted)"),
+                     ("absent", "was not on the roll"), ("unknown", "names no account")):
+        for name in total[key]:
+            print(f"  {name}: {why}")
+
+
+def export(args):
+    session = Session(args.api)
+    token = session.token(args.user)
+    status, _, raw = send_until_answered(
+        lambda: send_raw(args.api, "GET", poll_path(args.poll_id, "/results.csv"), token),
+        on_retry=resend_notice("the export"))
+    if status is LOST:
+        raise unreachable(args.api, {"Message": raw.decode(errors="replace")})
+    if status != 200:
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = {"Code": "Error", "Message": raw.decode(errors="replace")[:300]}
+        refuse(status, body, args.json)
+    if args.output in (None, "-"):
+        sys.stdout.buffer.write(raw)
+        sys.stdout.flush()
+        return
+    Path(args.output).write_bytes(raw)
+    rows = len(raw.splitlines())
+    print(f"wrote the results of {args.poll_id} to {args.output} ({rows} rows)", file=sys.stderr)
 
 
 # --- parsing ------------------------------------------------------------------------------------------
@@ -197,12 +350,41 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--results", choices=["live", "after_close"], help="who sees results before closing")
     sub.add_argument("--peak", type=int, metavar="VOTES_PER_S",
                      help="expected peak votes/s: sizes the poll's ballot buckets for good (default 2,000)")
+    sub.add_argument("--electorate", choices=["open", "roll"],
+                     help="open: anyone signed in votes (default); roll: only the voters put on its roll")
     sub = command("open", transition("open"), "open a poll (operators)", "operator")
     sub.add_argument("poll_id")
     sub = command("close", transition("close"), "close a poll (operators): it takes effect a few seconds "
                   "ahead, once every API instance can know of it", "operator")
     sub.add_argument("poll_id")
     sub.add_argument("--at", metavar="TIME", help="close later, at this ISO 8601 time")
+
+    roll = commands.add_parser("roll", help="a roll poll's roll: who may vote in it (operators)")
+    roll_commands = roll.add_subparsers(dest="roll_command", required=True, metavar="COMMAND")
+
+    def roll_command(name, run, help):
+        sub = roll_commands.add_parser(name, parents=[common], help=help, description=help)
+        sub.add_argument("--as", dest="user", default="operator", metavar="USER",
+                         help="who signs in (default: operator)")
+        sub.add_argument("poll_id", metavar="POLL")
+        sub.set_defaults(run=run)
+        return sub
+
+    sub = roll_command("add", roll_add, "put the voters a CSV file lists on POLL's roll, 1,000 per request; a "
+                       "resend is safe (voters on it already answer as such)")
+    sub.add_argument("file", metavar="FILE.csv",
+                     help="usernames or email addresses: the first column, or the column headed username, email "
+                          "or voter; blank lines are skipped")
+    sub.add_argument("--invite", action="store_true",
+                     help="create an account, and have Cognito mail an invitation, for each email with none")
+    roll_command("show", roll_show, "show POLL's roll: its size and every entry")
+    sub = roll_command("remove", roll_remove, "take voters off POLL's roll (a voter who has voted stays on it)")
+    sub.add_argument("names", nargs="+", metavar="NAME", help="usernames or email addresses")
+
+    sub = command("export", export, "the results of a poll as CSV (operators): totals, shares, turnout, "
+                  "timeline; never who voted", "operator")
+    sub.add_argument("poll_id", metavar="POLL")
+    sub.add_argument("-o", "--output", metavar="FILE", help="write it to FILE (default: stdout)")
     return top
 
 

@@ -23,9 +23,9 @@ def state_dir() -> Path:
     return Path(os.environ.get("TALLY_STATE_DIR") or default_state_dir())
 
 
-def send(api: str, method: str, path: str, token: str = None, body: dict = None):
-    """One request; returns (status, headers, decoded JSON), with status None (retry.LOST) when no answer came.
-    4xx/5xx are answers to show, not exceptions."""
+def send_raw(api: str, method: str, path: str, token: str = None, body: dict = None, timeout: float = 30):
+    """One request; returns (status, headers, the body's bytes), with status None (retry.LOST) and the reason as
+    the body's text when no answer came. For answers that are not JSON (the results CSV)."""
     request = urllib.request.Request(api.rstrip("/") + path, method=method,
                                      data=None if body is None else json.dumps(body).encode())
     if body is not None:
@@ -33,12 +33,20 @@ def send(api: str, method: str, path: str, token: str = None, body: dict = None)
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            status, headers, raw = response.status, dict(response.headers), response.read()
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
-        status, headers, raw = error.code, dict(error.headers or {}), error.read()
+        return error.code, dict(error.headers or {}), error.read()
     except (urllib.error.URLError, OSError) as error:
-        return LOST, {}, {"Code": "ConnectionLost", "Message": str(getattr(error, "reason", error))}
+        return LOST, {}, str(getattr(error, "reason", error)).encode()
+
+
+def send(api: str, method: str, path: str, token: str = None, body: dict = None, timeout: float = 30):
+    """One request; returns (status, headers, decoded JSON), with status None (retry.LOST) when no answer came.
+    4xx/5xx are answers to show, not exceptions."""
+    status, headers, raw = send_raw(api, method, path, token, body, timeout)
+    if status is LOST:
+        return LOST, {}, {"Code": "ConnectionLost", "Message": raw.decode(errors="replace")}
     try:
         return status, headers, json.loads(raw) if raw else {}
     except ValueError:
@@ -163,3 +171,38 @@ class Session:
 
     def token(self, name: str) -> str:
         return self.sign_in(name)["IdToken"]
+
+
+# --- roll files -------------------------------------------------------------------------------------------
+
+ROLL_COLUMNS = ("username", "email", "voter")  # a header naming one of these says which column holds the voters
+
+
+def read_roll_file(path: Path) -> list:
+    """The voters a roll CSV lists, as (line number, entry) in file order: the first column, or, when the first
+    row is a header naming a `username`, `email` or `voter` column, that column (in this order of preference).
+    Blank lines are skipped; an entry is sent as written (trimmed), so that the API's 400 can name a bad one.
+    A UTF-8 byte order mark, as spreadsheets write, is dropped."""
+    import csv
+    import io
+
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise Failure(f"Cannot read {path}: {error.strerror or error}.") from None
+    except UnicodeDecodeError:
+        raise Failure(f"{path} is not UTF-8 text; save it from the spreadsheet as CSV UTF-8.") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows = [(reader.line_num, row) for row in reader]
+    except csv.Error as error:
+        raise Failure(f"{path} line {reader.line_num}: not CSV ({error}).") from None
+    rows = [(line, row) for line, row in rows if any(cell.strip() for cell in row)]
+    column = 0
+    if rows:
+        header = [cell.strip().lower() for cell in rows[0][1]]
+        named = [header.index(name) for name in ROLL_COLUMNS if name in header]
+        if named:
+            column = named[0]
+            rows = rows[1:]
+    return [(line, row[column].strip() if column < len(row) else "") for line, row in rows]

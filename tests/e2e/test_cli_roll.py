@@ -1,0 +1,127 @@
+"""The command line's roll commands and the results export against `make run`'s stack: a roll poll made with
+--electorate roll, its roll filled from a CSV file (a header, blank lines, a bad line named by its line number, a
+resend that adds nobody twice, batches of 1,000), shown, trimmed, and the results exported as CSV."""
+import csv
+import io
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from devstack import cognito
+
+
+@pytest.fixture(scope="module")
+def cli(running_stack):
+    env = {"TALLY_API_URL": running_stack.api, "TALLY_STATE_DIR": str(running_stack.state_dir), "PATH": "/usr/bin:/bin"}
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "cli", *args], env=env, cwd=running_stack.state_dir,
+                              capture_output=True, text=True, timeout=180)
+    return run
+
+
+def signed_in(stack, username, password):
+    return {"Authorization": f"Bearer {stack.token(username, password)}"}
+
+
+def test_a_roll_from_a_csv_file_with_a_header_and_a_bad_line(running_stack, cli, tmp_path):
+    stack = running_stack
+    passwords = {name: stack.create_user(name) for name in ("rosa", "raul", "rhea", "remy", "oscar")}
+    made = cli("create-poll", "Board election", "ann", "bob", "--id", "board", "--electorate", "roll")
+    assert made.returncode == 0, made.stderr
+    assert "created poll board" in made.stdout and "roll" in made.stdout
+
+    members = tmp_path / "members.csv"
+    members.write_text("Name,Username,Team\n"
+                       "Rosa,rosa,red\n"
+                       "\n"
+                       "Raul,RAUL,red\n"
+                       "Bad,two words,blue\n"
+                       "Rhea,rhea,blue\n"
+                       ",,\n"
+                       "Remy,remy,blue\n"
+                       "Ghost,ghost,grey\n")
+    refused = cli("roll", "add", "board", str(members))
+    assert refused.returncode == 1
+    # The API names the entry (voters[3]); the command line names the file's line.
+    assert f"{members} line 5" in refused.stderr and "voters[" not in refused.stderr, refused.stderr
+    assert "Nothing of this batch was added" in refused.stderr
+    shown = cli("--json", "roll", "show", "board")
+    assert shown.returncode == 0 and json.loads(shown.stdout)["size"] == 0
+
+    members.write_text(members.read_text().replace("Bad,two words,blue\n", ""))
+    added = cli("roll", "add", "board", str(members))
+    assert added.returncode == 0, added.stderr
+    assert "5/5 sent" in added.stderr  # the running count
+    assert "roll of board: 4 added, 0 already on the roll, 0 invited, 1 unknown" in added.stdout
+    assert "unknown: ghost" in added.stdout
+    again = cli("--json", "roll", "add", "board", str(members))
+    assert json.loads(again.stdout) == {"poll_id": "board", "sent": 5, "added": 0, "already": 4, "invited": 0,
+                                        "unknown": ["ghost"]}
+
+    shown = cli("roll", "show", "board")
+    assert shown.returncode == 0, shown.stderr
+    assert "roll of board: 4 voters" in shown.stdout
+    assert all(name in shown.stdout for name in ("rosa", "raul", "rhea", "remy"))
+
+    on = requests.post(f"{stack.api}/votes/ann", json={"poll_id": "board"}, timeout=10,
+                       headers=signed_in(stack, "rosa", passwords["rosa"]))
+    assert on.status_code == 201, on.text
+    off = requests.post(f"{stack.api}/votes/ann", json={"poll_id": "board"}, timeout=10,
+                        headers=signed_in(stack, "oscar", passwords["oscar"]))
+    assert off.status_code == 403
+
+    removed = cli("roll", "remove", "board", "remy", "rosa", "oscar", "nobody-here")
+    assert removed.returncode == 0, removed.stderr
+    assert "1 removed" in removed.stdout and "rosa: has voted" in removed.stdout
+    assert "oscar: was not on the roll" in removed.stdout and "nobody-here: names no account" in removed.stdout
+    assert json.loads(cli("--json", "roll", "show", "board").stdout)["size"] == 3
+
+
+def test_the_export_is_the_results_as_csv(running_stack, cli, tmp_path):
+    stack = running_stack
+    operator = {"Authorization": f"Bearer {stack.token(stack.operator['username'])}"}
+    counted = None
+    deadline = time.monotonic() + 30  # the stream counts rosa's ballot within a second or two
+    while counted is None and time.monotonic() < deadline:
+        rows = list(csv.reader(io.StringIO(cli("export", "board").stdout)))
+        if any(row[:2] == ["candidate", "ann"] and row[3] == "1" for row in rows):
+            counted = rows
+        time.sleep(0.2)
+    assert counted, "rosa's ballot never showed in the export"
+    rows = counted
+    assert rows[0] == ["section", "id", "label", "votes", "share", "at", "seconds"]
+    assert rows[1][:4] == ["poll", "board", "Board election", "1"]
+    turnout = {row[1]: row[3] for row in rows if row[0] == "turnout"}
+    assert turnout == {"cast": "1", "roll": "3"}
+
+    out = tmp_path / "board.csv"
+    written = cli("export", "board", "-o", str(out))
+    assert written.returncode == 0 and written.stdout == "" and str(out) in written.stderr
+    assert out.read_text().splitlines()[0] == "section,id,label,votes,share,at,seconds"
+    results = requests.get(f"{stack.api}/polls/board/results", headers=operator, timeout=10).json()
+    assert results["turnout"] == {"cast": 1, "roll": 3}
+
+    unknown = cli("export", "no-such-poll")
+    assert unknown.returncode == 1 and "404" in unknown.stderr
+
+
+def test_a_roll_file_over_a_thousand_entries_goes_in_batches(running_stack, cli, tmp_path):
+    stack = running_stack
+    assert cli("create-poll", "Members", "yes", "no", "--id", "members", "--electorate", "roll").returncode == 0
+    names = [f"member-{i:04}" for i in range(1003)]
+    for name in names[:3]:
+        cognito.create_user(stack.idp, stack.user_pool_id, name, cognito.new_password())
+    roll = tmp_path / "big.csv"
+    roll.write_text("".join(f"{name}\n" for name in names))  # no header: the first column
+    added = cli("--json", "roll", "add", "members", str(roll))
+    assert added.returncode == 0, added.stderr
+    report = json.loads(added.stdout)
+    assert report["sent"] == 1003 and report["added"] == 3 and len(report["unknown"]) == 1000
+    progress = cli("roll", "add", "members", str(roll))
+    assert "1,000/1,003 sent" in progress.stderr and "1,003/1,003 sent" in progress.stderr
+    assert "0 added, 3 already on the roll" in progress.stdout
