@@ -3,6 +3,7 @@
     make loadtest                                   # against the local stack, with the defaults below
     make loadtest USERS=50 DURATION=60s VOTERS=5000
     make loadtest SURGE=1                           # a broadcast's surge: every user starts at once (--surge)
+    .venv/bin/python -m loadtest --roll             # a roll poll: 80% of the voters on its roll, 20% refused (403)
     API_URL=https://<api>/api make loadtest         # against a deployed stage (see README)
 
 Steps: find or start the stack; provision the voters (cached); create a fresh poll; run locust headless
@@ -14,6 +15,12 @@ Votes that answer 429, 5xx or lose their connection are resent with cli.retry's 
 the summary counts the resends (`retries`), and the verdict stays exact: each voter's ballot is accepted once.
 --surge spawns every user in the first second (spawn rate = users; SURGE_USERS users unless --users says
 otherwise), all on the one poll, as a broadcast vote opens.
+
+--roll runs the roll profile: the poll is a roll poll; every voter but --off-roll (a share, 0.2 by default) of
+them is put on its roll through the API, 1,000 per request, before locust starts. Those on the roll vote as usual
+(201, then 200 on a resend); those off it must each get 403, and any other answer is a failure. On top of the
+exact reconcile, the results' turnout must say cast == the eligible voters' accepted ballots and roll == the
+eligible voters.
 """
 import argparse
 import os
@@ -24,11 +31,12 @@ from pathlib import Path
 from devstack.stack import LocalStack, default_state_dir
 from infra import project_root
 from loadtest import voters as voter_pool
-from loadtest.run import create_poll, run_locust, verdict, wait_for_results
+from loadtest.run import create_poll, run_locust, set_up_roll, turnout_check, verdict, wait_for_results
 
 USERS = 20
 SPAWN_RATE = 20
 SURGE_USERS = 200
+OFF_ROLL = 0.2
 
 
 def main() -> int:
@@ -41,9 +49,15 @@ def main() -> int:
     parser.add_argument("--voters", type=int, default=2000, help="distinct voters (each votes once)")
     parser.add_argument("--state-dir", default=str(default_state_dir()), help="a running local stack's state")
     parser.add_argument("--out", default=str(project_root() / "build" / "loadtest"))
+    parser.add_argument("--roll", action="store_true",
+                        help="the roll profile: a roll poll, with --off-roll of the voters left off its roll (403)")
+    parser.add_argument("--off-roll", type=float, default=OFF_ROLL, metavar="SHARE",
+                        help=f"with --roll: the share of the voters not on the roll ({OFF_ROLL})")
     parser.add_argument("--stack", help="with API_URL: the stage's CloudFormation stack, to reconcile its ledger, "
                                         "tallies and index directly (AWS credentials); else through the API only")
     args = parser.parse_args()
+    if not 0 <= args.off_roll < 1:
+        parser.error("--off-roll is a share: at least 0 and under 1")
     if args.surge and args.spawn_rate is not None:
         parser.error("--surge sets the spawn rate (every user at once): leave --spawn-rate out")
     if args.users is None:
@@ -68,8 +82,13 @@ def run_local(args, out: Path, stack: LocalStack) -> int:
     print(f"voters: {args.voters} ready in {time.monotonic() - started:.1f} s ({voters_file})", flush=True)
 
     poll_id = f"load-{int(time.time())}"
-    create_poll(stack.api_url, operator, poll_id)
-    outcome = run_locust(args, out, stack.api_url, operator, poll_id, voters_file)
+    roll = None
+    if args.roll:
+        roll = set_up_roll(stack.api_url, operator, poll_id, voter_pool.for_run(voters_file, args.voters),
+                           args.off_roll)
+    else:
+        create_poll(stack.api_url, operator, poll_id)
+    outcome = run_locust(args, out, stack.api_url, operator, poll_id, voters_file, roll)
 
     accepted = outcome["accepted"]
     drained = wait_for_results(stack.api_url, operator, poll_id, outcome["accepted_total"])
@@ -79,8 +98,9 @@ def run_local(args, out: Path, stack: LocalStack) -> int:
     comparison = Runtime(settings).reconciler.compare(poll_id)
     print(comparison.table())
     found = comparison.counts
+    roll_check = turnout_check(stack.api_url, operator, poll_id, outcome, roll) if roll else None
     baseline = raw_put_baseline(stack, operator, settings.ballots_table, args.users)
-    return verdict(outcome, accepted, found, drained, out, baseline)
+    return verdict(outcome, accepted, found, drained, out, baseline, roll_check)
 
 
 BASELINE_PUTS = 1000

@@ -6,6 +6,10 @@ candidates. Some voters resend their ballot, as a flaky network would, and must 
 some try a second candidate and must get 409. OperatorUser watches the results with If-None-Match and records
 how stale they are: the age of the oldest accepted vote the results do not show yet.
 
+The roll profile (`--roll`) runs on a roll poll: the voters listed in the setup's `off_roll` are not on its roll,
+and each of them votes once and must get 403 (a 403 is their success, anything else a failure: a 201 would be a
+ballot counted from outside the electorate). The others vote as above.
+
 Every vote request rides out throttling as a phone does: after a 429, a 5xx or a lost connection it is resent
 under cli.retry's policy (capped exponential backoff with full jitter, never sooner than Retry-After; gevent's
 sleep). Each resend is counted (`retries` in the outcome, by what the resent attempt got) and shows in locust's
@@ -26,6 +30,7 @@ from locust import FastHttpUser, constant, constant_pacing, events, stats, task
 from locust.exception import StopUser
 
 from cli.retry import LOST, Backoff, send_until_answered, worth_resending
+from loadtest import voters as voter_pool
 from loadtest.answers import first_ballot_problem, retry_key, status_text, unprompted_200
 
 RETRY_SHARE = 0.10
@@ -33,6 +38,7 @@ SWITCH_SHARE = 0.05
 ZIPF_EXPONENT = 1.2
 
 voters: "queue.Queue[dict]" = queue.Queue()
+off_roll = set()  # the roll profile's voters left off the poll's roll: each must be refused (403)
 candidates = []
 weights = []
 poll_id = ""
@@ -42,6 +48,7 @@ accepted_at = []  # monotonic time of each 201, in order
 unexpected = []  # (what, status, body) of every answer that was not what it must be
 retries = {}  # what the resent attempt got ("429", "503", "lost", ...) -> resends
 first_200s = {"all": 0, "unprompted": 0}  # first ballots accepted by a 200; of those, with no attempt of ours before
+refused = {"off_roll": 0}  # off-roll voters refused with 403, as they must be
 staleness_ms = []
 finished = threading.Event()
 spawning = {}  # when the test started, and how long until every user had started (a surge: within a second)
@@ -54,7 +61,8 @@ def load_run(environment, **_kwargs):
     poll_id = setup["poll_id"]
     candidates.extend(setup["candidates"])
     weights.extend(1 / (rank ** ZIPF_EXPONENT) for rank in range(1, len(candidates) + 1))
-    for voter in json.loads(open(setup["voters_file"]).read())["voters"][:setup["voters"]]:
+    off_roll.update(setup.get("off_roll") or [])
+    for voter in voter_pool.for_run(setup["voters_file"], setup["voters"]):
         voters.put(voter)
 
 
@@ -81,7 +89,7 @@ def write_outcome(environment, **_kwargs):
                    "unexpected_total": len(unexpected), "retries": dict(retries),
                    "retries_total": sum(retries.values()), "first_ballots_answered_200": first_200s["all"],
                    "of_which_unprompted": first_200s["unprompted"], "staleness_ms": staleness_ms,
-                   "figures": figures}
+                   "off_roll_refused": refused["off_roll"], "figures": figures}
     with open(os.environ["TALLY_LOADTEST_OUTCOME"], "w") as out:
         json.dump(outcome, out)
 
@@ -141,6 +149,13 @@ class VoterUser(FastHttpUser):
             raise StopUser() from None
         headers = {"Authorization": f"Bearer {voter['id_token']}"}
         choice = random.choices(candidates, weights)[0]
+        if voter["username"] in off_roll:
+            ok, _, _ = self.vote(choice, headers, "/votes/[candidate] off roll", "off-roll vote",
+                                 lambda statuses, reply: must_end_with(403, statuses, reply))
+            if ok:
+                with lock:
+                    refused["off_roll"] += 1
+            return
 
         def first_ballot(statuses, reply):
             return first_ballot_problem(statuses, body_of(reply), poll_id, choice)
@@ -207,7 +222,8 @@ class VoterUser(FastHttpUser):
 
 
 def must_end_with(status, statuses, reply, body=None):
-    """The one answer a resent ballot (200, the same body) or a second candidate (409) must end with."""
+    """The one answer a resent ballot (200, the same body), a second candidate (409) or an off-roll voter's vote
+    (403) must end with."""
     if statuses[-1] == status and (body is None or body_of(reply) == body):
         return None
     return f"expected {status}, got {status_text(statuses[-1])} after {len(statuses) - 1} resends"

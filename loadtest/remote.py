@@ -12,7 +12,7 @@ from pathlib import Path
 from cli.client import call
 from devstack import cognito
 from loadtest import voters as voter_pool
-from loadtest.run import create_poll, run_locust, verdict, wait_for_results
+from loadtest.run import create_poll, run_locust, set_up_roll, turnout_check, verdict, wait_for_results
 
 
 def run_remote(args, out: Path) -> int:
@@ -28,8 +28,12 @@ def run_remote(args, out: Path) -> int:
     voters_file = out / "voters.json"
     voter_pool.provision(idp, config["user_pool_id"], config["client_id"], args.voters, voters_file)
     poll_id = f"load-{int(time.time())}"
-    create_poll(api, operator, poll_id)
-    outcome = run_locust(args, out, api, operator, poll_id, voters_file)
+    roll = None
+    if args.roll:
+        roll = set_up_roll(api, operator, poll_id, voter_pool.for_run(voters_file, args.voters), args.off_roll)
+    else:
+        create_poll(api, operator, poll_id)
+    outcome = run_locust(args, out, api, operator, poll_id, voters_file, roll)
     drained = wait_for_results(api, operator, poll_id, outcome["accepted_total"], deadline_seconds=120)
     _, view = call(api, "GET", f"/polls/{poll_id}/results", operator)
     shown = {c["id"]: c["votes"] for c in view["candidates"] if c["votes"]}
@@ -41,4 +45,5 @@ def run_remote(args, out: Path) -> int:
         session = boto3.session.Session(region_name=config["region"])
         stage = deployed_stage(session.client("cloudformation"), args.stack, config["region"])
         found = Runtime(stage.settings).reconciler.compare(poll_id).counts
-    return verdict(outcome, outcome["accepted"], found, drained, out)
+    roll_check = turnout_check(api, operator, poll_id, outcome, roll) if roll else None
+    return verdict(outcome, outcome["accepted"], found, drained, out, roll_check=roll_check)

@@ -3,33 +3,93 @@
 give the verdict."""
 import json
 import os
+import random
 import subprocess
 import sys
 import time
 from importlib import resources
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional, Sequence
 
-from cli.client import call
-from cli.retry import Backoff
+from cli.client import call, send
+from cli.retry import LOST, Backoff, send_until_answered
 
 CANDIDATES = ["amber", "blue", "coral", "denim", "ebony"]
 # Users get this long to finish a vote in flight when the run stops: the resend policy's own limit, and a margin.
 STOP_TIMEOUT_S = int(Backoff().give_up_after_s) + 15
+ROLL_BATCH = 1000  # entries per POST /polls/{id}/roll, the API's limit
+ROLL_TIMEOUT_S = 120  # a batch is up to 1,000 user pool lookups and 21 transactions
 
 
 def create_poll(api_url: str, operator_token: str, poll_id: str, title: str = "Load test",
-                candidates=tuple(CANDIDATES)) -> None:
+                candidates=tuple(CANDIDATES), electorate: str = "open") -> None:
     status, poll = call(api_url, "POST", "/polls", operator_token,
-                        {"poll_id": poll_id, "title": title, "candidates": list(candidates)})
+                        {"poll_id": poll_id, "title": title, "candidates": list(candidates),
+                         "electorate": electorate})
     if status != 201:
         raise RuntimeError(f"could not create the poll {poll_id}: {status} {poll}")
 
 
-def run_locust(args, out: Path, api_url: str, operator_token: str, poll_id: str, voters_file: Path) -> dict:
+def off_roll(voters: Sequence[dict], share: float, seed: str) -> List[str]:
+    """The usernames a roll profile leaves off the roll: `share` of the voters, spread over the run (chosen at
+    random with a fixed seed) so that refusals and votes come mixed, as at a real meeting."""
+    count = round(len(voters) * share)
+    return sorted(random.Random(seed).sample([v["username"] for v in voters], count))
+
+
+def put_on_roll(api_url: str, operator_token: str, poll_id: str, usernames: Sequence[str]) -> dict:
+    """Put the voters on the poll's roll through the API, 1,000 per request, each request resent under
+    cli.retry's policy after a 429, a 5xx or a lost connection (safe: a resend answers the done ones `already`).
+    Returns {"added", "already", "seconds", "requests"}; raises unless every name ended on the roll."""
+    path, started = f"/polls/{poll_id}/roll", time.monotonic()
+    added = already = requests = 0
+    for start in range(0, len(usernames), ROLL_BATCH):
+        batch = list(usernames[start:start + ROLL_BATCH])
+
+        def attempt(batch=batch):
+            nonlocal requests
+            requests += 1
+            return send(api_url, "POST", path, operator_token, {"voters": batch}, timeout=ROLL_TIMEOUT_S)
+
+        status, _, report = send_until_answered(attempt, Backoff(give_up_after_s=120))
+        if status is LOST or status != 200 or report["unknown"]:
+            raise RuntimeError(f"could not put voters {start}-{start + len(batch) - 1} on the roll of {poll_id}: "
+                               f"{status} {report}")
+        added, already = added + report["added"], already + report["already"]
+        print(f"roll: {start + len(batch)}/{len(usernames)} on the roll of {poll_id}", flush=True)
+    return {"added": added, "already": already, "seconds": round(time.monotonic() - started, 2),
+            "requests": requests}
+
+
+def roll_size(api_url: str, operator_token: str, poll_id: str) -> int:
+    status, page = call(api_url, "GET", f"/polls/{poll_id}/roll", operator_token)
+    if status != 200:
+        raise RuntimeError(f"could not read the roll of {poll_id}: {status} {page}")
+    return page["size"]
+
+
+def set_up_roll(api_url: str, operator_token: str, poll_id: str, voters: Sequence[dict], share: float) -> dict:
+    """The roll profile's poll: a roll poll with every voter on its roll except `share` of them. Returns what the
+    locustfile and the verdict need: the off-roll usernames and the roll's expected size."""
+    create_poll(api_url, operator_token, poll_id, "Load test (roll)", electorate="roll")
+    left_off = off_roll(voters, share, poll_id)
+    skipped = set(left_off)
+    eligible = [v["username"] for v in voters if v["username"] not in skipped]
+    enrolled = put_on_roll(api_url, operator_token, poll_id, eligible)
+    size = roll_size(api_url, operator_token, poll_id)
+    print(f"roll: {size} eligible voters on the roll in {enrolled['seconds']:.1f} s ({enrolled['requests']} "
+          f"requests), {len(left_off)} left off", flush=True)
+    # A fresh poll: a resend after a lost answer reports the voters its first attempt added as `already`.
+    if size != len(eligible) or enrolled["added"] + enrolled["already"] != len(eligible):
+        raise RuntimeError(f"the roll of {poll_id} holds {size} voters ({enrolled}), not {len(eligible)}")
+    return {"off_roll": left_off, "eligible": len(eligible), "roll_setup_seconds": enrolled["seconds"]}
+
+
+def run_locust(args, out: Path, api_url: str, operator_token: str, poll_id: str, voters_file: Path,
+               roll: Optional[dict] = None) -> dict:
     setup = out / "setup.json"
     setup.write_text(json.dumps({"poll_id": poll_id, "candidates": CANDIDATES, "voters_file": str(voters_file),
-                                 "voters": args.voters}))
+                                 "voters": args.voters, "off_roll": (roll or {}).get("off_roll", [])}))
     outcome_file = out / "outcome.json"
     outcome_file.unlink(missing_ok=True)
     env = {**os.environ, "TALLY_LOADTEST_SETUP": str(setup), "TALLY_LOADTEST_OUTCOME": str(outcome_file),
@@ -56,8 +116,21 @@ def wait_for_results(api_url: str, token: str, poll_id: str, total: int, deadlin
         time.sleep(0.1)
 
 
+def turnout_check(api_url: str, token: str, poll_id: str, outcome: dict, roll: dict) -> dict:
+    """The roll profile's own exactness: the results' turnout says cast == the eligible voters whose ballot was
+    accepted, and roll == the eligible voters; every off-roll voter who tried was refused (403), none counted."""
+    status, view = call(api_url, "GET", f"/polls/{poll_id}/results", token)
+    turnout = (view.get("turnout") or {}) if status == 200 else {}
+    check = {"eligible": roll["eligible"], "off_roll": len(roll["off_roll"]),
+             "off_roll_refused": outcome["off_roll_refused"], "turnout": turnout,
+             "roll_setup_seconds": roll["roll_setup_seconds"]}
+    check["turnout_exact"] = (turnout.get("cast") == outcome["accepted_total"]
+                              and turnout.get("roll") == roll["eligible"])
+    return check
+
+
 def verdict(outcome: dict, accepted: dict, found: dict, drained: float, out: Path,
-            baseline: Optional[dict] = None) -> int:
+            baseline: Optional[dict] = None, roll_check: Optional[dict] = None) -> int:
     exact = accepted == found["ledger"] == found["tallies"] == found["index"]
     staleness = sorted(outcome["staleness_ms"]) or [0.0]
     summary = {
@@ -72,6 +145,10 @@ def verdict(outcome: dict, accepted: dict, found: dict, drained: float, out: Pat
     if baseline and baseline["baseline_raw_put_per_s"]:
         summary.update(baseline)
         summary["votes_over_raw_put"] = round(summary["votes_per_second"] / baseline["baseline_raw_put_per_s"], 3)
+    turnout_exact = True
+    if roll_check is not None:
+        summary["roll"] = roll_check
+        turnout_exact = roll_check["turnout_exact"]
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     print(json.dumps(summary, indent=2))
     if outcome["unexpected_total"]:
@@ -80,4 +157,12 @@ def verdict(outcome: dict, accepted: dict, found: dict, drained: float, out: Pat
         print("FAILED: accepted ballots, ledger, tallies and index differ")
     else:
         print(f"reconciled: {outcome['accepted_total']} accepted == ledger == tallies == index")
-    return 0 if exact and not outcome["unexpected_total"] else 1
+    if roll_check is not None:
+        turnout = roll_check["turnout"]
+        if turnout_exact:
+            print(f"turnout: cast {turnout['cast']} == eligible voters who voted, roll {turnout['roll']} == "
+                  f"{roll_check['eligible']} eligible; {roll_check['off_roll_refused']} off-roll votes refused (403)")
+        else:
+            print(f"FAILED: turnout {turnout} is not cast {outcome['accepted_total']} (accepted), "
+                  f"roll {roll_check['eligible']} (eligible)")
+    return 0 if exact and turnout_exact and not outcome["unexpected_total"] else 1

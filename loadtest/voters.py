@@ -52,3 +52,9 @@ def provision(idp, pool_id: str, client_id: str, count: int, path: Path, prefix:
         path.write_text(json.dumps({"user_pool_id": pool_id, "voters": voters}))
         path.chmod(0o600)
     return voters
+
+
+def for_run(path: Path, count: int) -> List[dict]:
+    """The voters a run's users take, in order: the first `count` of the file provision() wrote. The roll profile
+    splits these into on and off the roll, so it must read them exactly as the locustfile does."""
+    return json.loads(Path(path).read_text())["voters"][:count]
