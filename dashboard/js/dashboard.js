@@ -4,6 +4,8 @@ import { Auth } from "./auth.js";
 import { candidateList, localToInstant } from "./candidates.js";
 import { BarsChart, TimelineChart, chartsAvailable, timelineSeries } from "./charts.js";
 import { limitsOf, loadConfig } from "./config.js";
+import { downloadResults } from "./export.js";
+import { RollPanel } from "./rollpanel.js";
 import { $, age, clockTime, duration, el, percent, setMessage, show, when, wireSignIn } from "./ui.js";
 
 const RESULTS_EVERY_MS = 1000; // while the page is visible
@@ -56,6 +58,10 @@ const ui = {
   resultsBody: $("#results-body"),
   total: $("#total"),
   totalLabel: $("#total-label"),
+  turnout: $("#turnout"),
+  turnoutShare: $("#turnout-share"),
+  turnoutFigures: $("#turnout-figures"),
+  exportCsv: $("#export-csv"),
   counts: $("#counts tbody"),
   timelineCaption: $("#timeline-caption"),
   timelineSeconds: $("#timeline-seconds"),
@@ -83,6 +89,7 @@ const state = {
   pollsVersion: 0, // bumped when this page changes a poll: a list asked for before then is out of date
   charts: null,
   signInForms: null,
+  roll: null, // the roll panel (rollpanel.js), for a selected roll poll
   mfa: null, // this operator's authenticator app: null (not known yet), "on" or "off"
 };
 
@@ -254,6 +261,7 @@ function select(pollId) {
   state.resultsText = "";
   setMessage(ui.resultsMessage, "");
   show(ui.resultsBody, false);
+  show(ui.exportCsv, true);
   setConnection({ state: "connecting" });
   renderPolls(true);
   renderHeading();
@@ -328,7 +336,8 @@ function pollItem(poll) {
       "aria-pressed": String(selected), onclick: () => select(id),
     },
     el("span", { class: "poll-title" }, poll.title),
-    el("span", { class: "poll-meta" }, `${id} · ${poll.candidates.length} candidates`)),
+    el("span", { class: "poll-meta" },
+      `${id} · ${poll.candidates.length} candidates${poll.electorate === "roll" ? " · roll" : ""}`)),
     el("span", { class: "badge", dataset: { status: poll.status } }, STATUS_WORDS[poll.status] ?? poll.status),
     poll.status === "open" && poll.closes_at
       ? el("span", { class: "poll-closing", dataset: { closesAt: poll.closes_at } }, closingText(poll.closes_at))
@@ -429,6 +438,7 @@ async function createPoll(event) {
   const taken = candidates.find((c) => reserved.includes(c.id));
   if (taken) return fail(`A candidate cannot be called “${taken.id}”: the API uses that word.`, form.candidates);
   const body = { title, candidates, results: form.results.value || "live" };
+  if (form.electorate.value === "roll") body.electorate = "roll"; // "open" is the API's default
   const pollId = form.poll_id.value.trim();
   if (pollId) {
     if (!new RegExp(idPattern).test(pollId)) {
@@ -463,7 +473,8 @@ async function createPoll(event) {
       state.pollsVersion++;
       ui.createForm.reset();
       showCandidateIds();
-      notify(`Created “${reply.body.title}” (id ${reply.body.poll_id}), ${reply.body.status}.`);
+      notify(`Created “${reply.body.title}” (id ${reply.body.poll_id}), ${reply.body.status}.` +
+        (reply.body.electorate === "roll" ? " Only the voters on its roll can vote: add them under “Roll”." : ""));
       state.polls = [reply.body, ...state.polls.filter((p) => p.poll_id !== reply.body.poll_id)];
       renderPolls();
       select(reply.body.poll_id);
@@ -490,6 +501,7 @@ function renderHeading() {
   show(ui.resultsStatus, Boolean(status));
   ui.resultsStatus.textContent = STATUS_WORDS[status] ?? status ?? "";
   ui.resultsStatus.dataset.status = status ?? "";
+  state.roll?.show(poll ?? null);
 }
 
 function renderResults() {
@@ -502,6 +514,7 @@ function renderResults() {
   show(ui.sourceNote, results.source === "tallies");
   ui.total.textContent = results.total.toLocaleString();
   ui.totalLabel.textContent = results.total === 1 ? "vote" : "votes";
+  renderTurnout(results);
   const leader = Math.max(...results.candidates.map((c) => c.votes));
   ui.counts.replaceChildren(...results.candidates.map((c) => el("tr", {
     dataset: { candidate: c.id }, class: c.votes > 0 && c.votes === leader ? "leading" : null,
@@ -510,6 +523,31 @@ function renderResults() {
   el("td", { class: "num votes" }, c.votes.toLocaleString()),
   el("td", { class: "num share" }, percent(c.share)))));
   state.charts?.bars.update(results.candidates);
+}
+
+// A roll poll's turnout: "Turnout 50% · 2 of 4 voters on the roll have voted".
+function renderTurnout(results) {
+  const turnout = results.turnout;
+  show(ui.turnout, Boolean(turnout));
+  if (!turnout) return;
+  ui.turnoutShare.textContent = turnout.roll ? percent(turnout.cast / turnout.roll) : "–";
+  ui.turnoutFigures.textContent = `· ${turnout.cast.toLocaleString()} of ${turnout.roll.toLocaleString()} ` +
+    `${turnout.roll === 1 ? "voter" : "voters"} on the roll ${turnout.cast === 1 ? "has" : "have"} voted`;
+  ui.turnout.dataset.cast = String(turnout.cast);
+  ui.turnout.dataset.roll = String(turnout.roll);
+  state.roll?.sizeFromResults(results.poll_id, turnout.roll);
+}
+
+async function exportResults() {
+  const pollId = state.selected;
+  if (!pollId) return;
+  ui.exportCsv.disabled = true;
+  try {
+    const problem = await downloadResults(state.api, pollId);
+    if (problem) notify(problem, "error");
+  } finally {
+    ui.exportCsv.disabled = false;
+  }
 }
 
 function renderTimeline() {
@@ -712,6 +750,8 @@ function renderSession(reason = "") {
     state.results = null;
     state.resultsText = "";
     state.pollsSignature = "";
+    state.roll?.reset();
+    show(ui.exportCsv, false);
     setConnection({ state: "idle" });
     resetMfa();
     state.signInForms.reset();
@@ -735,6 +775,13 @@ async function main() {
   state.limits = await limitsOf(config);
   state.auth = new Auth(config, "tally.dashboard.session");
   state.api = new Api(config.apiUrl, state.auth);
+  state.roll = new RollPanel({
+    api: state.api,
+    limits: state.limits,
+    onAdded: (pollId) => {
+      if (pollId === state.selected) feed.kick(); // the turnout's roll has grown
+    },
+  });
   state.auth.addEventListener("change", (event) => renderSession(event.detail.reason));
 
   state.signInForms = wireSignIn(state.auth, {
@@ -751,6 +798,7 @@ async function main() {
   ui.signOut.addEventListener("click", () => state.auth.signOut("You have signed out."));
   ui.present.addEventListener("click", () => setPresenting(!document.body.classList.contains("presenting")));
   ui.createForm.addEventListener("submit", createPoll);
+  ui.exportCsv.addEventListener("click", exportResults);
   ui.createForm.elements.candidates.addEventListener("input", showCandidateIds);
   ui.timelineSeconds.addEventListener("click", () => setTimelineScale("seconds"));
   ui.timelineMinutes.addEventListener("click", () => setTimelineScale("minutes"));

@@ -1,0 +1,215 @@
+"""A roll poll on the operator dashboard, in Chromium against the whole local stack (issue 14): the operator
+creates a roll poll with the form, uploads its roll (a CSV file with a header row and blank lines, then a pasted
+list), sees the batches' progress, a resent batch, a malformed entry named by its line, and the summary; voters on
+the roll vote through the API and the dashboard's turnout follows; the results download as CSV from a blob: URL
+under the page's Content-Security-Policy.
+
+The page sends ?roll_batch=3 entries a request (250 by default), so that a short roll takes several batches.
+The pure parsing and batching (dashboard/js/roll.js) also have unit tests in Node: tests/js/roll.test.mjs, run
+here by the first test.
+"""
+import csv
+import io
+import json
+import shutil
+import subprocess
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from tests.e2e.dashboard_browser import (
+    OPERATOR_SCREEN,
+    ROOT,
+    api_vote,
+    check_consoles,
+    new_voter,
+    open_page,
+    operator_headers,
+    settled_screenshot,
+    sign_in,
+    site_of,
+)
+
+pytestmark = pytest.mark.e2e
+expect.set_options(timeout=10_000)
+
+POLL = "board-e2e"
+TITLE = "Board election (e2e)"
+TURNOUT_DEADLINE_MS = 20_000  # a vote reaches the results through the stream in about a second
+
+ROSTER = (
+    "Name,Username,Team\r\n"
+    "Ann,roll-ann,red\r\n"
+    "\r\n"
+    "Bob,roll-bob,blue\r\n"
+    "Cy,roll-cy,red\r\n"
+    ",,\r\n"
+    "Zed,,green\r\n"
+    "Nobody,roll-nobody,none\r\n"
+    "Dee,roll-dee,blue\r\n"
+    "Ann again,ROLL-ANN,red\r\n"
+)
+
+
+def test_roll_parsing_and_batching_in_node():
+    node = shutil.which("node")
+    assert node, "Node.js is missing: `make test` installs it with npm (apt-get install -y nodejs npm)"
+    ran = subprocess.run([node, "--disable-warning=MODULE_TYPELESS_PACKAGE_JSON", "--test", "tests/js/"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stdout[-4000:] + ran.stderr[-2000:]
+    assert "# fail 0" in ran.stdout
+
+
+class RollPosts:
+    """Every POST /polls/{POLL}/roll of the page; the n-th (0-based) in `unavailable` is answered 503 by a stand-in
+    (the batch is not sent on), the rest go through to the API."""
+
+    def __init__(self, page, stack, unavailable=()):
+        self.count = 0
+        self.unavailable = set(unavailable)
+        cors = {k: v for k, v in requests.get(f"{stack.api}/health", timeout=5).headers.items()
+                if k.lower().startswith("access-control-")}
+        self.stand_in = {"status": 503, "headers": {**cors, "Content-Type": "application/json"},
+                         "body": json.dumps({"Code": "ServiceUnavailableError", "Message": "Try again."})}
+        self.bodies = []
+        page.route(f"{stack.api}/polls/{POLL}/roll", self._route)
+
+    def _route(self, route):
+        if route.request.method != "POST":
+            return route.continue_()
+        n = self.count
+        self.count += 1
+        self.bodies.append(json.loads(route.request.post_data))
+        if n in self.unavailable:
+            return route.fulfill(**self.stand_in)
+        return route.continue_()
+
+
+def summary(page) -> dict:
+    return {name: page.locator(f"#roll-{name}").inner_text() for name in ("added", "already", "invited",
+                                                                          "unknown-count")}
+
+
+def test_operator_uploads_a_roll_and_watches_the_turnout_move(running_stack, browser, screenshots):
+    stack = running_stack
+    site = site_of(stack)
+    voters = {name: new_voter(stack, name) for name in ("roll-ann", "roll-bob", "roll-cy", "roll-dee", "roll-eve")}
+    outsider = new_voter(stack, "roll-outsider")
+
+    dash, console = open_page(browser, OPERATOR_SCREEN, "dashboard")
+    posts = RollPosts(dash, stack, unavailable={1})  # the second batch is refused once, then sent again
+    console.expect(f"/polls/{POLL}/roll", "503")
+    console.expect(f"/polls/{POLL}/roll", "400")  # the malformed entry, below
+    dash.goto(f"{site}?roll_batch=3")
+    sign_in(dash, stack.info["operator"])
+    expect(dash.locator("#who")).to_have_text("operator")
+
+    # --- A roll poll, made with the form: the roll panel appears, with an empty roll. --------------------------
+    dash.get_by_label("Title", exact=True).fill(TITLE)
+    dash.get_by_label("Candidates").fill("Ann for chair\nBob for chair\n")
+    dash.get_by_label("only the voters on its roll").check()
+    dash.get_by_text("Id, schedule, results visibility and expected load").click()
+    dash.get_by_label("Poll id").fill(POLL)
+    dash.get_by_role("button", name="Create poll").click()
+    expect(dash.locator("#notice")).to_contain_text(f"Created “{TITLE}” (id {POLL})")
+    expect(dash.locator("#notice")).to_contain_text("Only the voters on its roll can vote")
+    expect(dash.locator(f'.poll-item[data-poll="{POLL}"] .poll-meta')).to_have_text(f"{POLL} · 2 candidates · roll")
+    expect(dash.locator("#roll-title")).to_have_text(f"Roll of “{TITLE}”")
+    expect(dash.locator("#roll-size")).to_have_text("0 voters on the roll")
+    expect(dash.locator("#turnout")).to_be_visible()
+    expect(dash.locator("#turnout-figures")).to_have_text("· 0 of 0 voters on the roll have voted")
+    poll = requests.get(f"{stack.api}/polls/{POLL}", headers=operator_headers(stack), timeout=10).json()
+    assert poll["electorate"] == "roll"
+
+    # --- A CSV file with a header row and blank lines: its Username column, in batches of 3. -----------------
+    dash.get_by_label("Voters from a CSV file").set_input_files(
+        files=[{"name": "roster.csv", "mimeType": "text/csv", "buffer": ROSTER.encode()}])
+    expect(dash.locator("#roll-found")).to_have_text(
+        "6 entries in “roster.csv”, column “username” (1 row without one skipped).")
+    dash.get_by_role("button", name="Add to the roll").click()
+    expect(dash.locator("#roll-progress-text")).to_have_text("All 6 entries sent.")
+    expect(dash.locator("#roll-progress")).to_have_js_property("value", 6)
+    expect(dash.locator("#roll-progress")).to_have_js_property("max", 6)
+    assert posts.count == 3, posts.bodies  # two batches, the second sent twice after its 503
+    assert posts.bodies[1] == posts.bodies[2] == {"voters": ["roll-nobody", "roll-dee", "ROLL-ANN"], "invite": False}
+    expect(dash.locator("#roll-summary-title")).to_have_text(f"Added to the roll of “{TITLE}”")
+    assert summary(dash) == {"added": "4", "already": "1", "invited": "0", "unknown-count": "1"}
+    expect(dash.locator("#roll-unknown")).to_have_attribute("open", "")
+    expect(dash.locator("#roll-unknown-list li")).to_have_text(["roll-nobody"])
+    expect(dash.locator("#roll-size")).to_have_text("4 voters on the roll")
+    expect(dash.locator("#turnout-figures")).to_have_text("· 0 of 4 voters on the roll have voted")
+
+    # --- Voters on the roll vote (through the API, with their own tokens): the turnout moves. ------------------
+    assert api_vote(stack, outsider, POLL, "ann-for-chair").status_code == 403  # not on the roll
+    assert api_vote(stack, voters["roll-ann"], POLL, "ann-for-chair").status_code == 201
+    expect(dash.locator("#turnout-figures")).to_have_text("· 1 of 4 voters on the roll has voted",
+                                                         timeout=TURNOUT_DEADLINE_MS)
+    expect(dash.locator("#turnout-share")).to_have_text("25%")
+    assert api_vote(stack, voters["roll-bob"], POLL, "bob-for-chair").status_code == 201
+    expect(dash.locator("#turnout-figures")).to_have_text("· 2 of 4 voters on the roll have voted",
+                                                         timeout=TURNOUT_DEADLINE_MS)
+    expect(dash.locator("#turnout-share")).to_have_text("50%")
+    expect(dash.locator("#total")).to_have_text("2")
+
+    # --- A pasted list with a malformed entry in its second batch: named by its line, and the upload stops. ----
+    invite_list = "roll-eve\nroll-fay; roll-gus\nnew.member@example.org\n"
+    dash.get_by_label("Or paste a list").fill(invite_list + "John Smith\n")
+    expect(dash.locator("#roll-found")).to_have_text("5 entries in the list.")
+    dash.get_by_label("Invite missing accounts by email").check()
+    dash.get_by_role("button", name="Add to the roll").click()
+    # The API's message, with its "voters[1]" (of the second batch) told as the line of the list.
+    expect(dash.locator("#roll-error")).to_contain_text("Not a username or email address: line 4 (“John Smith”) (")
+    expect(dash.locator("#roll-error")).not_to_contain_text("voters[")
+    expect(dash.locator("#roll-error")).to_contain_text("Nothing from line 3 on was added")
+    expect(dash.locator("#roll-error")).to_contain_text("The 3 entries before lines 3 to 4 were sent.")
+    expect(dash.locator("#roll-progress-text")).to_have_text("Stopped after 3 of 5 entries.")
+    expect(dash.locator("#roll-summary-title")).to_have_text(f"Before it stopped (roll of “{TITLE}”)")
+    assert summary(dash) == {"added": "1", "already": "0", "invited": "0", "unknown-count": "2"}
+    expect(dash.locator("#roll-size")).to_have_text("5 voters on the roll")
+    # The list stays, to be corrected and sent again: what went through already counts as already.
+    dash.get_by_label("Or paste a list").fill(invite_list)
+    dash.get_by_role("button", name="Add to the roll").click()
+    expect(dash.locator("#roll-progress-text")).to_have_text("All 4 entries sent.")
+    assert summary(dash) == {"added": "1", "already": "1", "invited": "1", "unknown-count": "2"}
+    expect(dash.locator("#roll-unknown-list li")).to_have_text(["roll-fay", "roll-gus"])
+    expect(dash.locator("#roll-size")).to_have_text("6 voters on the roll")
+    expect(dash.locator("#turnout-figures")).to_have_text("· 2 of 6 voters on the roll have voted",
+                                                         timeout=TURNOUT_DEADLINE_MS)
+    expect(dash.locator("#turnout-share")).to_have_text("33%")
+    expect(dash.get_by_label("Invite missing accounts by email")).not_to_be_checked()  # the form starts afresh
+    invited = stack.idp.admin_get_user(UserPoolId=stack.info["user_pool_id"], Username="new.member@example.org")
+    assert invited["UserStatus"] == "FORCE_CHANGE_PASSWORD"
+
+    # --- A long list of unknown entries is folded. --------------------------------------------------------------
+    dash.get_by_label("Or paste a list").fill(",".join(f"ghost-{n}" for n in range(12)))
+    dash.get_by_role("button", name="Add to the roll").click()
+    expect(dash.locator("#roll-progress-text")).to_have_text("All 12 entries sent.")
+    expect(dash.locator("#roll-unknown-count")).to_have_text("12")
+    expect(dash.locator("#roll-unknown")).not_to_have_attribute("open", "")
+    expect(dash.locator("#roll-unknown-list li").first).to_be_hidden()
+    dash.locator("#roll-unknown-summary").click()
+    expect(dash.locator("#roll-unknown-list li")).to_have_count(12)
+    expect(dash.locator("#roll-unknown-list li").last).to_be_visible()
+
+    dash.locator("#roll-panel").screenshot(path=screenshots / "roll-panel.png")
+    dash.evaluate("window.scrollTo(0, 0)")
+    settled_screenshot(dash, screenshots / "roll-dashboard.png")
+
+    # --- The results as CSV: fetched with the operator's token, saved from a blob: URL under the page's CSP. -----
+    with dash.expect_download() as download_info:
+        dash.get_by_role("button", name="Download CSV").click()
+    download = download_info.value
+    assert download.suggested_filename == f"{POLL}-results.csv"
+    assert download.url.startswith("blob:")
+    with open(download.path(), newline="", encoding="utf-8") as file:
+        rows = list(csv.reader(io.StringIO(file.read())))
+    assert rows[0] == ["section", "id", "label", "votes", "share", "at", "seconds"]
+    assert rows[1][:4] == ["poll", POLL, TITLE, "2"]
+    assert ["candidate", "ann-for-chair", "Ann for chair", "1", "0.5", "", ""] in rows
+    assert ["turnout", "cast", "ballots cast", "2", "0.3333", "", ""] in rows
+    assert ["turnout", "roll", "voters on the roll", "6", "", "", ""] in rows
+    assert any(r[0] == "timeline" for r in rows)
+    expect(dash.locator("#notice")).not_to_have_attribute("data-kind", "error")
+
+    check_consoles(console)
