@@ -6,14 +6,17 @@ import { $, el, plural, setMessage, show } from "./ui.js";
 
 const UNKNOWN_OPEN_UP_TO = 10; // a longer list of unknown entries starts folded
 
-// Entries per request: 250, or ?roll_batch=N (1 to 1,000) in the page's address: the tests make it small.
-function batchSize() {
+// Entries per request: 250, or ?roll_batch=N (1 to 1,000) in the page's address: the tests make it small. Never
+// more than the API takes (GET /config's limits.max_roll_batch, where it says).
+function batchSize(limits) {
+  const most = limits?.max_roll_batch ?? 1000;
   const n = Number(new URLSearchParams(location.search).get("roll_batch"));
-  return Number.isInteger(n) && n >= 1 && n <= 1000 ? n : CHUNK_ENTRIES;
+  return Math.min(most, Number.isInteger(n) && n >= 1 && n <= 1000 ? n : CHUNK_ENTRIES);
 }
 
 export class RollPanel {
   #api;
+  #limits;
   #maxBytes;
   #onAdded;
   #poll = null;
@@ -23,7 +26,9 @@ export class RollPanel {
 
   constructor({ api, limits, onAdded = () => {} }) {
     this.#api = api;
-    this.#maxBytes = limits?.max_body_bytes ?? undefined;
+    this.#limits = limits;
+    // A roll change's body may be larger than other requests' where the API says so (limits.max_roll_body_bytes).
+    this.#maxBytes = limits?.max_roll_body_bytes ?? limits?.max_body_bytes ?? undefined;
     this.#onAdded = onAdded;
     this.ui = {
       panel: $("#roll-panel"), title: $("#roll-title"), size: $("#roll-size"), closed: $("#roll-closed"),
@@ -153,7 +158,7 @@ export class RollPanel {
     try {
       outcome = await uploadRoll(this.#api, poll.poll_id, entries, {
         invite: this.ui.invite.checked,
-        size: batchSize(),
+        size: batchSize(this.#limits),
         maxBytes: this.#maxBytes,
         onProgress: (sum) => {
           this.ui.progress.value = sum.sent;
