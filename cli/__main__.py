@@ -33,10 +33,20 @@ import sys
 import urllib.parse
 from pathlib import Path
 
-from .client import DEFAULT_API, Failure, Session, call, read_roll_file, send, send_raw, unreachable
+from .client import (
+    DEFAULT_API,
+    Failure,
+    Session,
+    call,
+    read_roll_file,
+    roll_batches,
+    roll_body_limit,
+    send,
+    send_raw,
+    unreachable,
+)
 from .retry import LOST, send_until_answered
 
-ROLL_BATCH = 1000  # entries per POST /polls/{id}/roll: the API's limit
 ROLL_TIMEOUT_S = 120  # a batch is up to 1,000 user pool lookups and 21 transactions; a lost answer is resent
 
 
@@ -204,7 +214,8 @@ def roll_add(args):
     session = Session(args.api)
     token, path = session.token(args.user), poll_path(args.poll_id, "/roll")
     total = {"added": 0, "already": 0, "invited": 0, "unknown": []}
-    batches = [entries[start:start + ROLL_BATCH] for start in range(0, len(entries), ROLL_BATCH)]
+    # Up to 1,000 entries a request, fewer when they would make the body larger than the API takes.
+    batches = roll_batches(entries, lambda item: item[1], roll_body_limit(session.config))
     for number, batch in enumerate(batches, 1):
         lines, voters = [line for line, _ in batch], [entry for _, entry in batch]
         status, reply = send_batch(args, token, path, {"voters": voters, "invite": args.invite},
@@ -266,8 +277,8 @@ def roll_remove(args):
     session = Session(args.api)
     token, path = session.token(args.user), poll_path(args.poll_id, "/roll/remove")
     total = {"removed": 0, "voted": [], "absent": [], "unknown": []}
-    for start in range(0, len(args.names), ROLL_BATCH):
-        status, reply = send_batch(args, token, path, {"voters": args.names[start:start + ROLL_BATCH]}, "removal")
+    for batch in roll_batches(args.names, max_bytes=roll_body_limit(session.config)):
+        status, reply = send_batch(args, token, path, {"voters": batch}, "removal")
         if status >= 400:
             refuse(status, reply, args.json)
         total["removed"] += reply["removed"]

@@ -206,3 +206,35 @@ def read_roll_file(path: Path) -> list:
             column = named[0]
             rows = rows[1:]
     return [(line, row[column].strip() if column < len(row) else "") for line, row in rows]
+
+
+# --- roll batches ---------------------------------------------------------------------------------------------
+
+ROLL_BATCH = 1000  # entries per POST /polls/{id}/roll or /roll/remove: the API's limit
+BODY_LIMIT = 16 * 1024  # API.md's body limit, which a roll change obeys unless GET /config says more
+
+
+def roll_body_limit(config: dict) -> int:
+    """The largest roll change body the API takes: GET /config's `limits.max_roll_body_bytes` where it says so,
+    else the documented 16 KiB."""
+    limits = (config or {}).get("limits") or {}
+    return int(limits.get("max_roll_body_bytes") or BODY_LIMIT)
+
+
+def roll_batches(items: list, entry=lambda item: item, max_bytes: int = BODY_LIMIT,
+                 max_entries: int = ROLL_BATCH) -> list:
+    """`items` cut into consecutive batches of at most `max_entries` whose request body, {"voters": [...],
+    "invite": false}, stays within `max_bytes` (entry(item) is the string sent). At 16 KiB, 1,000 entries fit
+    only while they average under about 12 characters; longer ones (emails) go in smaller batches."""
+    base = len(json.dumps({"voters": [], "invite": False}).encode())
+    batches, current, size = [], [], base
+    for item in items:
+        cost = len(json.dumps(entry(item)).encode()) + 2  # the entry and its ", "
+        if current and (len(current) == max_entries or size + cost > max_bytes):
+            batches.append(current)
+            current, size = [], base
+        current.append(item)
+        size += cost
+    if current:
+        batches.append(current)
+    return batches

@@ -11,13 +11,12 @@ from importlib import resources
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from cli.client import call, send
+from cli.client import call, roll_batches, roll_body_limit, send
 from cli.retry import LOST, Backoff, send_until_answered
 
 CANDIDATES = ["amber", "blue", "coral", "denim", "ebony"]
 # Users get this long to finish a vote in flight when the run stops: the resend policy's own limit, and a margin.
 STOP_TIMEOUT_S = int(Backoff().give_up_after_s) + 15
-ROLL_BATCH = 1000  # entries per POST /polls/{id}/roll, the API's limit
 ROLL_TIMEOUT_S = 120  # a batch is up to 1,000 user pool lookups and 21 transactions
 
 
@@ -38,13 +37,16 @@ def off_roll(voters: Sequence[dict], share: float, seed: str) -> List[str]:
 
 
 def put_on_roll(api_url: str, operator_token: str, poll_id: str, usernames: Sequence[str]) -> dict:
-    """Put the voters on the poll's roll through the API, 1,000 per request, each request resent under
-    cli.retry's policy after a 429, a 5xx or a lost connection (safe: a resend answers the done ones `already`).
-    Returns {"added", "already", "seconds", "requests"}; raises unless every name ended on the roll."""
+    """Put the voters on the poll's roll through the API, up to 1,000 per request (fewer if the body would pass
+    the limit GET /config gives, as the CLI does), each request resent under cli.retry's policy after a 429, a 5xx
+    or a lost connection (safe: a resend answers the done ones `already`). Returns {"added", "already",
+    "seconds", "requests"}; raises unless every name ended on the roll."""
     path, started = f"/polls/{poll_id}/roll", time.monotonic()
-    added = already = requests = 0
-    for start in range(0, len(usernames), ROLL_BATCH):
-        batch = list(usernames[start:start + ROLL_BATCH])
+    added = already = requests = sent = 0
+    _, config = call(api_url, "GET", "/config")
+    for batch in roll_batches(list(usernames), max_bytes=roll_body_limit(config)):
+        start = sent
+        sent += len(batch)
 
         def attempt(batch=batch):
             nonlocal requests
@@ -56,7 +58,7 @@ def put_on_roll(api_url: str, operator_token: str, poll_id: str, usernames: Sequ
             raise RuntimeError(f"could not put voters {start}-{start + len(batch) - 1} on the roll of {poll_id}: "
                                f"{status} {report}")
         added, already = added + report["added"], already + report["already"]
-        print(f"roll: {start + len(batch)}/{len(usernames)} on the roll of {poll_id}", flush=True)
+        print(f"roll: {sent}/{len(usernames)} on the roll of {poll_id}", flush=True)
     return {"added": added, "already": already, "seconds": round(time.monotonic() - started, 2),
             "requests": requests}
 

@@ -125,3 +125,17 @@ def test_a_roll_file_over_a_thousand_entries_goes_in_batches(running_stack, cli,
     progress = cli("roll", "add", "members", str(roll))
     assert "1,000/1,003 sent" in progress.stderr and "1,003/1,003 sent" in progress.stderr
     assert "0 added, 3 already on the roll" in progress.stdout
+
+
+def test_roll_batches_keep_each_body_within_the_limit():
+    from cli.client import roll_batches, roll_body_limit
+
+    short = [f"m{i:05}" for i in range(2500)]
+    assert [len(b) for b in roll_batches(short)] == [1000, 1000, 500]
+    emails = [f"member.number{i:05}@example.org" for i in range(2500)]
+    batches = roll_batches(emails)
+    assert sum(batches, []) == emails and all(len(b) <= 1000 for b in batches)
+    assert max(len(json.dumps({"voters": b, "invite": False}).encode()) for b in batches) <= 16 * 1024
+    assert roll_body_limit({"limits": {"max_roll_body_bytes": 819200}}) == 819200
+    assert roll_body_limit({"region": "eu-west-1"}) == 16 * 1024
+    assert [len(b) for b in roll_batches(emails, max_bytes=819200)] == [1000, 1000, 500]
