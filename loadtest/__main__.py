@@ -17,10 +17,10 @@ the summary counts the resends (`retries`), and the verdict stays exact: each vo
 otherwise), all on the one poll, as a broadcast vote opens.
 
 --roll runs the roll profile: the poll is a roll poll; every voter but --off-roll (a share, 0.2 by default) of
-them is put on its roll through the API, 1,000 per request, before locust starts. Those on the roll vote as usual
-(201, then 200 on a resend); those off it must each get 403, and any other answer is a failure. On top of the
-exact reconcile, the results' turnout must say cast == the eligible voters' accepted ballots and roll == the
-eligible voters.
+them is put on its roll through the API, up to 1,000 per request, before locust starts. Those on the roll vote
+as usual (201, then 200 on a resend); those off it must each get 403, and any other answer is a failure. On top
+of the exact reconcile, the results' turnout must say cast == the eligible voters' accepted ballots and roll ==
+the eligible voters.
 """
 import argparse
 import os
