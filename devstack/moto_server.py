@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Optional
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
-from devstack import cognito, moto_patches
 from moto.server import MotoRequestHandler
 from werkzeug.serving import make_server
+
+from devstack import cognito, moto_patches
 
 SNAPSHOT_SECONDS = 1.0
 # Actions that change nothing worth keeping (GetShardIterator makes an iterator, which a snapshot leaves out).

@@ -1,15 +1,15 @@
 """Every route needs a verified Cognito ID token unless its view is marked @public.
 
 This is middleware rather than an API Gateway authorizer so that it runs, with the same checks and the same
-error shape, under `chalice local`, `chalice.test.Client` and Lambda alike. Bodies over 16 KiB are refused
-here too, before anything parses them.
+error shape, under `chalice local`, `chalice.test.Client` and Lambda alike. Bodies over 16 KiB (a roll change's
+routes: 800 KiB) are refused here too, before anything parses them.
 """
 from chalice import Chalice, Response
 
 from .. import runtime
 from ..adapters.cognito_tokens import InvalidToken, KeysUnavailable
 from ..observability import logger
-from .requests import MAX_BODY_BYTES
+from .requests import MAX_BODY_BYTES, kib
 
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
 
@@ -42,12 +42,12 @@ def _bearer(header: str) -> str:
 def install(app: Chalice) -> None:
     @app.middleware("http")
     def authenticate(request, get_response):
-        body = request.raw_body
-        if body and len(body) > MAX_BODY_BYTES:
-            return _refusal(413, "PayloadTooLargeError",
-                            f"The body is {len(body)} bytes; the limit is {MAX_BODY_BYTES} bytes (16 KiB).")
         methods = app.routes.get(request.context.get("resourcePath"), {})
         route = methods.get(request.method)
+        body = request.raw_body
+        limit = getattr(getattr(route, "view_function", None), "tally_max_body_bytes", MAX_BODY_BYTES)
+        if body and len(body) > limit:
+            return _refusal(413, "PayloadTooLargeError", f"The body is {len(body)} bytes; the limit is {kib(limit)}.")
         if route is None or getattr(route.view_function, "tally_public", False):
             return get_response(request)
         header = request.headers.get("authorization")

@@ -9,7 +9,7 @@ from .. import runtime
 from ..domain.polls import limits
 from .auth import public
 from .errors import Blueprint
-from .requests import MAX_BODY_BYTES
+from .requests import MAX_BODY_BYTES, MAX_ROLL_BODY_BYTES
 
 bp = Blueprint(__name__)
 
@@ -71,5 +71,5 @@ def client_config():
         "client_id": settings.client_id,
         "cognito_endpoint": settings.cognito_endpoint,
         "self_signup": settings.self_signup,
-        "limits": {**limits(), "max_body_bytes": MAX_BODY_BYTES},
+        "limits": {**limits(), "max_body_bytes": MAX_BODY_BYTES, "max_roll_body_bytes": MAX_ROLL_BODY_BYTES},
     }

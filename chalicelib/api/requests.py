@@ -8,6 +8,22 @@ from ..adapters.cognito_tokens import Caller
 from ..domain.errors import Invalid
 
 MAX_BODY_BYTES = 16 * 1024
+# A roll change carries up to 1,000 entries of up to 128 characters (domain/roll.py), each of which JSON may
+# escape to 6 bytes (\uXXXX): its routes take the largest body a well-formed change can be.
+MAX_ROLL_BODY_BYTES = 800 * 1024
+LARGEST_BODY_BYTES = MAX_ROLL_BODY_BYTES  # what any route takes: the local server reads no more
+
+
+def body_limit(max_bytes: int):
+    """Let a view take a body up to `max_bytes` instead of MAX_BODY_BYTES (api/auth.py enforces it)."""
+    def mark(view):
+        view.tally_max_body_bytes = max_bytes
+        return view
+    return mark
+
+
+def kib(n: int) -> str:
+    return f"{n} bytes ({n // 1024} KiB)"
 
 
 def json_object(request: Request, optional: bool = False) -> dict:

@@ -5,8 +5,8 @@ import json
 from chalice import Response
 
 from .. import runtime
-from .errors import Blueprint
 from ..domain.export import results_csv
+from .errors import Blueprint
 from .requests import caller, operator
 
 bp = Blueprint(__name__)

@@ -18,10 +18,16 @@ from .polls import Poll
 
 MAX_ROLL_BATCH = 1_000  # entries per request: an API Gateway request must end within 29 s, Cognito lookups included
 MAX_ENTRY = 128  # Cognito's limit for a username
-# No quotes or backslashes: an email goes into a Cognito ListUsers filter, which has no escaping.
-EMAIL = re.compile(r'[^@\s"\\]+@[^@\s"\\]+\.[^@\s."\\]+')
-# Cognito usernames: letters, marks, symbols, digits and punctuation; never whitespace or control characters.
-USERNAME = re.compile(r"[^\s\x00-\x1f\x7f]+")
+# An entry is a username or an email address: no whitespace or control characters (Cognito's usernames have
+# none), and no quotes or backslashes (an email goes into a Cognito ListUsers filter, which has no escaping). The
+# same pattern is the entries' schema in openapi.yaml (tests/unit/test_openapi.py holds them together).
+# The control ranges and U+FEFF are named as well as \s: Python's \s and JSON Schema's (ECMA's) differ on U+0085
+# and U+FEFF, and the pattern must mean the same to the API and to its clients.
+_CHAR = r'[^\s@"\\\u0000-\u001f\u007f-\u009f\ufeff]'
+_TLD = r'[^\s@."\\\u0000-\u001f\u007f-\u009f\ufeff]'
+ENTRY_PATTERN = f"^(?:{_CHAR}+|{_CHAR}+@{_CHAR}+\\.{_TLD}+)$"
+ENTRY = re.compile(ENTRY_PATTERN)
+EMAIL = re.compile(f"{_CHAR}+@{_CHAR}+\\.{_TLD}+")
 ROLL_PAGE = 100
 
 
@@ -37,16 +43,23 @@ def entries(body: dict, field_name: str = "voters") -> List[str]:
         raise Invalid(f"{field_name} must be a list of 1 to {MAX_ROLL_BATCH:,} usernames or email addresses.")
     found, bad = [], []
     for position, entry in enumerate(raw):
-        text = entry.strip().lower() if isinstance(entry, str) else None
-        if not text or len(text) > MAX_ENTRY or USERNAME.fullmatch(text) is None or ("@" in text and not is_email(text)):
-            bad.append(position)
+        if isinstance(entry, str) and len(entry) <= MAX_ENTRY and ENTRY.fullmatch(entry) and _encodable(entry):
+            found.append(entry.lower())
         else:
-            found.append(text)
+            bad.append(position)
     if bad:
         shown = ", ".join(f"{field_name}[{p}]" for p in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
-        raise Invalid(f"Not a username or email address: {shown} (1 to {MAX_ENTRY} characters, no spaces). "
-                      "Nothing was added.")
+        raise Invalid(f"Not a username or email address: {shown} (1 to {MAX_ENTRY} characters, with no spaces, "
+                      "quotes or backslashes). Nothing was added.")
     return found
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")  # JSON's \ud800 escapes decode to lone surrogates, which no store or client can take
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def roll_request(body: dict, invite_allowed: bool = True) -> Tuple[List[str], bool]:

@@ -3,10 +3,20 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Dict, List, Optional
 
 from ..domain.ballots import bucket_of
-from ..domain.errors import NotFound
+from ..domain.errors import Invalid, NotFound
 from ..domain.polls import Poll, check_id
-from ..domain.roll import (ROLL_PAGE, Account, Enrolment, RemovalReport, RollReport, check_roll_can_change,
-                           first_of_each, is_email, roll_request)
+from ..domain.roll import (
+    MAX_ENTRY,
+    ROLL_PAGE,
+    Account,
+    Enrolment,
+    RemovalReport,
+    RollReport,
+    check_roll_can_change,
+    first_of_each,
+    is_email,
+    roll_request,
+)
 from .catalog import PollCatalog
 from .ports import AccountDirectory, RollStore
 
@@ -32,7 +42,7 @@ class RollService:
         names = list(dict.fromkeys(sent))  # an entry sent twice counts once, the second time as "already"
         report = RollReport()
         found: List[tuple] = []
-        for name, account in zip(names, self._lookup(self._directory.account, names)):
+        for name, account in zip(names, self._lookup(self._directory.account, names), strict=True):
             if account is None and invite and is_email(name):
                 account = self._directory.invite(name)
                 report.invited += 1
@@ -52,7 +62,7 @@ class RollService:
         check_roll_can_change(poll, self._clock())
         names = list(dict.fromkeys(sent))
         report = RemovalReport()
-        for name, account in zip(names, self._lookup(self._directory.account, names)):
+        for name, account in zip(names, self._lookup(self._directory.account, names), strict=True):
             if account is None:
                 report.unknown.append(name)
                 continue
@@ -65,6 +75,8 @@ class RollService:
 
     def page(self, poll_id: str, after: Optional[str]) -> Dict:
         poll = self._poll(poll_id)
+        if after is not None and len(after) > MAX_ENTRY:
+            raise Invalid(f"next must be the next of a page of this roll (at most {MAX_ENTRY} characters).")
         voters, next_token = self._store.page(poll.poll_id, after, ROLL_PAGE)
         return {"poll_id": poll.poll_id, "electorate": poll.electorate, "size": self._store.size(poll.poll_id),
                 "voters": voters, "next": next_token}

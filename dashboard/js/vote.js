@@ -188,14 +188,17 @@ function renderChoices() {
 
 function renderBallot() {
   const poll = state.poll;
-  const open = poll.status === "open";
-  if (open) {
+  // A roll poll says whether this voter is on its roll; the page asks again every few seconds, so a voter the
+  // organisers add while the page is open can vote without reloading.
+  const onRoll = poll.eligible !== false || Boolean(state.ballot);
+  if (poll.status === "open") {
     ui.pollState.textContent = poll.closes_at ? `Voting is open until ${when(poll.closes_at)}.` : "Voting is open.";
   } else if (poll.status === "scheduled") {
     ui.pollState.textContent = poll.opens_at ? `Voting opens at ${when(poll.opens_at)}.` : "Voting has not opened yet.";
   } else {
     ui.pollState.textContent = "Voting has closed.";
   }
+  const open = poll.status === "open" && onRoll; // this voter can vote now
   ui.pollState.dataset.status = poll.status;
   show(ui.instructions, open && !state.ballot);
   const retryable = open && state.unconfirmed !== null && !state.sending && !state.ballot;
@@ -210,7 +213,11 @@ function renderBallot() {
     button.setAttribute("aria-busy", String(state.sending === id));
   }
   if (open && ui.outcome.dataset.kind === "info") outcome("");
-  if (!open && !state.ballot && !state.sending && !ui.outcome.textContent) {
+  if (!onRoll && !state.sending && poll.status !== "closed") {
+    outcome("Only the voters on this poll’s roll can vote in it, and the account you signed in with is not on " +
+      "it. If it should be, ask the poll’s organisers to add it; this page lets you vote as soon as they do.",
+    "info");
+  } else if (!open && !state.ballot && !state.sending && !ui.outcome.textContent) {
     outcome(poll.status === "closed"
       ? "Voting has closed for this poll, so no more votes can be cast."
       : "Voting has not opened yet. This page will let you vote once it opens.", "info");
@@ -245,6 +252,9 @@ async function vote(candidate) {
         `${when(reply.body.cast_at)}. Nothing has changed.`, "success");
     } else if (reply.status === 409) {
       await explainRefusal(candidate, reply);
+    } else if (reply.status === 403) {
+      state.poll = { ...state.poll, eligible: false }; // taken off the roll since the page last looked
+      outcome(errorMessage(reply), "error");
     } else if (reply.status === 404) {
       outcome("This poll or this choice no longer exists. Reload the page to see the current poll.", "error");
     } else if (reply.status !== 401) {

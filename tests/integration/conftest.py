@@ -12,6 +12,7 @@ import boto3
 import jwt
 import moto
 import pytest
+from botocore.config import Config
 from chalice.test import Client
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
@@ -19,6 +20,9 @@ from moto.core.botocore_stubber import BotocoreStubber
 from chalicelib import config, runtime
 from chalicelib.observability import logger
 from devstack import cognito, moto_patches
+from devstack.api import make_server
+from devstack.processes import free_port
+from devstack.stream_runner import stream_arn_of
 from devstack.tables import create_tables
 
 REGION = "us-east-1"
@@ -123,6 +127,36 @@ def stack(tmp_path, monkeypatch):
         runtime.reset()
         yield Stack(dynamodb, idp, config.load(), pool_id, client_id)
         runtime.reset()
+
+
+@pytest.fixture
+def stream(stack):
+    """The ballots table's stream: (the streams client, its ARN)."""
+    # moto (5.2.5) does not answer botocore's account-based streams endpoint yet.
+    streams = boto3.client("dynamodbstreams", region_name="us-east-1",
+                           config=Config(account_id_endpoint_mode="disabled"))
+    arn = stream_arn_of(stack.dynamodb, stack.settings.ballots_table)
+    return streams, arn
+
+
+@pytest.fixture
+def dead_letters(tmp_path):
+    return tmp_path / "dead-letters.jsonl"
+
+
+@pytest.fixture
+def api(stack):
+    """The app behind the threaded local HTTP server (as `chalice local` serves it), for requests in parallel."""
+    from chalice.config import Config as ChaliceConfig
+
+    from app import app
+    port = free_port()
+    server = make_server(app, ChaliceConfig.create(), "127.0.0.1", port)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    thread.join(5)
 
 
 @pytest.fixture

@@ -6,26 +6,11 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from chalice.config import Config
 
 from chalicelib import runtime
-from devstack.api import make_server
-from devstack.processes import free_port
 from tests.integration.test_routes import COLOURS
 
 VOTERS = 200
-
-
-@pytest.fixture
-def api(stack):
-    from app import app
-    port = free_port()
-    server = make_server(app, Config.create(), "127.0.0.1", port)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
-    thread.join(5)
 
 
 def post(url, headers, payload):

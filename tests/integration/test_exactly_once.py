@@ -8,15 +8,13 @@ import random
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from chalicelib import runtime
 from chalicelib.domain.ballots import Ballot, bucket_of
 from chalicelib.domain.times import utc_now
 from chalicelib.events.tally import tally_ballots
-from devstack.stream_runner import MAX_RETRIES, LocalContext, StreamRunner, lambda_event, lambda_record, stream_arn_of
+from devstack.stream_runner import MAX_RETRIES, LocalContext, StreamRunner, lambda_event, lambda_record
 from tests.integration.test_routes import COLOURS, create, vote
 
 
@@ -29,20 +27,6 @@ class Recorder:
     def __call__(self, event, context):
         self.events.append(json.loads(json.dumps(event)))
         return tally_ballots(event, context)
-
-
-@pytest.fixture
-def stream(stack):
-    # moto (5.2.5) does not answer botocore's account-based streams endpoint yet.
-    streams = boto3.client("dynamodbstreams", region_name="us-east-1",
-                           config=Config(account_id_endpoint_mode="disabled"))
-    arn = stream_arn_of(stack.dynamodb, stack.settings.ballots_table)
-    return streams, arn
-
-
-@pytest.fixture
-def dead_letters(tmp_path):
-    return tmp_path / "dead-letters.jsonl"
 
 
 def runner_for(stream, dead_letters, handler, batch_size=100):

@@ -5,7 +5,7 @@ import json
 
 from chalicelib.events.tally import tally_ballots
 from tests.integration.conftest import body
-from tests.integration.test_exactly_once import dead_letters, runner_for, stream  # noqa: F401
+from tests.integration.test_exactly_once import runner_for
 from tests.integration.test_roll import BOARD, accounts, add
 from tests.integration.test_routes import COLOURS, create, vote
 
@@ -20,10 +20,11 @@ def exported(client, stack, poll_id):
 
 
 def test_a_roll_polls_export_holds_totals_shares_turnout_and_timeline(client, stack, stream, dead_letters):
-    assert create(client, stack, {**BOARD, "candidates": ["ann", {"id": "bob", "label": "=HYPERLINK(\"x\")"}]}).status_code == 201
+    formula = {"id": "bob", "label": "=HYPERLINK(\"x\")"}
+    assert create(client, stack, {**BOARD, "candidates": ["ann", formula]}).status_code == 201
     voters = accounts(stack, "rita", "ravi", "rosa", "rudi")
     assert body(add(client, stack, voters))["added"] == 4
-    for name, choice in zip(voters[:3], ["ann", "ann", "bob"]):
+    for name, choice in zip(voters[:3], ["ann", "ann", "bob"], strict=True):
         assert vote(client, stack, choice, "board", voter=name).status_code == 201
     runner_for(stream, dead_letters, tally_ballots).drain()
 

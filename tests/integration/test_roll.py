@@ -10,8 +10,8 @@ from chalicelib.adapters.dynamo_ballots import BLANK
 from chalicelib.events.tally import tally_ballots
 from devstack import cognito
 from tests.integration.conftest import body
-from tests.integration.test_exactly_once import all_records, assert_reconciled, deliver, dead_letters, runner_for, stream  # noqa: F401
-from tests.integration.test_concurrency import api, post  # noqa: F401
+from tests.integration.test_concurrency import post
+from tests.integration.test_exactly_once import all_records, assert_reconciled, deliver, runner_for
 from tests.integration.test_routes import create, vote
 
 BOARD = {"poll_id": "board", "title": "Board election", "candidates": ["ann", "bob"], "electorate": "roll"}
@@ -227,3 +227,14 @@ def test_only_operators_change_or_read_a_roll(client, stack):
     roll_poll(client, stack)
     assert client.post("/polls/board/roll", headers=stack.voter(), body='{"voters": ["vera"]}').status_code == 403
     assert client.get("/polls/board/roll", headers=stack.voter()).status_code == 403
+
+
+def test_a_thousand_long_addresses_fit_a_roll_request_but_no_other_body_that_size(client, stack):
+    roll_poll(client, stack)
+    addresses = [f"member.{i:04}.of.the.association@{'x' * 40}.example.org" for i in range(1000)]
+    answer = add(client, stack, addresses)  # 79 KB: five times what any other route takes
+    assert answer.status_code == 200 and body(answer)["unknown"] == addresses
+    too_big = client.post("/polls/board/roll", headers=stack.operator(),
+                          body=json.dumps({"voters": ["x" * 128] * 7000}))
+    assert too_big.status_code == 413 and "819200 bytes (800 KiB)" in body(too_big)["Message"]
+    assert client.post("/polls", headers=stack.operator(), body=json.dumps({"title": "x" * 20000})).status_code == 413

@@ -5,8 +5,9 @@ import yaml
 from openapi_spec_validator import validate
 
 from app import app
-from chalicelib.api.requests import MAX_BODY_BYTES
+from chalicelib.api.requests import MAX_BODY_BYTES, MAX_ROLL_BODY_BYTES
 from chalicelib.domain.polls import limits
+from chalicelib.domain.roll import ENTRY_PATTERN, MAX_ENTRY
 from infra import project_root
 
 SPEC_PATH = project_root() / "openapi.yaml"
@@ -135,4 +136,10 @@ def test_the_spec_states_the_limits_the_domain_keeps(spec):
     assert schemas["Candidate"]["properties"]["label"]["maxLength"] == rules["max_label"]
     assert schemas["CandidateInput"]["properties"]["label"]["maxLength"] == rules["max_label"]
     assert f"{MAX_BODY_BYTES} bytes" in spec["components"]["responses"]["PayloadTooLarge"]["description"]
-    assert set(schemas["ClientConfig"]["properties"]["limits"]["required"]) == {*rules, "max_body_bytes"}
+    assert f"{MAX_ROLL_BODY_BYTES} bytes" in spec["components"]["responses"]["RollTooLarge"]["description"]
+    assert set(schemas["ClientConfig"]["properties"]["limits"]["required"]) == \
+        {*rules, "max_body_bytes", "max_roll_body_bytes"}
+    for name in ("RollRequest", "RollRemoval"):
+        voters = schemas[name]["properties"]["voters"]
+        assert voters["maxItems"] == rules["max_roll_batch"]
+        assert (voters["items"]["pattern"], voters["items"]["maxLength"]) == (ENTRY_PATTERN, MAX_ENTRY)

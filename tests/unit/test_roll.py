@@ -29,8 +29,9 @@ def world(electorate="roll"):
 
 
 def test_entries_are_trimmed_and_lowercased_and_a_malformed_one_refuses_the_batch():
-    assert entries({"voters": [" Rita ", "RITA@Example.org"]}) == ["rita", "rita@example.org"]
-    for bad in ["", "two words", "x" * 129, "at@sign", 'a"b@example.org', "tab\there", 7, None]:
+    assert entries({"voters": ["Rita", "RITA@Example.org"]}) == ["rita", "rita@example.org"]
+    for bad in ["", " rita", "rita\n", "two words", "x" * 129, "at@sign", 'a"b@example.org', "tab\there",
+                "nel\u0085", "bom\ufeff", "lone\udad2", 7, None]:
         with pytest.raises(Invalid, match=r"voters\[1\].*Nothing was added"):
             entries({"voters": ["rita", bad]})
     with pytest.raises(Invalid, match="1 to 1,000"):
