@@ -1,7 +1,7 @@
 // The mobile vote page: sign in (or create an account, when the stack lets voters), see the open poll (or
 // ?poll=ID), vote with one tap, see what happened.
 import { wireAccount, wireDeleteAccount } from "./account.js";
-import { Api, OfflineError, backoffMs, errorMessage, retryAfterMs } from "./api.js";
+import { Api, OfflineError, errorMessage, sendSettled } from "./api.js";
 import { Auth } from "./auth.js";
 import { loadConfig } from "./config.js";
 import { $, el, setMessage, show, sleep, when } from "./ui.js";
@@ -252,9 +252,6 @@ async function vote(candidate) {
         `${when(reply.body.cast_at)}. Nothing has changed.`, "success");
     } else if (reply.status === 409) {
       await explainRefusal(candidate, reply);
-    } else if (reply.status === 403) {
-      state.poll = { ...state.poll, eligible: false }; // taken off the roll since the page last looked
-      outcome(errorMessage(reply), "error");
     } else if (reply.status === 404) {
       outcome("This poll or this choice no longer exists. Reload the page to see the current poll.", "error");
     } else if (reply.status !== 401) {
@@ -272,30 +269,17 @@ async function vote(candidate) {
 }
 
 // Send the vote until an answer settles it: {reply, retried}. A 429, a 5xx or a lost connection is sent again
-// after a wait (see RETRY_BASE_MS), meanwhile the page says so; null once GIVE_UP_MS has gone by without a
-// settling answer, or when the next wait would end after that.
-async function sendVote(candidate, pollId, label) {
-  const deadline = Date.now() + GIVE_UP_MS;
-  for (let attempt = 0; ; attempt++) {
-    let reply = null;
-    let why;
-    try {
-      const timeout = Math.max(1000, Math.min(ATTEMPT_TIMEOUT_MS, deadline - Date.now()));
-      reply = await state.api.post(`/votes/${encodeURIComponent(candidate)}`, { poll_id: pollId },
-        { signal: AbortSignal.timeout(timeout) });
-      if (reply.status !== 429 && reply.status < 500) return { reply, retried: attempt > 0 };
-      why = "The vote service is busy";
-    } catch (error) {
-      if (!(error instanceof OfflineError)) throw error;
-      why = "The connection to Tally was lost";
-    }
-    const wait = Math.max(backoffMs(attempt, { baseMs: RETRY_BASE_MS, capMs: RETRY_CAP_MS }),
-      retryAfterMs(reply) ?? 0);
-    if (Date.now() + wait >= deadline) return null;
-    outcome(`${why}; retrying your vote for ${label}… Keep this page open: retrying never counts you twice.`,
-      "pending");
-    await sleep(wait);
-  }
+// after a wait (api.js sendSettled, the one resend loop), meanwhile the page says so; null once GIVE_UP_MS has
+// gone by without a settling answer, or when the next wait would end after that.
+function sendVote(candidate, pollId, label) {
+  return sendSettled(
+    (signal) => state.api.post(`/votes/${encodeURIComponent(candidate)}`, { poll_id: pollId }, { signal }),
+    {
+      giveUpMs: GIVE_UP_MS, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS, baseMs: RETRY_BASE_MS, capMs: RETRY_CAP_MS,
+      onRetry: ({ why }) => outcome(`${why === "offline" ? "The connection to Tally was lost" :
+        "The vote service is busy"}; retrying your vote for ${label}… Keep this page open: retrying never counts ` +
+        "you twice.", "pending"),
+    });
 }
 
 // A 409 is either an earlier, different vote or a poll that is not open: find out which, and say it plainly.
