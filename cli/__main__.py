@@ -39,6 +39,7 @@ from .client import (
     Session,
     call,
     read_roll_file,
+    roll_batch_limit,
     roll_batches,
     roll_body_limit,
     send,
@@ -215,7 +216,8 @@ def roll_add(args):
     token, path = session.token(args.user), poll_path(args.poll_id, "/roll")
     total = {"added": 0, "already": 0, "invited": 0, "unknown": []}
     # Up to 1,000 entries a request, fewer when they would make the body larger than the API takes.
-    batches = roll_batches(entries, lambda item: item[1], roll_body_limit(session.config))
+    batches = roll_batches(entries, lambda item: item[1], roll_body_limit(session.config),
+                           roll_batch_limit(session.config))
     for number, batch in enumerate(batches, 1):
         lines, voters = [line for line, _ in batch], [entry for _, entry in batch]
         status, reply = send_batch(args, token, path, {"voters": voters, "invite": args.invite},
@@ -277,7 +279,8 @@ def roll_remove(args):
     session = Session(args.api)
     token, path = session.token(args.user), poll_path(args.poll_id, "/roll/remove")
     total = {"removed": 0, "voted": [], "absent": [], "unknown": []}
-    for batch in roll_batches(args.names, max_bytes=roll_body_limit(session.config)):
+    for batch in roll_batches(args.names, max_bytes=roll_body_limit(session.config),
+                              max_entries=roll_batch_limit(session.config)):
         status, reply = send_batch(args, token, path, {"voters": batch}, "removal")
         if status >= 400:
             refuse(status, reply, args.json)

@@ -221,6 +221,12 @@ def roll_body_limit(config: dict) -> int:
     return int(limits.get("max_roll_body_bytes") or BODY_LIMIT)
 
 
+def roll_batch_limit(config: dict) -> int:
+    """The most entries a roll change takes: GET /config's `limits.max_roll_batch` where it says so, else 1,000."""
+    limits = (config or {}).get("limits") or {}
+    return int(limits.get("max_roll_batch") or ROLL_BATCH)
+
+
 def roll_batches(items: list, entry=lambda item: item, max_bytes: int = BODY_LIMIT,
                  max_entries: int = ROLL_BATCH) -> list:
     """`items` cut into consecutive batches of at most `max_entries` whose request body, {"voters": [...],

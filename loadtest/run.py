@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from cli.client import call, roll_batches, roll_body_limit, send
+from cli.client import call, roll_batch_limit, roll_batches, roll_body_limit, send
 from cli.retry import LOST, Backoff, send_until_answered
 
 CANDIDATES = ["amber", "blue", "coral", "denim", "ebony"]
@@ -44,7 +44,8 @@ def put_on_roll(api_url: str, operator_token: str, poll_id: str, usernames: Sequ
     path, started = f"/polls/{poll_id}/roll", time.monotonic()
     added = already = requests = sent = 0
     _, config = call(api_url, "GET", "/config")
-    for batch in roll_batches(list(usernames), max_bytes=roll_body_limit(config)):
+    for batch in roll_batches(list(usernames), max_bytes=roll_body_limit(config),
+                              max_entries=roll_batch_limit(config)):
         start = sent
         sent += len(batch)
 

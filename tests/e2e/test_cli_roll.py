@@ -124,11 +124,16 @@ def test_a_roll_file_over_a_thousand_entries_goes_in_batches(running_stack, cli,
     assert report["sent"] == 1003 and report["added"] == 3 and len(report["unknown"]) == 1000
     progress = cli("roll", "add", "members", str(roll))
     assert "1,000/1,003 sent" in progress.stderr and "1,003/1,003 sent" in progress.stderr
+    long_names = tmp_path / "long.csv"  # 1,003 entries of 40 characters: over 16 KiB, within what /config says
+    long_names.write_text("".join(f"{name}-{'x' * 28}\n" for name in names))
+    long = cli("--json", "roll", "add", "members", str(long_names))
+    assert long.returncode == 0, long.stderr
+    assert len(json.loads(long.stdout)["unknown"]) == 1003
     assert "0 added, 3 already on the roll" in progress.stdout
 
 
 def test_roll_batches_keep_each_body_within_the_limit():
-    from cli.client import roll_batches, roll_body_limit
+    from cli.client import roll_batch_limit, roll_batches, roll_body_limit
 
     short = [f"m{i:05}" for i in range(2500)]
     assert [len(b) for b in roll_batches(short)] == [1000, 1000, 500]
@@ -139,3 +144,4 @@ def test_roll_batches_keep_each_body_within_the_limit():
     assert roll_body_limit({"limits": {"max_roll_body_bytes": 819200}}) == 819200
     assert roll_body_limit({"region": "eu-west-1"}) == 16 * 1024
     assert [len(b) for b in roll_batches(emails, max_bytes=819200)] == [1000, 1000, 500]
+    assert roll_batch_limit({"limits": {"max_roll_batch": 500}}) == 500 and roll_batch_limit({}) == 1000
