@@ -55,7 +55,7 @@ ROSTER = (
 def test_roll_parsing_and_batching_in_node():
     node = shutil.which("node")
     assert node, "Node.js is missing: `make test` installs it with npm (apt-get install -y nodejs npm)"
-    ran = subprocess.run([node, "--disable-warning=MODULE_TYPELESS_PACKAGE_JSON", "--test", "tests/js/"],
+    ran = subprocess.run([node, "--test", "tests/js/"],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert ran.returncode == 0, ran.stdout[-4000:] + ran.stderr[-2000:]
     assert "# fail 0" in ran.stdout
