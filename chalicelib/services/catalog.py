@@ -13,7 +13,8 @@ import threading
 import time
 from typing import Callable, Dict, List, Optional, Tuple
 
-from ..domain.polls import Poll
+from ..domain.errors import NotFound
+from ..domain.polls import Poll, check_id
 from .ports import PollStore
 
 # Made-up poll ids each cost one read and one entry: past this many entries the cache starts again.
@@ -41,6 +42,13 @@ class PollCatalog:
         if len(self._by_id) >= MAX_ENTRIES:
             self._by_id.clear()
         self._by_id[poll_id] = (poll, asked_at)
+        return poll
+
+    def existing(self, poll_id: str) -> Poll:
+        """The poll a request names: its id checked, then the poll, or NotFound."""
+        poll = self.get(check_id(poll_id, "poll_id"))
+        if poll is None:
+            raise NotFound(f"There is no poll {poll_id}.")
         return poll
 
     def all(self) -> List[Poll]:

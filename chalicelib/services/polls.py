@@ -31,11 +31,7 @@ class PollService:
         return poll
 
     def get(self, poll_id: str) -> Poll:
-        check_id(poll_id, "poll_id")
-        poll = self._catalog.get(poll_id)
-        if poll is None:
-            raise NotFound(f"There is no poll {poll_id}.")
-        return poll
+        return self._catalog.existing(poll_id)
 
     def list(self) -> List[Poll]:
         return sorted(self._catalog.all(), key=lambda p: p.created_at, reverse=True)

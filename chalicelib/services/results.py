@@ -2,8 +2,7 @@
 from dataclasses import replace
 from typing import Callable
 
-from ..domain.errors import Forbidden, NotFound
-from ..domain.polls import check_id
+from ..domain.errors import Forbidden
 from ..domain.results import results_view, trusted, windows
 from .catalog import PollCatalog
 from .ports import IndexUnavailable, ResultsIndex, TallyStore
@@ -17,10 +16,7 @@ class ResultsService:
         self._clock = clock
 
     def results(self, poll_id: str, operator: bool) -> dict:
-        check_id(poll_id, "poll_id")
-        poll = self._catalog.get(poll_id)
-        if poll is None:
-            raise NotFound(f"There is no poll {poll_id}.")
+        poll = self._catalog.existing(poll_id)
         now = self._clock()
         if poll.results == "after_close" and not operator and poll.status(now) != "closed":
             raise Forbidden(f"Results of poll {poll_id} are shown once it closes.")

@@ -3,8 +3,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Dict, List, Optional
 
 from ..domain.ballots import bucket_of
-from ..domain.errors import Invalid, NotFound
-from ..domain.polls import Poll, check_id
+from ..domain.errors import Invalid
+from ..domain.polls import Poll
 from ..domain.roll import (
     MAX_ENTRY,
     ROLL_PAGE,
@@ -36,7 +36,7 @@ class RollService:
         self._pseudonym = pseudonym
 
     def add(self, poll_id: str, body: dict) -> RollReport:
-        poll = self._poll(poll_id)
+        poll = self._catalog.existing(poll_id)
         sent, invite = roll_request(body)
         check_roll_can_change(poll, self._clock())
         names = list(dict.fromkeys(sent))  # an entry sent twice counts once, the second time as "already"
@@ -57,7 +57,7 @@ class RollService:
         return report
 
     def remove(self, poll_id: str, body: dict) -> RemovalReport:
-        poll = self._poll(poll_id)
+        poll = self._catalog.existing(poll_id)
         sent, _ = roll_request(body, invite_allowed=False)
         check_roll_can_change(poll, self._clock())
         names = list(dict.fromkeys(sent))
@@ -74,7 +74,7 @@ class RollService:
         return report
 
     def page(self, poll_id: str, after: Optional[str]) -> Dict:
-        poll = self._poll(poll_id)
+        poll = self._catalog.existing(poll_id)
         if after is not None and len(after) > MAX_ENTRY:
             raise Invalid(f"next must be the next of a page of this roll (at most {MAX_ENTRY} characters).")
         voters, next_token = self._store.page(poll.poll_id, after, ROLL_PAGE)
@@ -90,10 +90,3 @@ class RollService:
         voter_id = self._pseudonym(account.sub)
         return Enrolment(username=account.username, email=account.email, voter_id=voter_id,
                          bucket=bucket_of(voter_id, poll.buckets))
-
-    def _poll(self, poll_id: str) -> Poll:
-        check_id(poll_id, "poll_id")
-        poll = self._catalog.get(poll_id)
-        if poll is None:
-            raise NotFound(f"There is no poll {poll_id}.")
-        return poll

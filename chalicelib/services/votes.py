@@ -68,8 +68,4 @@ class VoteService:
                     f"Say which poll: poll_id is needed when {len(open_polls)} polls are open, not exactly one."
                 )
             return open_polls[0]
-        check_id(poll_id, "poll_id")
-        poll = self._catalog.get(poll_id)
-        if poll is None:
-            raise NotFound(f"There is no poll {poll_id}.")
-        return poll
+        return self._catalog.existing(poll_id)
