@@ -68,7 +68,7 @@ USERS ?= $(if $(SURGE),200,20)
 DURATION ?= 60s
 VOTERS ?= 2000
 loadtest: $(DEPS)
-	$(PY) -m loadtest --users $(USERS) --duration $(DURATION) --voters $(VOTERS)$(if $(SURGE), --surge)$(if $(STACK), --stack $(STACK))
+	$(PY) -m loadtest --users $(USERS) --duration $(DURATION) --voters $(VOTERS)$(if $(SURGE), --surge)$(if $(ROLL), --roll)$(if $(STACK), --stack $(STACK))
 
 reconcile: $(DEPS)
 	@test -n "$(POLL)" || { echo "usage: make reconcile POLL=<poll_id> [STACK=<stack name>] [REPAIR=1]"; exit 2; }

@@ -107,7 +107,8 @@ def provision(env: dict, state_dir: Path) -> dict:
         pool_id = pools[0]
         client_id = idp.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"][0]["ClientId"]
     else:
-        pool_id, client_id = cognito.create_pool(idp, POOL_NAME)
+        # The pool as the stage's settings say (TALLY_SELF_SIGNUP), which GET /config tells the vote page too.
+        pool_id, client_id = cognito.create_pool(idp, POOL_NAME, "open" if settings.self_signup else "closed")
     operator = operator_account(state_dir)
     try:
         idp.admin_get_user(UserPoolId=pool_id, Username=operator["username"])
