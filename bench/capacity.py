@@ -463,6 +463,21 @@ def waf(prices: Prices, summary: Dict) -> Dict:
             "per_million_requests_usd": per_vote, "cost_per_million_votes_with_waf_usd": with_waf}
 
 
+def roll_import(prices: Prices) -> Dict:
+    """A roll poll's one-off cost: putting its voters on the roll. Each voter is two items of a transaction (the
+    blank ballot and the roll entry, each under 1 KB, 2 write units each as transactional writes), and every
+    VOTERS_PER_TRANSACTION voters share one more item, the roll's size (adapters/dynamo_roll.py); bench/roll_import.py
+    measured the same 4.04 units per voter. A vote in a roll poll fills its blank with one UpdateItem under 1 KB:
+    1 write unit, as an open poll's PutItem, so the totals above hold for both kinds of poll."""
+    from chalicelib.adapters.dynamo_roll import VOTERS_PER_TRANSACTION
+
+    units = 2 * 2 + 2 / VOTERS_PER_TRANSACTION
+    per_10k = 10_000 * units * prices.ddb_per_million_wru / MILLION
+    print(f"\nA roll (roll polls only, once per poll): {units:.2f} write units per voter, ${per_10k:.4f} per 10,000 "
+          "voters; the user pool lookups (AdminGetUser) are not billed")
+    return {"write_units_per_voter": round(units, 2), "usd_per_10000_voters": round(per_10k, 4)}
+
+
 def print_assumptions(args, prices: Prices, limits: Limits) -> None:
     print("Assumptions")
     for title, table in (("prices, on demand, us-east-1 (USD)", prices), ("limits and quotas", limits)):
@@ -558,6 +573,7 @@ def main(argv=None) -> Dict:
               f"{row['memory_headroom']:.1f}x the resident memory")
     summary["memory_options"] = options
     summary["waf"] = waf(prices, summary)
+    summary["roll_import"] = roll_import(prices)
     summary["inputs"] = {k: v for k, v in vars(args).items() if k != "parser"}
     print(json.dumps(summary))
     return summary

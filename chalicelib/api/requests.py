@@ -44,6 +44,17 @@ def json_object(request: Request, optional: bool = False) -> dict:
     return body
 
 
+def query(request: Request, *names: str) -> dict:
+    """The query parameters, refusing any the route does not take (a misspelt one would be ignored silently)."""
+    params = dict(request.query_params or {})
+    extra = set(params) - set(names)
+    if extra:
+        taken = ", ".join(names) if names else "none"
+        unknown = ", ".join(sorted(repr(e) for e in extra))
+        raise Invalid(f"Unknown query parameters: {unknown}. This route takes {taken}.")
+    return params
+
+
 def caller(request: Request) -> Caller:
     return request.context["tally_caller"]
 

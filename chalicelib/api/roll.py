@@ -1,7 +1,7 @@
 """Roll routes: operators add voters to a roll poll's roll (inviting the missing), list it, and remove voters."""
 from .. import runtime
 from .errors import Blueprint
-from .requests import MAX_ROLL_BODY_BYTES, body_limit, json_object, operator
+from .requests import MAX_ROLL_BODY_BYTES, body_limit, json_object, operator, query
 
 bp = Blueprint(__name__)
 
@@ -16,8 +16,8 @@ def add_to_roll(poll_id):
 @bp.route("/polls/{poll_id}/roll", methods=["GET"])
 def list_roll(poll_id):
     operator(bp.current_request)
-    after = (bp.current_request.query_params or {}).get("next")
-    return runtime.get().roll.page(poll_id, after or None)
+    after = query(bp.current_request, "next").get("next")
+    return runtime.get().roll.page(poll_id, after)
 
 
 @bp.route("/polls/{poll_id}/roll/remove", methods=["POST"])

@@ -6,7 +6,7 @@ from ..domain.ballots import ballot_view
 from ..domain.errors import Invalid, TallyError
 from ..observability import count_rejection, log_sampled, logger, tracer
 from .errors import Blueprint
-from .requests import caller, json_object, optional_id
+from .requests import caller, json_object, optional_id, query
 
 bp = Blueprint(__name__)
 
@@ -43,6 +43,6 @@ def cast_vote(candidate):
 @bp.route("/votes/mine", methods=["GET"])
 def my_vote():
     request = bp.current_request
-    params = request.query_params or {}
+    params = query(request, "poll_id")
     ballot = runtime.get().votes.mine(caller(request).sub, params.get("poll_id"))
     return ballot_view(ballot)

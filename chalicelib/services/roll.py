@@ -75,7 +75,7 @@ class RollService:
 
     def page(self, poll_id: str, after: Optional[str]) -> Dict:
         poll = self._catalog.existing(poll_id)
-        if after is not None and len(after) > MAX_ENTRY:
+        if after is not None and not 1 <= len(after) <= MAX_ENTRY:
             raise Invalid(f"next must be the next of a page of this roll (at most {MAX_ENTRY} characters).")
         voters, next_token = self._store.page(poll.poll_id, after, ROLL_PAGE)
         return {"poll_id": poll.poll_id, "electorate": poll.electorate, "size": self._store.size(poll.poll_id),

@@ -7,7 +7,6 @@ from playwright.sync_api import expect
 from tests.e2e.dashboard_browser import PHONE, check_consoles, new_voter, open_page, operator_headers, sign_in, site_of
 
 pytestmark = pytest.mark.e2e
-expect.set_options(timeout=15_000)  # the page looks at the poll again every few seconds
 
 CHOICE = 'button.choice[data-candidate="{}"]'
 
@@ -30,7 +29,8 @@ def test_a_voter_off_the_roll_is_told_so_and_votes_once_added(browser, running_s
     added = requests.post(f"{stack.api}/polls/members-vote/roll", headers=operator_headers(stack), timeout=10,
                           json={"voters": ["late-member"]})
     assert added.json() == {"added": 1, "already": 0, "invited": 0, "unknown": []}
-    expect(page.locator(CHOICE.format("yes"))).to_be_enabled()  # no reload: the page looked again
+    # No reload: the page looks at the poll again every 10 s (STATUS_EVERY_MS in vote.js).
+    expect(page.locator(CHOICE.format("yes"))).to_be_enabled(timeout=30_000)
     page.locator(CHOICE.format("yes")).click()
     expect(page.locator("#outcome")).to_contain_text("is in")
     check_consoles(console)

@@ -238,3 +238,13 @@ def test_a_thousand_long_addresses_fit_a_roll_request_but_no_other_body_that_siz
                           body=json.dumps({"voters": ["x" * 128] * 7000}))
     assert too_big.status_code == 413 and "819200 bytes (800 KiB)" in body(too_big)["Message"]
     assert client.post("/polls", headers=stack.operator(), body=json.dumps({"title": "x" * 20000})).status_code == 413
+
+
+def test_a_query_parameter_a_route_does_not_take_is_refused_not_ignored(client, stack):
+    roll_poll(client, stack)
+    for path, who in (("/polls/board/roll?page=2", stack.operator()), ("/polls/board/roll?next=", stack.operator()),
+                      ("/votes/mine?pollid=board", stack.voter())):
+        response = client.get(path, headers=who)
+        assert response.status_code == 400, path
+    assert "Unknown query parameters: 'pollid'. This route takes poll_id." in \
+        body(client.get("/votes/mine?pollid=board", headers=stack.voter()))["Message"]

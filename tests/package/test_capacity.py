@@ -59,3 +59,9 @@ def test_the_optional_waf_is_priced_apart_and_left_out_of_the_default_totals(mod
         assert "WAF" not in " ".join(model[scenario]["by_component"])
         assert waf["cost_per_million_votes_with_waf_usd"][scenario] == pytest.approx(
             model[scenario]["cost_per_million_usd"] + 0.60, abs=1e-4)
+
+
+def test_a_roll_costs_two_transactional_items_per_voter_and_a_share_of_the_size(model):
+    # As bench/roll_import.py measured: 4.04 write units per voter, blank and entry at 2 each, the size at 2 / 49.
+    assert model["roll_import"]["write_units_per_voter"] == 4.04
+    assert model["roll_import"]["usd_per_10000_voters"] < 0.05
