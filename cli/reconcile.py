@@ -105,7 +105,7 @@ def run(settings: config.Settings, poll_id: str, repair: bool,
     except NotFound as error:
         raise NothingToCheck(str(error)) from None
     print(found.table())
-    print("reconciled: ledger == tallies == index" if found.agrees else "MISMATCH: the three counts differ")
+    print("reconciled: ledger == tallies == index" if found.agrees else "MISMATCH: the counts differ")
     return 0 if found.agrees else 1
 
 

@@ -63,6 +63,9 @@ class BallotLedger(Protocol):
     def ballots(self, poll_id: str, buckets: int) -> List[Ballot]:
         """Every ballot of the poll, from each of its buckets (reconcile and repair; never the vote path)."""
 
+    def bucket_sizes(self, poll_id: str, buckets: int) -> List[int]:
+        """How many items each bucket holds: ballots, and a roll poll's blanks (reconcile; never the vote path)."""
+
 
 class RollStore(Protocol):
     """A roll poll's entries, blanks and size, changed together."""

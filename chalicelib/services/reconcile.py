@@ -28,11 +28,14 @@ EVERYTHING = Windows(coarse_from=0, fine_from=0, until=0)  # totals only: no tim
 class Comparison:
     poll_id: str
     counts: Dict[str, Dict[str, int]]  # source -> candidate -> votes
+    # A roll poll's roll size two ways: the tallies' roll lane, and the ledger's items (a blank or a ballot per
+    # voter on the roll). One transaction moves both, so only a hand can part them; repair does not mend that.
+    roll: Optional[Dict[str, int]] = None
 
     @property
     def agrees(self) -> bool:
         ledger, tallies, index = (self.counts[s] for s in SOURCES)
-        return ledger == tallies == index
+        return ledger == tallies == index and (self.roll is None or self.roll["ledger"] == self.roll["tallies"])
 
     def table(self) -> str:
         candidates = sorted(set().union(*self.counts.values()))
@@ -42,6 +45,9 @@ class Comparison:
             mark = "" if len(set(row)) == 1 else "   <- differs"
             lines.append(f"{c:<24}" + "".join(f"{n:>10}" for n in row) + mark)
         lines.append(f"{'total':<24}" + "".join(f"{sum(self.counts[s].values()):>10}" for s in SOURCES))
+        if self.roll is not None:
+            mark = "" if self.roll["ledger"] == self.roll["tallies"] else "   <- differs"
+            lines.append(f"{'on the roll':<24}{self.roll['ledger']:>10}{self.roll['tallies']:>10}{'':>10}{mark}")
         return "\n".join(lines)
 
 
@@ -72,11 +78,15 @@ class Reconciler:
     def compare(self, poll_id: str) -> Comparison:
         poll = self._poll(poll_id)
         ledger = Counter(b.candidate for b in self._ledger.ballots(poll_id, poll.buckets))
+        tallies = self._tallies.counts(poll_id)
+        roll = None
+        if poll.electorate == "roll":
+            roll = {"ledger": sum(self._ledger.bucket_sizes(poll_id, poll.buckets)), "tallies": tallies.roll or 0}
         return Comparison(poll_id, {
             "ledger": dict(ledger),
-            "tallies": _nonzero(self._tallies.counts(poll_id).votes),
+            "tallies": _nonzero(tallies.votes),
             "index": _nonzero(self._index.counts(poll_id, EVERYTHING).votes),
-        })
+        }, roll)
 
     def repair(self, poll_id: str, stream_waiting: Callable[[], Optional[str]] = lambda: None) -> RepairReport:
         """`stream_waiting` says why records may still be on their way to the consumer, or None."""

@@ -248,3 +248,20 @@ def test_a_query_parameter_a_route_does_not_take_is_refused_not_ignored(client, 
         assert response.status_code == 400, path
     assert "Unknown query parameters: 'pollid'. This route takes poll_id." in \
         body(client.get("/votes/mine?pollid=board", headers=stack.voter()))["Message"]
+
+
+def test_reconcile_checks_the_rolls_size_against_its_blanks_and_ballots(client, stack, stream, dead_letters):
+    roll_poll(client, stack, ["rita", "ravi", "rosa"])
+    assert vote(client, stack, "ann", "board", voter="rita").status_code == 201
+    runner_for(stream, dead_letters, tally_ballots).drain()
+    found = runtime.get().reconciler.compare("board")
+    assert found.roll == {"ledger": 3, "tallies": 3} and found.agrees
+    assert "on the roll" in found.table()
+    # A hand deletes a blank behind the API's back: the size no longer says how many may vote.
+    blank = next(item for item in stack.ballot_items("board") if BLANK in item)
+    stack.dynamodb.delete_item(TableName=stack.settings.ballots_table,
+                               Key={"poll_bucket": blank["poll_bucket"], "voter_id": blank["voter_id"]})
+    found = runtime.get().reconciler.compare("board")
+    assert found.roll == {"ledger": 2, "tallies": 3} and not found.agrees
+    assert "differs" in found.table()
+    assert runtime.get().reconciler.compare("board").counts["ledger"] == {"ann": 1}
