@@ -26,13 +26,14 @@ MAX_ENTRY = 128  # Cognito's limit for a username
 _CHAR = r'[^\s@"\\\u0000-\u001f\u007f-\u009f\ufeff]'
 _TLD = r'[^\s@."\\\u0000-\u001f\u007f-\u009f\ufeff]'
 ENTRY_PATTERN = f"^(?:{_CHAR}+|{_CHAR}+@{_CHAR}+\\.{_TLD}+)$"
-ENTRY = re.compile(ENTRY_PATTERN)
-EMAIL = re.compile(f"{_CHAR}+@{_CHAR}+\\.{_TLD}+")
+# Kept as text, compiled (and cached by `re`) on first use: compiling them costs a vote's cold start ~4 ms, and
+# votes import this module without ever checking an entry.
+EMAIL_PATTERN = f"{_CHAR}+@{_CHAR}+\\.{_TLD}+"
 ROLL_PAGE = 100
 
 
 def is_email(entry: str) -> bool:
-    return EMAIL.fullmatch(entry) is not None
+    return re.fullmatch(EMAIL_PATTERN, entry) is not None
 
 
 def entries(body: dict, field_name: str = "voters") -> List[str]:
@@ -43,7 +44,8 @@ def entries(body: dict, field_name: str = "voters") -> List[str]:
         raise Invalid(f"{field_name} must be a list of 1 to {MAX_ROLL_BATCH:,} usernames or email addresses.")
     found, bad = [], []
     for position, entry in enumerate(raw):
-        if isinstance(entry, str) and len(entry) <= MAX_ENTRY and ENTRY.fullmatch(entry) and _encodable(entry):
+        well_formed = isinstance(entry, str) and len(entry) <= MAX_ENTRY and re.fullmatch(ENTRY_PATTERN, entry)
+        if well_formed and _encodable(entry):
             found.append(entry.lower())
         else:
             bad.append(position)

@@ -1,5 +1,4 @@
 """Operators' use cases for a roll poll's roll: add voters (inviting those without an account), list, remove."""
-from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Dict, List, Optional
 
 from ..domain.ballots import bucket_of
@@ -83,6 +82,8 @@ class RollService:
 
     @staticmethod
     def _lookup(find, names: List[str]) -> List[Optional[Account]]:
+        from concurrent.futures import ThreadPoolExecutor  # here: only roll changes pay for its import
+
         with ThreadPoolExecutor(max_workers=LOOKUPS_AT_ONCE) as pool:
             return list(pool.map(find, names))
 
