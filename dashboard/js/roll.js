@@ -1,5 +1,6 @@
 // A roll poll's roll as an operator uploads it: a CSV file or a pasted list turned into entries (each with the
 // line it came from), sent to POST /polls/{poll_id}/roll in batches, and what the API did with them summed up.
+// Also the roll read a page at a time (GET), and one voter taken off it (POST .../roll/remove), in words.
 // No DOM here (rollpanel.js draws it): tests/js/roll.test.mjs runs this module in Node.
 import { errorMessage, sendSettled } from "./api.js";
 
@@ -189,4 +190,64 @@ export async function uploadRoll(api, pollId, entries, {
     onProgress(summary);
   }
   return { ...summary, outcome: "done" };
+}
+
+// ---- the roll's members, and taking one off -------------------------------------------------------------------
+
+export const ROLL_PAGE = 100; // entries a page of GET /polls/{poll_id}/roll holds (the API's page size)
+
+const rollPath = (pollId) => `/polls/${encodeURIComponent(pollId)}/roll`;
+
+// The roll from the page after `after` (from its start when null), a page at a time until at least `atLeast`
+// entries are read or the roll ends: {ok: true, size, voters, next}, the size being that of the last page read;
+// or {ok: false, reply} at the first answer other than 200 (what was read before it is dropped). A request that
+// gets no answer throws OfflineError, as api.get does.
+export async function readRoll(api, pollId, { after = null, atLeast = 1 } = {}) {
+  const voters = [];
+  let next = after;
+  let size = null;
+  do {
+    const reply = await api.get(rollPath(pollId) + (next ? `?next=${encodeURIComponent(next)}` : ""));
+    if (reply.status !== 200) return { ok: false, reply };
+    size = reply.body.size;
+    voters.push(...reply.body.voters);
+    next = reply.body.next;
+  } while (next && voters.length < atLeast);
+  return { ok: true, size, voters, next };
+}
+
+// What POST /polls/{poll_id}/roll/remove did with one voter, in words: {outcome, kind, message}, the outcome being
+// "removed", "voted" (a ballot is cast: they stay), "absent" (not on the roll: taken off already, perhaps by a try
+// whose answer was lost) or "unknown" (no account has that name).
+export function removalOutcome(voter, body) {
+  if (body.removed > 0) {
+    return { outcome: "removed", kind: "ok", message: `${voter} can no longer vote in this poll.` };
+  }
+  if (body.voted?.length) {
+    return { outcome: "voted", kind: "warn", message: `${voter} has voted: their ballot is counted and cannot be ` +
+      "taken out, so they stay on the roll." };
+  }
+  if (body.unknown?.length) {
+    return { outcome: "unknown", kind: "error", message: `No account is named ${voter}, so nothing was removed.` };
+  }
+  return { outcome: "absent", kind: "info",
+    message: `${voter} is not on the roll (any more), so nothing was removed: they cannot vote in this poll.` };
+}
+
+// Takes one voter off the roll, sending the request until an answer settles it (sendSettled: a 429, a 5xx or a
+// lost connection is sent again; safe, as a removal resent answers "absent"). Answers removalOutcome's words, or
+// {outcome: "refused", status, message} (e.g. 409: the poll is closed, its roll is final), or
+// {outcome: "offline", message} when no answer came in time.
+export async function removeFromRoll(api, pollId, voter, { giveUpMs = 30_000, onRetry = () => {} } = {}) {
+  const settled = await sendSettled(
+    (signal) => api.post(`${rollPath(pollId)}/remove`, { voters: [voter] }, { signal }), { giveUpMs, onRetry });
+  if (!settled) {
+    return { outcome: "offline", kind: "error", message: `The API did not answer, so ${voter} may still be on the ` +
+      "roll. Try again when it is back: removing someone twice is safe." };
+  }
+  const { reply } = settled;
+  if (reply.status !== 200) {
+    return { outcome: "refused", kind: "error", status: reply.status, message: errorMessage(reply) };
+  }
+  return removalOutcome(voter, reply.body);
 }

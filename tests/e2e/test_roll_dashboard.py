@@ -2,15 +2,19 @@
 creates a roll poll with the form, uploads its roll (a CSV file with a header row and blank lines, then a pasted
 list), sees the batches' progress, a resent batch, a malformed entry named by its line, and the summary; voters on
 the roll vote through the API and the dashboard's turnout follows; the results download as CSV from a blob: URL
-under the page's Content-Security-Policy.
+under the page's Content-Security-Policy. Then the operator opens the roll's members, a page at a time, and takes
+voters off it: one who has not voted (who then cannot vote), and one who has (who stays); once the poll is closed,
+its roll is final and the list offers no removal.
 
-The page sends ?roll_batch=3 entries a request (250 by default), so that a short roll takes several batches.
+The page sends ?roll_batch=3 entries a request (250 by default), so that a short roll takes several batches, and a
+stand-in cuts the roll's first page to 3 entries (the API's pages hold 100), so that "Show more" shows.
 The pure parsing and batching (dashboard/js/roll.js) also have unit tests in Node: tests/js/roll.test.mjs, run
 here by the first test.
 """
 import csv
 import io
 import json
+import re
 import shutil
 import subprocess
 
@@ -26,6 +30,7 @@ from tests.e2e.dashboard_browser import (
     new_voter,
     open_page,
     operator_headers,
+    seconds_until,
     settled_screenshot,
     sign_in,
     site_of,
@@ -86,6 +91,47 @@ class RollPosts:
         return route.continue_()
 
 
+class ShortFirstPage:
+    """GET /polls/{POLL}/roll (the roll's first page; the pages after it have ?next=) answered from the API's own
+    answer cut to its first `entries`, with the next page's token (the last username of the page) to match."""
+
+    def __init__(self, page, stack, entries=3):
+        self.entries = entries
+        page.route(f"{stack.api}/polls/{POLL}/roll", self._route)
+
+    def _route(self, route):
+        if route.request.method != "GET":
+            return route.fallback()
+        answer = route.fetch()
+        body = answer.json()
+        if len(body["voters"]) > self.entries:
+            body["voters"] = body["voters"][:self.entries]
+            body["next"] = body["voters"][-1]["username"]
+        return route.fulfill(response=answer, json=body)
+
+
+class RemovalPosts:
+    """Every POST /polls/{POLL}/roll/remove of the page, with its voters; the n-th (0-based) in `unavailable` is
+    answered 503 by a stand-in (not sent on), the rest go through to the API."""
+
+    def __init__(self, page, stack, stand_in, unavailable=()):
+        self.voters = []
+        self.stand_in = stand_in
+        self.unavailable = set(unavailable)
+        page.route(f"{stack.api}/polls/{POLL}/roll/remove", self._route)
+
+    def _route(self, route):
+        n = len(self.voters)
+        self.voters.append(json.loads(route.request.post_data)["voters"])
+        if n in self.unavailable:
+            return route.fulfill(**self.stand_in)
+        return route.continue_()
+
+
+def members(page) -> list:
+    return page.locator("#roll-member-list .roll-member-name").all_inner_texts()
+
+
 def summary(page) -> dict:
     return {name: page.locator(f"#roll-{name}").inner_text() for name in ("added", "already", "invited",
                                                                           "unknown-count")}
@@ -99,7 +145,9 @@ def test_operator_uploads_a_roll_and_watches_the_turnout_move(running_stack, bro
 
     dash, console = open_page(browser, OPERATOR_SCREEN, "dashboard")
     posts = RollPosts(dash, stack, unavailable={1})  # the second batch is refused once, then sent again
-    console.expect(f"/polls/{POLL}/roll", "503")
+    ShortFirstPage(dash, stack, entries=3)
+    removals = RemovalPosts(dash, stack, posts.stand_in, unavailable={0})  # the first removal is refused once
+    console.expect(f"/polls/{POLL}/roll", "503")  # and /roll/remove's 503
     console.expect(f"/polls/{POLL}/roll", "400")  # the malformed entry, below
     dash.goto(f"{site}?roll_batch=3")
     sign_in(dash, stack.info["operator"])
@@ -211,5 +259,62 @@ def test_operator_uploads_a_roll_and_watches_the_turnout_move(running_stack, bro
     assert ["turnout", "roll", "voters on the roll", "6", "", "", ""] in rows
     assert any(r[0] == "timeline" for r in rows)
     expect(dash.locator("#notice")).not_to_have_attribute("data-kind", "error")
+
+    # --- The roll's members: folded under their count, a page at a time (the stand-in's pages hold 3). ---------
+    on_roll = sorted(["roll-ann", "roll-bob", "roll-cy", "roll-dee", "roll-eve", "new.member@example.org"])
+    fold = dash.locator("#roll-members-summary")
+    expect(fold).to_have_text("On the roll (6)")
+    expect(dash.locator("#roll-member-list")).to_be_hidden()
+    fold.click()
+    expect(dash.locator("#roll-member-list .roll-member")).to_have_count(3)
+    assert members(dash) == on_roll[:3]
+    expect(dash.locator("#roll-members-status")).to_have_text("3 of 6 voters shown, by username.")
+    ann = dash.locator('#roll-member-list .roll-member[data-username="roll-ann"]')
+    expect(ann.locator(".roll-member-added")).to_have_text(re.compile(r"^added \S"))
+    dash.get_by_role("button", name="Show more").click()
+    expect(dash.locator("#roll-member-list .roll-member")).to_have_count(6)
+    assert members(dash) == on_roll
+    expect(dash.get_by_role("button", name="Show more")).to_be_hidden()
+    expect(dash.locator("#roll-members-status")).to_have_text("")
+
+    # --- One who has not voted is taken off (asked once; the first try gets a 503 and is sent again). ---------
+    dash.get_by_role("button", name="Remove roll-dee from the roll").click()
+    dash.get_by_role("button", name="Cancel").click()  # thought better of it: nothing is sent
+    expect(dash.get_by_role("button", name="Remove roll-dee from the roll")).to_be_focused()
+    assert removals.voters == []
+    dash.get_by_role("button", name="Remove roll-cy from the roll").click()
+    expect(dash.locator(".roll-member[data-username='roll-cy'] .confirm-text")).to_contain_text(
+        "Take roll-cy off the roll?")
+    dash.get_by_role("button", name="Remove roll-cy", exact=True).click()
+    expect(dash.locator("#roll-removal")).to_have_text("roll-cy can no longer vote in this poll.")
+    assert removals.voters == [["roll-cy"], ["roll-cy"]]  # the resend after the 503
+    expect(dash.locator("#roll-size")).to_have_text("5 voters on the roll")
+    expect(fold).to_have_text("On the roll (5)")
+    expect(dash.locator("#roll-member-list .roll-member")).to_have_count(5)  # read again as far as shown
+    assert members(dash) == [name for name in on_roll if name != "roll-cy"]
+    assert api_vote(stack, voters["roll-cy"], POLL, "ann-for-chair").status_code == 403
+    expect(dash.locator("#turnout-figures")).to_have_text("· 2 of 5 voters on the roll have voted",
+                                                         timeout=TURNOUT_DEADLINE_MS)
+
+    # --- One who has voted stays: their ballot is counted, and nothing links it back to them. -----------------
+    dash.get_by_role("button", name="Remove roll-ann from the roll").click()
+    dash.get_by_role("button", name="Remove roll-ann", exact=True).click()
+    expect(dash.locator("#roll-removal")).to_have_text(
+        "roll-ann has voted: their ballot is counted and cannot be taken out, so they stay on the roll.")
+    assert removals.voters[-1] == ["roll-ann"]
+    expect(dash.get_by_role("button", name="Remove roll-ann from the roll")).to_be_focused()
+    expect(dash.locator("#roll-size")).to_have_text("5 voters on the roll")
+    expect(fold).to_have_text("On the roll (5)")
+    assert "roll-ann" in members(dash)
+    dash.locator("#roll-panel").screenshot(path=screenshots / "roll-members.png")
+
+    # --- Once the poll is closed its roll is final: the list stays, without Remove buttons. --------------------
+    closing = requests.post(f"{stack.api}/polls/{POLL}/close", headers=operator_headers(stack), timeout=10)
+    assert closing.status_code == 200, closing.text
+    deadline_ms = seconds_until(closing.json()["closes_at"], 10) * 1000
+    expect(dash.locator("#roll-closed")).to_be_visible(timeout=deadline_ms)
+    expect(dash.locator("#roll-member-list button")).to_have_count(0)
+    expect(dash.locator("#roll-member-list .roll-member")).to_have_count(5)
+    expect(dash.locator("#roll-form")).to_be_hidden()
 
     check_consoles(console)

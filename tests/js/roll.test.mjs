@@ -4,7 +4,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { OfflineError } from "../../dashboard/js/api.js";
-import { chunk, parseCsv, placeInUpload, rollFromCsv, rollFromList, uploadRoll } from "../../dashboard/js/roll.js";
+import {
+  chunk, parseCsv, placeInUpload, readRoll, removalOutcome, removeFromRoll, rollFromCsv, rollFromList, uploadRoll,
+} from "../../dashboard/js/roll.js";
 
 const values = (parsed) => parsed.entries.map((e) => e.value);
 const lines = (parsed) => parsed.entries.map((e) => e.line);
@@ -121,4 +123,113 @@ test("no answer in time ends the upload as offline", async () => {
   const outcome = await uploadRoll(api, "board", rollFromList("a").entries, { giveUpMs: 300 });
   assert.equal(outcome.outcome, "offline");
   assert.match(outcome.message, /The API did not answer/);
+});
+
+// A stand-in for GET /polls/{id}/roll: the roll `names`, `per` a page, the next token being the page's last name.
+function rollApi(names, { per = 2, answers = [] } = {}) {
+  const asked = [];
+  return {
+    asked,
+    async get(path) {
+      asked.push(path);
+      const next = answers.shift();
+      if (next === "offline") throw new OfflineError("No answer");
+      if (typeof next === "object") return next;
+      const after = new URL(path, "http://x").searchParams.get("next");
+      const start = after ? names.indexOf(after) + 1 : 0;
+      const page = names.slice(start, start + per);
+      const more = start + per < names.length;
+      return { status: 200, headers: new Headers(), body: { size: names.length, next: more ? page.at(-1) : null,
+        voters: page.map((username) => ({ username, email: null, added_at: "2030-01-01T00:00:00Z" })) } };
+    },
+  };
+}
+
+test("the roll is read a page at a time, from its start or after a page's token, as far as asked", async () => {
+  const names = ["ann", "bob", "cy", "dee", "eve"];
+  const first = await readRoll(rollApi(names), "board");
+  assert.deepEqual({ ok: first.ok, size: first.size, next: first.next }, { ok: true, size: 5, next: "bob" });
+  assert.deepEqual(first.voters.map((v) => v.username), ["ann", "bob"]);
+  const api = rollApi(names);
+  const more = await readRoll(api, "board", { after: "bob" });
+  assert.deepEqual(more.voters.map((v) => v.username), ["cy", "dee"]);
+  assert.deepEqual(api.asked, ["/polls/board/roll?next=bob"]);
+  // A refresh reads again as far as was shown: pages until at least that many, or the end.
+  const again = rollApi(names);
+  const far = await readRoll(again, "board", { atLeast: 3 });
+  assert.deepEqual(far.voters.map((v) => v.username), ["ann", "bob", "cy", "dee"]);
+  assert.equal(far.next, "dee");
+  assert.deepEqual(again.asked, ["/polls/board/roll", "/polls/board/roll?next=bob"]);
+  const all = await readRoll(rollApi(names), "board", { atLeast: 100 });
+  assert.equal(all.voters.length, 5);
+  assert.equal(all.next, null);
+  const odd = rollApi(["x&y", "z"]); // the poll id and the token go in the address encoded
+  await readRoll(odd, "p/1", { after: "x&y" });
+  assert.deepEqual(odd.asked, ["/polls/p%2F1/roll?next=x%26y"]);
+});
+
+test("a refused page ends the read with the answer; no answer at all throws as the API does", async () => {
+  const busy = { status: 429, headers: new Headers(), body: { Message: "Slow down" } };
+  const read = await readRoll(rollApi(["a", "b", "c"], { answers: [undefined, busy] }), "board", { atLeast: 3 });
+  assert.equal(read.ok, false);
+  assert.equal(read.reply.status, 429);
+  await assert.rejects(readRoll(rollApi(["a"], { answers: ["offline"] }), "board"), OfflineError);
+});
+
+test("a removal's answer in words: removed, voted (they stay), absent, unknown", () => {
+  const body = (over) => ({ removed: 0, voted: [], absent: [], unknown: [], ...over });
+  const removed = removalOutcome("roll-cy", body({ removed: 1 }));
+  assert.deepEqual(removed, { outcome: "removed", kind: "ok", message: "roll-cy can no longer vote in this poll." });
+  const voted = removalOutcome("roll-ann", body({ voted: ["roll-ann"] }));
+  assert.equal(voted.outcome, "voted");
+  assert.equal(voted.message,
+    "roll-ann has voted: their ballot is counted and cannot be taken out, so they stay on the roll.");
+  assert.equal(removalOutcome("x", body({ absent: ["x"] })).outcome, "absent");
+  assert.match(removalOutcome("x", body({ absent: ["x"] })).message, /^x is not on the roll \(any more\)/);
+  assert.equal(removalOutcome("gone", body({ unknown: ["gone"] })).message,
+    "No account is named gone, so nothing was removed.");
+});
+
+// A stand-in for POST /polls/{id}/roll/remove: answers from a script, one per request.
+function removalApi(answers) {
+  const sent = [];
+  return {
+    sent,
+    async post(path, body) {
+      sent.push({ path, body });
+      const next = answers.shift();
+      if (next === "offline") throw new OfflineError("No answer");
+      return next;
+    },
+  };
+}
+
+test("a removal is sent again after a 429, a 5xx or a lost connection; a resend's \"absent\" means off the roll",
+  async () => {
+    const ok = (over) => ({ status: 200, headers: new Headers(),
+      body: { removed: 0, voted: [], absent: [], unknown: [], ...over } });
+    const busy = { status: 429, body: { Message: "Slow down" }, headers: new Headers({ "Retry-After": "0" }) };
+    const failed = { status: 503, body: null, headers: new Headers() };
+    const api = removalApi([busy, "offline", failed, ok({ absent: ["cy"] })]);
+    const retries = [];
+    const result = await removeFromRoll(api, "board", "cy", { onRetry: (r) => retries.push(r.why) });
+    assert.equal(result.outcome, "absent"); // the lost first try may have taken cy off: either way, cy is off
+    assert.match(result.message, /cy is not on the roll \(any more\)/);
+    assert.deepEqual(retries, ["busy", "offline", "busy"]);
+    assert.ok(api.sent.every((r) => r.path === "/polls/board/roll/remove" && r.body.voters.join() === "cy"));
+    assert.equal(api.sent.length, 4);
+
+    const removed = await removeFromRoll(removalApi([ok({ removed: 1 })]), "board", "cy");
+    assert.equal(removed.outcome, "removed");
+  });
+
+test("a refused removal says why (a closed poll's roll is final); no answer in time says so", async () => {
+  const closed = { status: 409, headers: new Headers(),
+    body: { Code: "ConflictError", Message: "The poll board is closed: its roll is final." } };
+  const refused = await removeFromRoll(removalApi([closed]), "board", "cy");
+  assert.deepEqual(refused, { outcome: "refused", kind: "error", status: 409,
+    message: "The poll board is closed: its roll is final." });
+  const offline = await removeFromRoll(removalApi(Array(20).fill("offline")), "board", "cy", { giveUpMs: 300 });
+  assert.equal(offline.outcome, "offline");
+  assert.match(offline.message, /^The API did not answer, so cy may still be on the roll\./);
 });
