@@ -76,28 +76,30 @@ def test_a_caller_without_groups_is_no_operator(verifier):
     assert not verifier.verify(sign(claims(**{"cognito:groups": None}))).is_operator
 
 
-@pytest.mark.parametrize("token, reason", [
-    ("", "well-formed"),
-    ("not.a.jwt", "well-formed"),
-    ("abc", "well-formed"),
-    (jwt.encode(claims(), "s" * 32, algorithm="HS256", headers={"kid": "k1"}), "RS256"),
-    (sign(claims(), key=OTHER_KEY), "signature"),
-    (sign(claims(exp=int(time.time()) - 10)), "expired"),
-    (sign(claims(aud="another-client")), "another app client"),
-    (sign(claims(iss="https://cognito-idp.us-east-1.amazonaws.com/us-east-1_other")), "another user pool"),
-    (sign(claims(aud=None, client_id=CLIENT, token_use="access")), "aud claim"),
-    (sign(claims(token_use="access")), "not an ID token"),
-    (sign(claims(sub=None)), "sub claim"),
-    (sign(claims(sub="")), "subject"),
-    (sign(claims(sub="x" * 129)), "subject"),
-    (sign(claims(sub="x" * 2048)), "subject"),
-    (sign(claims(sub=12345)), "subject"),
-    (sign(claims(sub=["voter-1"])), "subject"),
-    (sign(claims(iat=int(time.time()) + 600)), "not valid yet"),
+# Each token is made when its case runs, not when the module is collected: a suite can run for longer than a
+# token's lifetime or the "not valid yet" margin.
+@pytest.mark.parametrize("make, reason", [
+    (lambda: "", "well-formed"),
+    (lambda: "not.a.jwt", "well-formed"),
+    (lambda: "abc", "well-formed"),
+    (lambda: jwt.encode(claims(), "s" * 32, algorithm="HS256", headers={"kid": "k1"}), "RS256"),
+    (lambda: sign(claims(), key=OTHER_KEY), "signature"),
+    (lambda: sign(claims(exp=int(time.time()) - 10)), "expired"),
+    (lambda: sign(claims(aud="another-client")), "another app client"),
+    (lambda: sign(claims(iss="https://cognito-idp.us-east-1.amazonaws.com/us-east-1_other")), "another user pool"),
+    (lambda: sign(claims(aud=None, client_id=CLIENT, token_use="access")), "aud claim"),
+    (lambda: sign(claims(token_use="access")), "not an ID token"),
+    (lambda: sign(claims(sub=None)), "sub claim"),
+    (lambda: sign(claims(sub="")), "subject"),
+    (lambda: sign(claims(sub="x" * 129)), "subject"),
+    (lambda: sign(claims(sub="x" * 2048)), "subject"),
+    (lambda: sign(claims(sub=12345)), "subject"),
+    (lambda: sign(claims(sub=["voter-1"])), "subject"),
+    (lambda: sign(claims(iat=int(time.time()) + 600)), "not valid yet"),
 ])
-def test_untrustworthy_tokens_are_refused(verifier, token, reason):
+def test_untrustworthy_tokens_are_refused(verifier, make, reason):
     with pytest.raises(InvalidToken, match=reason):
-        verifier.verify(token)
+        verifier.verify(make())
 
 
 def test_alg_none_is_refused(verifier):
