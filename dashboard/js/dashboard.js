@@ -778,8 +778,8 @@ async function main() {
   state.roll = new RollPanel({
     api: state.api,
     limits: state.limits,
-    onAdded: (pollId) => {
-      if (pollId === state.selected) feed.kick(); // the turnout's roll has grown
+    onChanged: (pollId) => {
+      if (pollId === state.selected) feed.kick(); // the turnout's roll has moved
     },
   });
   state.auth.addEventListener("change", (event) => renderSession(event.detail.reason));

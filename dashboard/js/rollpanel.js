@@ -23,7 +23,6 @@ export class RollPanel {
   #api;
   #limits;
   #maxBytes;
-  #onAdded;
   #onChanged;
   #poll = null;
   #closed = false;
@@ -37,13 +36,12 @@ export class RollPanel {
   #removing = null; // the username being taken off
   #confirmIds = 0;
 
-  // onAdded(pollId, outcome): voters were added; onChanged(pollId): voters were taken off (by default onAdded's).
-  constructor({ api, limits, onAdded = () => {}, onChanged = onAdded }) {
+  // onChanged(pollId): the poll's roll grew or shrank, so its turnout moved.
+  constructor({ api, limits, onChanged = () => {} }) {
     this.#api = api;
     this.#limits = limits;
     // A roll change's body may be larger than other requests' where the API says so (limits.max_roll_body_bytes).
     this.#maxBytes = limits?.max_roll_body_bytes ?? limits?.max_body_bytes ?? undefined;
-    this.#onAdded = onAdded;
     this.#onChanged = onChanged;
     this.ui = {
       panel: $("#roll-panel"), title: $("#roll-title"), size: $("#roll-size"), closed: $("#roll-closed"),
@@ -387,7 +385,7 @@ export class RollPanel {
         `Stopped after ${outcome.sent.toLocaleString()} of ${plural(outcome.total, "entry", "entries")}.`;
       setMessage(this.ui.error, outcome.message, "error");
     }
-    if (outcome.sent) this.#onAdded(poll.poll_id, outcome);
+    if (outcome.sent) this.#onChanged(poll.poll_id);
     if (poll.poll_id === this.#poll?.poll_id) this.refresh();
   }
 
