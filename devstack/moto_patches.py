@@ -63,3 +63,62 @@ def transactions_without_table_copies(patch=setattr) -> None:
 
     patch(models, "copy", TablesKept)
     patch(models.DynamoDBBackend, "transact_write_items", transact_write_items)
+
+
+def teach_moto(patch=setattr) -> None:
+    """What the vote page's account steps need of Cognito that moto 5 lacks or gets wrong (the local moto server
+    installs it; tests that use mock_aws pass monkeypatch.setattr as `patch`, so that it is undone). Idempotent."""
+    teach_moto_delete_user(patch)
+    teach_moto_new_password_attributes(patch)
+
+
+def teach_moto_delete_user(patch=setattr) -> None:
+    """Give moto Cognito's DeleteUser, which moto 5 lacks ("not implemented"): a signed-in user deletes their own
+    account with their access token, as the vote page's "Delete my account" does. As on Cognito, a token that is
+    unknown or signed out is refused (NotAuthorizedException), and the user's tokens stop working with the user."""
+    from moto.cognitoidp.responses import CognitoIdpResponse
+    from moto.core.responses import EmptyResult
+
+    if getattr(CognitoIdpResponse, "delete_user", None) is not None:
+        return
+
+    def delete_user(self):
+        token = self._get_param("AccessToken")
+        backend = self._get_region_agnostic_backend()._find_backend_by_access_token(token)
+        user = backend.get_user(token)  # refuses a token it does not know, or of a disabled or unconfirmed user
+        pool = backend.user_pools[user.user_pool_id]
+        pool.sign_out(user.username)
+        backend.admin_delete_user(pool.id, user.username)
+        return EmptyResult()
+
+    patch(CognitoIdpResponse, "delete_user", delete_user)
+
+
+def teach_moto_new_password_attributes(patch=setattr) -> None:
+    """Cognito's NEW_PASSWORD_REQUIRED challenge (an invited account's first sign-in) names the account's
+    attributes and those it must still give, as JSON strings `userAttributes` and `requiredAttributes`; moto sends
+    neither, and amazon-cognito-identity-js cannot read the challenge without them ("undefined" is not valid JSON).
+    Adds them: the user's attributes, and none required (Tally's pool requires none)."""
+    import json
+
+    from moto.cognitoidp.models import CognitoIdpBackend
+
+    if getattr(CognitoIdpBackend, "tally_new_password_attributes", False):
+        return
+
+    def with_attributes(method):
+        def patched(self, *args, **kwargs):
+            reply = method(self, *args, **kwargs)
+            if reply.get("ChallengeName") == "NEW_PASSWORD_REQUIRED" and reply.get("Session") in self.sessions:
+                username, pool = self.sessions[reply["Session"]]
+                parameters = reply.setdefault("ChallengeParameters", {})
+                user = pool._get_user(parameters.get("USERNAME") or username)
+                attributes = {a["Name"]: a["Value"] for a in (user.attributes if user else []) if a["Name"] != "sub"}
+                parameters.setdefault("userAttributes", json.dumps(attributes))
+                parameters.setdefault("requiredAttributes", "[]")
+            return reply
+        return patched
+
+    for name in ("initiate_auth", "admin_initiate_auth", "respond_to_auth_challenge"):
+        patch(CognitoIdpBackend, name, with_attributes(getattr(CognitoIdpBackend, name)))
+    patch(CognitoIdpBackend, "tally_new_password_attributes", True)

@@ -7,8 +7,8 @@ serialises requests. moto holds the GIL for its work anyway, so this costs no th
 
 With moto's differences from AWS that Tally meets patched (devstack/moto_patches.py): SRP names users as Cognito
 does, and a transaction checks its conditions before it writes instead of copying whole tables to roll back; and
-with what the vote page's account steps need that moto lacks (devstack/cognito.py teach_moto: DeleteUser, the
-first-password challenge's attributes).
+with what the vote page's account steps need that moto lacks (teach_moto: DeleteUser, the first-password
+challenge's attributes).
 With `--state-file`, the server keeps its state (devstack/moto_state.py): it restores the file before it
 serves, saves a snapshot every SNAPSHOT_SECONDS while requests changed something, and saves a last one on SIGTERM
 or SIGINT. A periodic snapshot is written by a forked child, so requests wait only for the fork, not for pickling.
@@ -29,7 +29,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from moto.server import MotoRequestHandler
 from werkzeug.serving import make_server
 
-from devstack import cognito, moto_patches
+from devstack import moto_patches
 
 SNAPSHOT_SECONDS = 1.0
 # Actions that change nothing worth keeping (GetShardIterator makes an iterator, which a snapshot leaves out).
@@ -147,7 +147,7 @@ def main() -> None:
     args = parser.parse_args()
     moto_patches.name_srp_users_by_username()
     moto_patches.transactions_without_table_copies()
-    cognito.teach_moto()
+    moto_patches.teach_moto()
     snapshots: Optional[Snapshots] = None
     app = serialised(DomainDispatcherApplication(create_backend_app))
     if args.state_file:

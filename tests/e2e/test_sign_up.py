@@ -54,29 +54,6 @@ def sign_up_confirmed(stack, email, password):
     stack.idp.confirm_sign_up(ClientId=stack.client_id, Username=email, ConfirmationCode="000000")
 
 
-# The local moto server needs devstack.cognito.teach_moto() for these two; without it, the test says so and skips.
-TAUGHT = "the local moto server has {} only once devstack/moto_server.py calls devstack.cognito.teach_moto()"
-
-
-def moto_has_delete_user(stack) -> bool:
-    try:
-        stack.idp.delete_user(AccessToken="not-a-token")
-    except ClientError as error:
-        return error.response["Error"]["Code"] == "NotAuthorizedException"
-    return True
-
-
-def moto_names_new_password_attributes(stack) -> bool:
-    probe = f"probe.{time.time_ns()}@example.org"
-    stack.idp.admin_create_user(UserPoolId=stack.info["user_pool_id"], Username=probe, MessageAction="SUPPRESS",
-                                TemporaryPassword="Temporary-pass-1")
-    challenge = stack.idp.admin_initiate_auth(
-        UserPoolId=stack.info["user_pool_id"], ClientId=stack.client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": probe, "PASSWORD": "Temporary-pass-1"})
-    stack.idp.admin_delete_user(UserPoolId=stack.info["user_pool_id"], Username=probe)
-    return "userAttributes" in challenge["ChallengeParameters"]
-
-
 def test_a_new_voter_creates_an_account_on_the_vote_page_and_votes(running_stack, browser, screenshots):
     stack = running_stack
     poll_id = "sign-up-e2e"
@@ -179,8 +156,6 @@ def test_a_voter_who_forgot_the_password_chooses_a_new_one_with_the_code(running
 
 def test_an_invited_voter_chooses_a_password_at_first_sign_in_and_votes(running_stack, browser, screenshots):
     stack = running_stack
-    if not moto_names_new_password_attributes(stack):
-        pytest.skip(TAUGHT.format("the NEW_PASSWORD_REQUIRED challenge's attributes"))
     email = f"invited.{time.time_ns()}@example.org"
     create_poll(stack, "invited-e2e", "Invited to vote", ["yes", "no"])
     # What an operator's invitation makes (roll polls): an account with a temporary password, mailed by Cognito.
@@ -211,8 +186,6 @@ def test_an_invited_voter_chooses_a_password_at_first_sign_in_and_votes(running_
 
 def test_a_voter_deletes_their_account_and_their_vote_stays_counted(running_stack, browser, screenshots):
     stack = running_stack
-    if not moto_has_delete_user(stack):
-        pytest.skip(TAUGHT.format("DeleteUser"))
     email = f"leaving.{time.time_ns()}@example.org"
     sign_up_confirmed(stack, email, GOOD_PASSWORD)
     create_poll(stack, "delete-e2e", "Before leaving", ["stay", "go"])

@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from chalicelib import runtime
-from devstack import cognito
+from devstack import cognito, moto_patches
 from tests.integration.conftest import body
 from tests.integration.test_results import drain as drain_fixture
 from tests.integration.test_routes import create
@@ -28,8 +28,8 @@ drain = drain_fixture  # the stream consumer, run until the stream is empty
 
 @pytest.fixture(autouse=True)
 def moto_as_the_local_stack_runs_it(monkeypatch):
-    # DeleteUser, and the invited account's challenge as Cognito words it (devstack/cognito.py, teach_moto).
-    cognito.teach_moto(functools.partial(monkeypatch.setattr, raising=False))
+    # DeleteUser, and the invited account's challenge as Cognito words it (devstack/moto_patches.py, teach_moto).
+    moto_patches.teach_moto(functools.partial(monkeypatch.setattr, raising=False))
 
 
 def refusal(call):
