@@ -6,12 +6,12 @@ import io
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
 
 from devstack import cognito
+from tests.e2e.conftest import wait_for
 
 
 @pytest.fixture(scope="module")
@@ -85,15 +85,14 @@ def test_a_roll_from_a_csv_file_with_a_header_and_a_bad_line(running_stack, cli,
 def test_the_export_is_the_results_as_csv(running_stack, cli, tmp_path):
     stack = running_stack
     operator = {"Authorization": f"Bearer {stack.token(stack.operator['username'])}"}
-    counted = None
-    deadline = time.monotonic() + 30  # the stream counts rosa's ballot within a second or two
-    while counted is None and time.monotonic() < deadline:
-        rows = list(csv.reader(io.StringIO(cli("export", "board").stdout)))
-        if any(row[:2] == ["candidate", "ann"] and row[3] == "1" for row in rows):
-            counted = rows
-        time.sleep(0.2)
-    assert counted, "rosa's ballot never showed in the export"
-    rows = counted
+    exported = []
+
+    def counted() -> bool:
+        exported[:] = list(csv.reader(io.StringIO(cli("export", "board").stdout)))
+        return any(row[:2] == ["candidate", "ann"] and row[3] == "1" for row in exported)
+
+    wait_for(counted, 30, "rosa's ballot in the export")  # the stream counts it within a second or two
+    rows = exported
     assert rows[0] == ["section", "id", "label", "votes", "share", "at", "seconds"]
     assert rows[1][:4] == ["poll", "board", "Board election", "1"]
     turnout = {row[1]: row[3] for row in rows if row[0] == "turnout"}
