@@ -7,7 +7,7 @@
 // Locally the sign-in service is moto: it sends no mail and takes any code. The steps say so, and show the code to
 // type, instead of pretending a mail went out (local: true, from GET /config's cognito_endpoint).
 import { RULE, checkEmail, passwordMessage, signInName } from "./password.js";
-import { $, setMessage, show } from "./ui.js";
+import { $, busy, setMessage, show, wireSignIn } from "./ui.js";
 
 export const LOCAL_CODE = "123456"; // any code confirms on moto; this is the one the page shows
 
@@ -17,10 +17,6 @@ export function wireAccount(auth, { signInPanel, signInForm, signInError, stepPa
   // The password of a sign-up (or a sign-in refused for want of the code), held in this closure between the steps
   // until the sign-in that follows the code, then dropped. Never stored.
   let pending = null;
-
-  const busy = (form, on) => {
-    for (const button of form.querySelectorAll("button")) button.disabled = on;
-  };
 
   // Shows one step: a copy of its template, wired by `wire` (which gets the copy's root and form).
   function step(templateId, wire) {
@@ -68,41 +64,20 @@ export function wireAccount(auth, { signInPanel, signInForm, signInError, stepPa
 
   // ---- sign in ------------------------------------------------------------------------------------------
 
-  signInForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const fields = signInForm.elements;
-    const username = signInName(fields.username.value);
-    const password = fields.password.value;
-    if (!username || !password) {
-      setMessage(signInError, "Enter your email (or username) and your password.", "error");
-      return;
-    }
-    busy(signInForm, true);
-    setMessage(signInError, "Signing in…");
-    try {
-      const outcome = await auth.signIn(username, password);
-      fields.password.value = "";
-      setMessage(signInError, "");
-      if (outcome === "totp") {
-        auth.cancelChallenge();
-        setMessage(signInError, "This account signs in with an authenticator app's code: sign in on the operator " +
-          "dashboard.", "error");
-      } else if (outcome === "new-password") {
-        newPasswordStep();
-      }
-    } catch (problem) {
-      if (problem.code === "UserNotConfirmedException") {
-        // An account made here whose code was never typed: ask for it now, then finish this sign-in.
-        fields.password.value = "";
-        pending = { username, password };
-        confirmStep(username, "");
-      } else {
-        setMessage(signInError, problem.message, "error");
-        fields.password.select();
-      }
-    } finally {
-      busy(signInForm, false);
-    }
+  wireSignIn(auth, {
+    form: signInForm,
+    error: signInError,
+    username: signInName,
+    emptyMessage: "Enter your email (or username) and your password.",
+    onNewPassword: () => newPasswordStep(),
+    onError: (problem, typed) => {
+      if (problem.code !== "UserNotConfirmedException") return false;
+      // An account made here whose code was never typed: ask for it now, then finish this sign-in.
+      signInForm.elements.password.value = "";
+      pending = typed;
+      confirmStep(typed.username, "");
+      return true;
+    },
   });
 
   // ---- create an account --------------------------------------------------------------------------------

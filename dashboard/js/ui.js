@@ -80,23 +80,29 @@ export const plural = (n, one, many = `${one}s`) => `${n.toLocaleString()} ${n =
  *  fields and says what went wrong; a successful sign-in is announced by auth's "change" event. Without a code
  *  form (the vote page), an account that asks for a code is told where to sign in instead. Returns reset(), which
  *  brings back the first step. */
-export function wireSignIn(auth, { form, error, totpForm = null, totpError = null, totpCancel = null }) {
+export function busy(form, on) {
+  for (const button of form.querySelectorAll("button")) button.disabled = on;
+}
+
+// Both pages' sign-in form. The vote page adds its own steps: `username` reads the name typed (an email is
+// lower-cased there), `onNewPassword` takes an invited account's first sign-in, and `onError(problem, typed)`
+// may take a refusal (true when it did), such as an account whose emailed code was never typed.
+export function wireSignIn(auth, { form, error, totpForm = null, totpError = null, totpCancel = null,
+  username: readName = (text) => text.trim(), emptyMessage = "Enter your username and password.",
+  onNewPassword = null, onError = () => false }) {
   const step = (totp, focus = true) => {
     show(form, !totp);
     if (totpForm) show(totpForm, totp);
     if (focus) (totp ? totpForm.elements.code : form.elements.username).focus();
   };
-  const busy = (someForm, on) => {
-    for (const button of someForm.querySelectorAll("button")) button.disabled = on;
-  };
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const fields = form.elements;
-    const username = fields.username.value.trim();
+    const username = readName(fields.username.value);
     const password = fields.password.value;
     if (!username || !password) {
-      setMessage(error, "Enter your username and password.", "error");
+      setMessage(error, emptyMessage, "error");
       return;
     }
     busy(form, true);
@@ -113,10 +119,14 @@ export function wireSignIn(auth, { form, error, totpForm = null, totpError = nul
         auth.cancelChallenge();
         setMessage(error, "This account signs in with an authenticator app's code: sign in on the operator " +
           "dashboard.", "error");
+      } else if (outcome === "new-password" && onNewPassword) {
+        onNewPassword();
       }
     } catch (problem) {
-      setMessage(error, problem.message, "error");
-      fields.password.select();
+      if (!onError(problem, { username, password })) {
+        setMessage(error, problem.message, "error");
+        fields.password.select();
+      }
     } finally {
       busy(form, false);
     }
