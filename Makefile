@@ -34,6 +34,8 @@ $(CHECKOV): requirements-checkov.txt $(DEPS)
 DASHBOARD_BUILT := dashboard/vendor/.built
 # The browser the dashboard tests drive: Debian's Chromium through Playwright (no browser download).
 CHROMIUM := /usr/bin/chromium
+# The QR decoder the join tests read the dashboard's and the audience screen's QR codes with (Debian's zbar-tools).
+ZBARIMG := /usr/bin/zbarimg
 
 $(DASHBOARD_BUILT): dashboard/package.json dashboard/package-lock.json dashboard/scripts/build.mjs
 	command -v npm >/dev/null || { apt-get update && apt-get install -y nodejs npm; }
@@ -45,12 +47,16 @@ dashboard: $(DASHBOARD_BUILT)
 $(CHROMIUM):
 	@test "$$(id -u)" = 0 || { echo "The dashboard tests need Chromium: sudo apt-get install -y chromium"; exit 1; }
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+$(ZBARIMG):
+	@test "$$(id -u)" = 0 || { echo "The QR code tests need zbarimg: sudo apt-get install -y zbar-tools"; exit 1; }
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y zbar-tools
 # ---- end of the dashboard's part
 
 run: $(DEPS) $(DASHBOARD_BUILT)
 	$(PY) -m devstack
 
-test: $(DEPS) $(CHECKOV) $(DASHBOARD_BUILT) $(CHROMIUM)
+test: $(DEPS) $(CHECKOV) $(DASHBOARD_BUILT) $(CHROMIUM) $(ZBARIMG)
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
