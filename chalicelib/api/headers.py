@@ -3,7 +3,8 @@
 - `X-Content-Type-Options: nosniff` on every answer: a browser never guesses a type the API did not send.
 - `Cache-Control: no-store` on every answer about a signed-in caller (a ballot, the polls as they apply to
   the caller, a refusal of their token), unless the route chose its own caching: results set `no-cache`, so
-  that browsers keep them and revalidate with If-None-Match.
+  that browsers keep them and revalidate with If-None-Match; the audience's public answers (a poll's public
+  document, /config) are cacheable by anyone (api/caching.py).
 """
 from chalice import Chalice
 

@@ -1,4 +1,4 @@
-"""Routes anyone may call: liveness, and what a client needs to sign in."""
+"""Routes anyone may call: liveness, what a client needs to sign in, and each poll's public document."""
 import json
 import os
 import time
@@ -6,10 +6,13 @@ from datetime import datetime, timezone
 from typing import Optional
 
 from .. import runtime
+from ..domain.errors import Invalid, NotFound
 from ..domain.polls import limits
+from . import caching
 from .auth import public
-from .errors import Blueprint
-from .requests import MAX_BODY_BYTES, MAX_ROLL_BODY_BYTES
+from .errors import Blueprint, refusal_response
+from .requests import MAX_BODY_BYTES, MAX_ROLL_BODY_BYTES, query
+from .results import basis
 
 bp = Blueprint(__name__)
 
@@ -65,7 +68,7 @@ def stream_health(status_file: Optional[str], now: float) -> dict:
 @public
 def client_config():
     settings = runtime.get().settings
-    return {
+    config = {
         "region": settings.region,
         "user_pool_id": settings.user_pool_id,
         "client_id": settings.client_id,
@@ -73,3 +76,21 @@ def client_config():
         "self_signup": settings.self_signup,
         "limits": {**limits(), "max_body_bytes": MAX_BODY_BYTES, "max_roll_body_bytes": MAX_ROLL_BODY_BYTES},
     }
+    return caching.conditional(bp.current_request, config, caching.tag_of(config), caching.CONFIG)
+
+
+@bp.route("/public/polls/{poll_id}", methods=["GET"])
+@public
+def public_poll(poll_id):
+    """The audience's one read (domain/audience.py): the same answer whoever asks, token or not, so that a shared
+    cache answers nearly every viewer and the function sees about one request per poll per second."""
+    request = bp.current_request
+    query(request)  # refused uncached: a cache keys on the path alone, so such a refusal must not be kept for it
+    try:
+        document = runtime.get().results.public(poll_id)
+    except (Invalid, NotFound) as refusal:  # the same for everyone, and for a while: cacheable too
+        response = refusal_response(refusal)
+        response.headers["Cache-Control"] = caching.MISSING
+        return response
+    tag = caching.tag_of({**document, "results": basis(document["results"]) if "results" in document else None})
+    return caching.conditional(request, document, tag, caching.FINAL if document["final"] else caching.LIVE)

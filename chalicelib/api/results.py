@@ -1,34 +1,30 @@
 """Live results: totals, shares and a timeline, with an ETag so an unchanged result costs a 304."""
-import hashlib
-import json
-
 from chalice import Response
 
 from .. import runtime
 from ..domain.export import results_csv
+from .caching import conditional, tag_of
 from .errors import Blueprint
 from .requests import caller, operator
 
 bp = Blueprint(__name__)
 
 
-def etag(view: dict) -> str:
+def basis(view: dict) -> dict:
     # The timeline's empty buckets slide with the clock; what makes a result new is its counts and status.
-    basis = {k: view.get(k) for k in ("poll_id", "status", "total", "candidates", "as_of", "source", "turnout")}
-    return '"' + hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:20] + '"'
+    return {k: view.get(k) for k in ("poll_id", "status", "total", "candidates", "as_of", "source", "turnout")}
+
+
+def etag(view: dict) -> str:
+    return tag_of(basis(view))
 
 
 @bp.route("/polls/{poll_id}/results", methods=["GET"])
 def poll_results(poll_id):
     request = bp.current_request
     view = runtime.get().results.results(poll_id, operator=caller(request).is_operator)
-    tag = etag(view)
-    headers = {"ETag": tag, "Cache-Control": "no-cache"}
-    # If-None-Match compares weakly (RFC 9110 13.1.2), and "*" matches any result there is.
-    sent = {t.strip().removeprefix("W/") for t in (request.headers.get("if-none-match") or "").split(",")}
-    if tag in sent or "*" in sent:
-        return Response(body="", status_code=304, headers=headers)
-    return Response(body=view, status_code=200, headers=headers)
+    # no-cache: a browser keeps the result and asks again with its ETag every time.
+    return conditional(request, view, etag(view), "no-cache")
 
 
 @bp.route("/polls/{poll_id}/results.csv", methods=["GET"])

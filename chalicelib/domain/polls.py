@@ -13,7 +13,9 @@ MAX_TITLE = 200
 MAX_LABEL = 200
 MIN_CANDIDATES = 2
 MAX_CANDIDATES = 100
-RESULTS_MODES = ("live", "after_close")
+# Who sees a poll's results besides its operators: live, everyone while it runs; after_close, everyone once it is
+# closed; operators, no one else, ever (a board's internal vote, a result announced from the stage).
+RESULTS_MODES = ("live", "after_close", "operators")
 # open: anyone signed in votes; roll: only the accounts on the poll's roll (domain/roll.py).
 ELECTORATES = ("open", "roll")
 # Fixed path segments that stand where an id could: POST /votes/{candidate} beside GET /votes/mine. An id equal
@@ -53,6 +55,17 @@ class Poll:
         if self.opens_at is not None and now < self.opens_at:
             return "scheduled"
         return "open"
+
+    def results_shown(self, now: str) -> bool:
+        """May anyone who is not an operator (a voter, the public document) see the results at `now`?"""
+        if self.results == "live":
+            return True
+        return self.results == "after_close" and self.status(now) == "closed"
+
+    def results_at(self) -> Optional[str]:
+        """When the results are shown to everyone, final: the close (None while no close is set), or None for
+        ever when only operators see them."""
+        return None if self.results == "operators" else self.closes_at
 
     def has_candidate(self, candidate_id: str) -> bool:
         return candidate_id in self._ids
@@ -169,7 +182,8 @@ def new_poll(body: dict, now: str) -> Poll:
             raise Invalid("closes_at must be later than opens_at.")
     results = "live" if body.get("results") is None else body["results"]  # null like the other optionals
     if results not in RESULTS_MODES:
-        raise Invalid('results must be "live" or "after_close".')
+        raise Invalid('results must be "live" (shown while open), "after_close" (shown once closed) or '
+                      '"operators" (never shown beyond operators).')
     electorate = "open" if body.get("electorate") is None else body["electorate"]
     if electorate not in ELECTORATES:
         raise Invalid('electorate must be "open" (anyone signed in) or "roll" (only the voters on its roll).')
