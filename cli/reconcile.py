@@ -96,6 +96,10 @@ def run(settings: config.Settings, poll_id: str, repair: bool,
     try:
         if repair:
             report = reconciler.repair(poll_id, stream_waiting)
+            if report.index_recreated:
+                print("repair: the index was damaged: replaced by a new one, every poll refilled from the ledger")
+            if report.index_unavailable:
+                print(f"repair: nothing done: {report.index_unavailable}")
             print(f"repair: {report.indexed} ballots added to the index"
                   + (", index rebuilt" if report.index_rebuilt else "")
                   + (", tallies rebased" if report.tallies_rebased else ""))

@@ -8,6 +8,8 @@ from typing import Optional
 from .. import runtime
 from ..domain.errors import Invalid, NotFound
 from ..domain.polls import limits
+from ..domain.results import Windows
+from ..services.ports import IndexUnavailable, ResultsIndex
 from . import caching
 from .auth import public
 from .errors import Blueprint, refusal_response
@@ -32,7 +34,29 @@ def health():
     deep = (bp.current_request.query_params or {}).get("deep")
     if deep not in ("1", "true"):
         return {"status": "ok"}  # liveness: no I/O
-    return stream_health(os.environ.get(STATUS_FILE_VARIABLE), time.time())
+    report = stream_health(os.environ.get(STATUS_FILE_VARIABLE), time.time())
+    index = index_health(runtime.get().index, time.monotonic())
+    return {**report, "status": "ok" if report["status"] == "ok" and index["available"] else "degraded",
+            "index": index}
+
+
+# GET /health?deep=1 also asks the results index for a count, at most once a second per process: anyone may
+# call the route, and on a stage each ask is a search request.
+INDEX_PROBE_SECONDS = 1.0
+PROBE_POLL = "-health"  # no poll can have it: ids start with a letter or digit
+_index_probe: dict = {}
+
+
+def index_health(index: ResultsIndex, now: float) -> dict:
+    if _index_probe.get("index") is index and _index_probe["until"] > now:
+        return _index_probe["answer"]
+    try:
+        index.counts(PROBE_POLL, Windows(coarse_from=0, fine_from=0, until=0))
+        answer = {"available": True}
+    except IndexUnavailable as error:
+        answer = {"available": False, "reason": f"{error}; results come from the counters meanwhile"}
+    _index_probe.update(index=index, until=now + INDEX_PROBE_SECONDS, answer=answer)
+    return answer
 
 
 def _instant(epoch: Optional[float]) -> Optional[str]:

@@ -21,6 +21,12 @@ class NoShard(RuntimeError):
     pass
 
 
+def _unindexed(error: Exception, ballots: int) -> None:
+    # Counted but not indexed: results answer from the counters until a repair fills the index.
+    count("BallotsNotIndexed", ballots)
+    logger.warning("batch counted, not indexed", extra={"ballots": ballots, "reason": str(error)})
+
+
 def handle(event: dict, context=None) -> dict:
     shard_id = event.get("shardId")
     if not shard_id:
@@ -34,7 +40,8 @@ def handle(event: dict, context=None) -> dict:
     # redelivered record adds 0). One EMF line per batch instead of one per vote; flushed even if the index write
     # then fails, since the counters stand.
     applied = runtime.get().tallying.apply(shard_id, ballots,
-                                           counted=lambda new: count("BallotsCounted", new) if records else None)
+                                           counted=lambda new: count("BallotsCounted", new) if records else None,
+                                           unindexed=lambda error: _unindexed(error, len(ballots)))
     tracer.put_annotation(key="shard_id", value=shard_id)
     if records:
         oldest = min(r["dynamodb"].get("ApproximateCreationDateTime", time.time()) for r in records)

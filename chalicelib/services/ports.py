@@ -100,9 +100,14 @@ class IndexUnavailable(Exception):
     """The results index cannot answer now; the tallies table can."""
 
 
+class IndexDamaged(IndexUnavailable):
+    """The index's own storage is damaged (a truncated or corrupt file): no retry mends it, `recreate` does."""
+
+
 class ResultsIndex(Protocol):
     def write(self, ballots: Sequence[StreamBallot], written_at: str) -> None:
-        """Index the ballots in one request, idempotently: a ballot indexed twice counts once."""
+        """Index the ballots in one request, idempotently: a ballot indexed twice counts once. IndexUnavailable:
+        the batch is not indexed and the stream moves on (the counters have it; a repair fills the index)."""
 
     def counts(self, poll_id: str, windows: Windows) -> Counts:
         ...
@@ -112,3 +117,6 @@ class ResultsIndex(Protocol):
 
     def replace_poll(self, poll_id: str, ballots: Sequence[Ballot], written_at: str) -> None:
         """Drop the poll's documents and index these instead (repair, on a drained stream)."""
+
+    # An index whose storage can be damaged (it raises IndexDamaged) also has:
+    # def recreate(self) -> None: replace the damaged store with a new empty one (repair refills every poll).
