@@ -21,7 +21,7 @@ from .domain.times import utc_now
 from .domain.voters import VoterKeys
 from .services.catalog import PollCatalog
 from .services.operators import OperatorGate
-from .services.polls import PollService
+from .services.polls import CLOCK_SKEW_S, PollService
 from .services.reconcile import Reconciler
 from .services.results import ResultsService
 from .services.roll import RollService
@@ -93,7 +93,8 @@ class Runtime:
     def roll(self) -> RollService:
         store = DynamoRollStore(self.dynamodb, self.settings.rolls_table, self.settings.ballots_table,
                                 self.settings.tallies_table, utc_now)
-        return RollService(self.catalog, store, self.directory, utc_now, lambda sub: self.voter_keys.ballot_id(sub))
+        return RollService(self.catalog, store, self.directory, utc_now, lambda sub: self.voter_keys.ballot_id(sub),
+                           clock_skew_s=CLOCK_SKEW_S)
 
     @cached_property
     def tallies(self) -> DynamoTallyStore:

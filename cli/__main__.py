@@ -158,6 +158,8 @@ def create_poll(args):
         body["expected_peak_votes_per_s"] = args.peak
     if args.electorate:
         body["electorate"] = args.electorate
+    if args.opens_at:
+        body["opens_at"] = args.opens_at
     status, created = request(args, "POST", "/polls", body)
     answer(status, created, args)
     if not args.json:
@@ -272,27 +274,26 @@ def roll_show(args):
     print(f"roll of {page['poll_id']}: {page['size']:,} voters")
     width = max((len(v["username"]) for v in voters), default=0)
     for voter in voters:
-        print(f"  {voter['username']:<{width}}  {voter.get('email') or '-':<30}  added {voter['added_at']}")
+        print(f"  {voter['username']:<{width}}  {voter.get('email') or '-':<30}  added {voter['added_on']}")
 
 
 def roll_remove(args):
     session = Session(args.api)
     token, path = session.token(args.user), poll_path(args.poll_id, "/roll/remove")
-    total = {"removed": 0, "voted": [], "absent": [], "unknown": []}
+    total = {"removed": 0, "absent": [], "unknown": []}
     for batch in roll_batches(args.names, max_bytes=roll_body_limit(session.config),
                               max_entries=roll_batch_limit(session.config)):
         status, reply = send_batch(args, token, path, {"voters": batch}, "removal")
         if status >= 400:
             refuse(status, reply, args.json)
         total["removed"] += reply["removed"]
-        for key in ("voted", "absent", "unknown"):
+        for key in ("absent", "unknown"):
             total[key] += reply[key]
     if args.json:
         print(json.dumps(total, indent=2))
         return
     print(f"roll of {args.poll_id}: {total['removed']} removed")
-    for key, why in (("voted", "has voted, so stays on the roll (the ballot stays counted)"),
-                     ("absent", "was not on the roll"), ("unknown", "names no account")):
+    for key, why in (("absent", "was not on the roll"), ("unknown", "names no account")):
         for name in total[key]:
             print(f"  {name}: {why}")
 
@@ -366,6 +367,8 @@ def parser() -> argparse.ArgumentParser:
                      help="expected peak votes/s: sizes the poll's ballot buckets for good (default 2,000)")
     sub.add_argument("--electorate", choices=["open", "roll"],
                      help="open: anyone signed in votes (default); roll: only the voters put on its roll")
+    sub.add_argument("--opens-at", metavar="TIME", help="open at this ISO 8601 time (default: at once); a roll "
+                     "poll's voters can be taken off its roll only until then")
     sub = command("open", transition("open"), "open a poll (operators)", "operator")
     sub.add_argument("poll_id")
     sub = command("close", transition("close"), "close a poll (operators): it takes effect a few seconds "
@@ -392,7 +395,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--invite", action="store_true",
                      help="create an account, and have Cognito mail an invitation, for each email with none")
     roll_command("show", roll_show, "show POLL's roll: its size and every entry")
-    sub = roll_command("remove", roll_remove, "take voters off POLL's roll (a voter who has voted stays on it)")
+    sub = roll_command("remove", roll_remove, "take voters off POLL's roll (only before the poll opens)")
     sub.add_argument("names", nargs="+", metavar="NAME", help="usernames or email addresses")
 
     sub = command("export", export, "the results of a poll as CSV (operators): totals, shares, turnout, "

@@ -70,6 +70,31 @@ def teach_moto(patch=setattr) -> None:
     installs it; tests that use mock_aws pass monkeypatch.setattr as `patch`, so that it is undone). Idempotent."""
     teach_moto_delete_user(patch)
     teach_moto_new_password_attributes(patch)
+    teach_moto_confirmation_verifies_email(patch)
+
+
+def teach_moto_confirmation_verifies_email(patch=setattr) -> None:
+    """Cognito's ConfirmSignUp, in a pool that verifies email by a code (AutoVerifiedAttributes), marks the email
+    verified (`email_verified` true): the code reached that address. moto only confirms the account. A roll entry
+    by email binds only to a verified address (adapters/cognito_directory.py), so without this no self-signed-up
+    voter could be put on a roll by email locally."""
+    from moto.cognitoidp.models import CognitoIdpBackend
+
+    if getattr(CognitoIdpBackend, "tally_confirmation_verifies_email", False):
+        return
+    confirm_sign_up = CognitoIdpBackend.confirm_sign_up
+
+    def patched(self, client_id, username):
+        reply = confirm_sign_up(self, client_id, username)
+        pool = next(p for p in self.user_pools.values() if client_id in p.clients)
+        user = pool._get_user(username)
+        if "email" in pool.extended_config.get("AutoVerifiedAttributes", []) and "email" in user.attribute_lookup:
+            user.attributes = [a for a in user.attributes if a["Name"] != "email_verified"]
+            user.attributes.append({"Name": "email_verified", "Value": "true"})
+        return reply
+
+    patch(CognitoIdpBackend, "confirm_sign_up", patched)
+    patch(CognitoIdpBackend, "tally_confirmation_verifies_email", True)
 
 
 def teach_moto_delete_user(patch=setattr) -> None:

@@ -112,7 +112,7 @@ class FakeRollStore:
     def page(self, poll_id: str, after, limit: int):
         names = sorted(u for p, u in self.entries if p == poll_id and (after is None or u > after))
         page = names[:limit]
-        entries = [{"username": u, "email": None, "added_at": "x"} for u in page]
+        entries = [{"username": u, "email": None, "added_on": "x"} for u in page]
         return entries, (page[-1] if len(names) > limit else None)
 
 

@@ -29,6 +29,13 @@ def _attributes(user: dict, key: str) -> dict:
     return {a["Name"]: a["Value"] for a in user.get(key) or []}
 
 
+def _proves(attributes: dict, status: Optional[str], email: str) -> bool:
+    """Whether an account has shown it owns `email`: the address is its own, verified, and the account confirmed
+    (an invitation's FORCE_CHANGE_PASSWORD counts: the invitation went to that address)."""
+    return (attributes.get("email", "").lower() == email and attributes.get("email_verified") == "true"
+            and status not in ("UNCONFIRMED", None))
+
+
 class CognitoDirectory:
     def __init__(self, client, pool_id: str):
         self._client = client
@@ -46,27 +53,35 @@ class CognitoDirectory:
                         mfa=SOFTWARE_TOKEN in (user.get("UserMFASettingList") or []))
 
     def account(self, name: str) -> Optional[Account]:
-        """The account a roll entry names: its username, else (for an email) the one account with that email."""
+        """The account a roll entry names: its username, else (for an email) the one account with that email.
+
+        An entry that is an email address binds only to an account that proved it owns that address (the address
+        verified, the account confirmed): anyone can sign up with someone else's address and never confirm it, and
+        a roll entry must not hand the owner's vote to them."""
         with throttling_as_refusal():
-            try:
-                user = self._client.admin_get_user(UserPoolId=self._pool_id, Username=name)
+            user = self._user(name)
+            if user is not None:
                 attributes = _attributes(user, "UserAttributes")
-                return Account(username=user["Username"].lower(), sub=attributes["sub"],
-                               email=attributes.get("email", ""))
-            except ClientError as error:
-                if error_code(error) != "UserNotFoundException":
-                    raise
+                if not is_email(name) or _proves(attributes, user.get("UserStatus"), name):
+                    return Account(username=user["Username"].lower(), sub=attributes["sub"],
+                                   email=attributes.get("email", ""))
             if not is_email(name):
                 return None
-            users = self._client.list_users(UserPoolId=self._pool_id, Filter=f'email = "{name}"', Limit=2)["Users"]
-        if len(users) != 1:
+            users = self._client.list_users(UserPoolId=self._pool_id, Filter=f'email = "{name}"', Limit=60)["Users"]
+        owners = [u for u in users if _proves(_attributes(u, "Attributes"), u.get("UserStatus"), name)]
+        if len(owners) != 1:
             return None  # none, or several accounts share the address: the entry must name the username
-        attributes = _attributes(users[0], "Attributes")
-        return Account(username=users[0]["Username"].lower(), sub=attributes["sub"], email=name)
+        return Account(username=owners[0]["Username"].lower(), sub=_attributes(owners[0], "Attributes")["sub"],
+                       email=name)
 
     def invite(self, email: str) -> Account:
-        """Create an account for this email and have Cognito mail its invitation (a temporary password)."""
+        """Create an account for this email and have Cognito mail its invitation (a temporary password). An
+        unconfirmed account that holds the address as its username never proved it owned it: it is deleted so
+        that the owner can be invited."""
         with throttling_as_refusal():
+            holder = self._user(email)
+            if holder is not None and holder.get("UserStatus") == "UNCONFIRMED":
+                self._client.admin_delete_user(UserPoolId=self._pool_id, Username=holder["Username"])
             try:
                 user = self._client.admin_create_user(
                     UserPoolId=self._pool_id, Username=email, DesiredDeliveryMediums=["EMAIL"],
@@ -77,3 +92,11 @@ class CognitoDirectory:
                     return self.account(email)
                 raise
         return Account(username=user["Username"].lower(), sub=_attributes(user, "Attributes")["sub"], email=email)
+
+    def _user(self, username: str) -> Optional[dict]:
+        try:
+            return self._client.admin_get_user(UserPoolId=self._pool_id, Username=username)
+        except ClientError as error:
+            if error_code(error) == "UserNotFoundException":
+                return None
+            raise

@@ -6,6 +6,11 @@ having no ballot yet: so the size is exactly the number of blanks and ballots th
 point leaves every voter either wholly on the roll or not at all. A transaction takes 100 items: 49 voters of
 2 items each, and the size. A voter already on the roll fails their condition and cancels the transaction; the
 cancellation names them, and the rest go again without them.
+
+Nothing here may let a reader of the roll table and of the ballots stream match a name to a blank, and so to the
+ballot that fills it (docs/security.md): an entry carries the day it was added, never a finer time, and a
+request's blanks are written in the order of their own voter ids (keyed pseudonyms), which says nothing the
+stored ids do not already say, rather than in the order the operator sent the names.
 """
 from typing import List, Optional, Sequence, Tuple
 
@@ -40,12 +45,13 @@ class DynamoRollStore:
     def enrol(self, poll_id: str, voters: Sequence[Enrolment]) -> List[str]:
         """Put the voters on the roll; return the usernames of those that were on it already."""
         already = []
+        voters = sorted(voters, key=lambda voter: voter.voter_id)
         for start in range(0, len(voters), VOTERS_PER_TRANSACTION):
-            already += self._enrol_some(poll_id, list(voters[start:start + VOTERS_PER_TRANSACTION]))
+            already += self._enrol_some(poll_id, voters[start:start + VOTERS_PER_TRANSACTION])
         return already
 
     def _enrol_some(self, poll_id: str, pending: List[Enrolment]) -> List[str]:
-        already, added_at = [], self._clock()
+        already, added_on = [], self._clock()[:len("2026-12-01")]
         for _ in range(MAX_ATTEMPTS):
             if not pending:
                 return already
@@ -54,7 +60,7 @@ class DynamoRollStore:
                 items.append({"Put": {
                     "TableName": self._ballots, "Item": blank_item(poll_id, voter.voter_id, voter.bucket),
                     "ConditionExpression": "attribute_not_exists(voter_id)"}})
-                entry = {"poll_id": {"S": poll_id}, "username": {"S": voter.username}, "added_at": {"S": added_at}}
+                entry = {"poll_id": {"S": poll_id}, "username": {"S": voter.username}, "added_on": {"S": added_on}}
                 if voter.email:
                     entry["email"] = {"S": voter.email}
                 items.append({"Put": {"TableName": self._rolls, "Item": entry}})
@@ -77,7 +83,7 @@ class DynamoRollStore:
 
     def remove(self, poll_id: str, voter: Enrolment) -> str:
         """Take a voter off the roll: "removed"; "voted" if their blank is filled (they stay); "absent" if they
-        were not on it."""
+        were not on it. The roll service asks only before the poll opens, when no blank can be filled."""
         try:
             with throttling_as_refusal():
                 self._client.transact_write_items(TransactItems=[
@@ -116,6 +122,6 @@ class DynamoRollStore:
         with throttling_as_refusal():
             reply = self._client.query(**query)
         entries = [{"username": item["username"]["S"], "email": item.get("email", {}).get("S"),
-                    "added_at": item["added_at"]["S"]} for item in reply["Items"]]
+                    "added_on": item["added_on"]["S"]} for item in reply["Items"]]
         last = reply.get("LastEvaluatedKey")
         return entries, (last["username"]["S"] if last else None)

@@ -20,6 +20,15 @@ def public(view):
     return view
 
 
+def secret_ballot(view):
+    """Mark a view whose path or answer names a ballot (POST /votes/{candidate}, GET /votes/mine): its log lines
+    carry no voter handle. Every line of a request shares the request's correlation and trace ids, which the
+    access log and the trace join to the path and the answer: a handle on any line would put it beside the
+    candidate (docs/security.md)."""
+    view.tally_secret_ballot = True
+    return view
+
+
 def _refusal(status: int, code: str, message: str, extra_headers=None) -> Response:
     return Response(
         body={"Code": code, "Message": message},
@@ -62,5 +71,6 @@ def install(app: Chalice) -> None:
             logger.error("signing keys unavailable", extra={"reason": repr(error.__cause__)})
             return _refusal(503, "ServiceUnavailableError", str(error), {"Retry-After": "1"})
         request.context["tally_caller"] = who
-        logger.append_keys(voter=runtime.get().voter_keys.log_ref(who.sub))
+        if not getattr(route.view_function, "tally_secret_ballot", False):
+            logger.append_keys(voter=runtime.get().voter_keys.log_ref(who.sub))
         return get_response(request)

@@ -5,6 +5,7 @@ from .. import runtime
 from ..domain.ballots import ballot_view
 from ..domain.errors import Invalid, TallyError
 from ..observability import count_rejection, log_sampled, logger, tracer
+from .auth import secret_ballot
 from .errors import Blueprint
 from .requests import caller, json_object, optional_id, query
 
@@ -12,6 +13,7 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/votes/{candidate}", methods=["POST"])
+@secret_ballot
 def cast_vote(candidate):
     request = bp.current_request
     try:
@@ -28,19 +30,20 @@ def cast_vote(candidate):
         reason = type(refusal).__name__.lower()
         count_rejection(reason)
         tracer.put_annotation(key="outcome", value=reason)
-        # Not the refusal's message: "You already voted for red" would put the ballot next to the voter's hash.
+        # Not the refusal's message: "You already voted for red" would name the ballot.
         logger.info("vote refused", extra={"reason": reason})
         raise
     outcome = "accepted" if created else "repeated"
     tracer.put_annotation(key="poll_id", value=ballot.poll_id)
     tracer.put_annotation(key="outcome", value=outcome)
     # Counted exactly by the tally consumer (BallotsCounted), not by an EMF line per vote; logged for the sampled
-    # share of invocations only. The ballot is secret: logs carry the voter's hash, never the candidate beside it.
+    # share of invocations only. The ballot is secret: a vote's log lines name neither the voter nor the candidate.
     log_sampled("vote " + outcome, poll_id=ballot.poll_id)
     return Response(body=ballot_view(ballot), status_code=201 if created else 200)
 
 
 @bp.route("/votes/mine", methods=["GET"])
+@secret_ballot
 def my_vote():
     request = bp.current_request
     params = query(request, "poll_id")

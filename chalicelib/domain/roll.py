@@ -5,9 +5,10 @@ each of which holds a blank ballot under its own ballot key from the moment it i
 with one conditional write, so eligibility costs the vote no read (adapters/dynamo_ballots.py). A blank is not a
 ballot and never counts (events/ballot_records.py, the ledger's ballots()).
 
-Removing an entry takes out its blank, so that voter can no longer vote. Once they have voted, their ballot is in
-the counts and nothing links it back to them: it stays counted, and the voter stays on the roll, so the turnout's
-cast can never exceed its roll. Once the poll closes, its roll is frozen.
+A roll is secret from its own operator too (docs/security.md): no answer to an operator may depend on whether one
+voter has voted. So a roll shrinks only before its poll opens, when nobody can have voted (a removal then takes out
+the blank, entry and size together); once the poll opens, the roll can still grow, and adding someone already on it
+answers `already` whether or not they have voted. Once the poll closes, its roll is final.
 """
 import re
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import List, Sequence, Tuple
 
 from .errors import Conflict, Forbidden, Invalid
 from .polls import Poll
+from .times import later
 
 MAX_ROLL_BATCH = 1_000  # entries per request: an API Gateway request must end within 29 s, Cognito lookups included
 MAX_ENTRY = 128  # Cognito's limit for a username
@@ -83,6 +85,18 @@ def check_roll_can_change(poll: Poll, now: str) -> None:
         raise Conflict(f"Poll {poll.poll_id} is closed; its roll is final.")
 
 
+def check_roll_can_shrink(poll: Poll, now: str, clock_skew_s: float) -> None:
+    """A removal's answer would say whether the voter has voted (their blank filled or not), and taking out a
+    counted ballot's voter would let the turnout's cast pass its roll: so voters leave a roll only while no ballot
+    can exist, that is while `now` is more than the instances' clock skew before `opens_at`. `poll` must be the
+    stored poll, not a cached copy: opening a poll moves its `opens_at` to that moment."""
+    check_roll_can_change(poll, now)
+    if poll.opens_at is None or later(now, clock_skew_s) >= poll.opens_at:
+        raise Conflict(f"Poll {poll.poll_id} has opened, so no one can be taken off its roll: whether a removal "
+                       "worked would tell whether that voter has voted. Voters can still be added. Remove voters "
+                       "before a poll opens (create it with opens_at).")
+
+
 @dataclass(frozen=True)
 class Account:
     """A user pool account as a roll needs it: the name the roll lists, and the sub its ballot key comes from."""
@@ -115,14 +129,13 @@ class RollReport:
 
 @dataclass
 class RemovalReport:
-    """What a roll removal did: `voted` entries stay on the roll, as their ballots stay counted."""
+    """What a roll removal did (before the poll opens): removed + len(absent) + len(unknown) entries."""
     removed: int = 0
-    voted: List[str] = field(default_factory=list)
     absent: List[str] = field(default_factory=list)
     unknown: List[str] = field(default_factory=list)
 
     def view(self) -> dict:
-        return {"removed": self.removed, "voted": self.voted, "absent": self.absent, "unknown": self.unknown}
+        return {"removed": self.removed, "absent": self.absent, "unknown": self.unknown}
 
 
 def first_of_each(accounts: Sequence[Tuple[str, Account]]) -> Tuple[List[Tuple[str, Account]], int]:

@@ -51,6 +51,12 @@ class PollCatalog:
             raise NotFound(f"There is no poll {poll_id}.")
         return poll
 
+    def current(self, poll_id: str) -> Poll:
+        """As `existing`, but read from the store now (and kept), for a use case that must not act on a copy."""
+        check_id(poll_id, "poll_id")
+        self._by_id.pop(poll_id, None)
+        return self.existing(poll_id)
+
     def all(self) -> List[Poll]:
         listing = self._listing
         if listing is not None and self._fresh(listing[1]):

@@ -2,7 +2,7 @@
 from typing import Callable, Dict, List, Optional
 
 from ..domain.ballots import bucket_of
-from ..domain.errors import Invalid
+from ..domain.errors import Conflict, Invalid
 from ..domain.polls import Poll
 from ..domain.roll import (
     MAX_ENTRY,
@@ -12,6 +12,7 @@ from ..domain.roll import (
     RemovalReport,
     RollReport,
     check_roll_can_change,
+    check_roll_can_shrink,
     first_of_each,
     is_email,
     roll_request,
@@ -27,8 +28,9 @@ LOOKUPS_AT_ONCE = 4
 
 class RollService:
     def __init__(self, catalog: PollCatalog, store: RollStore, directory: AccountDirectory,
-                 clock: Callable[[], str], pseudonym: Callable[[str], str]):
+                 clock: Callable[[], str], pseudonym: Callable[[str], str], clock_skew_s: float):
         self._catalog = catalog
+        self._clock_skew_s = clock_skew_s
         self._store = store
         self._directory = directory
         self._clock = clock
@@ -56,9 +58,9 @@ class RollService:
         return report
 
     def remove(self, poll_id: str, body: dict) -> RemovalReport:
-        poll = self._catalog.existing(poll_id)
+        poll = self._catalog.current(poll_id)  # the stored poll: an open moves opens_at to that moment
         sent, _ = roll_request(body, invite_allowed=False)
-        check_roll_can_change(poll, self._clock())
+        check_roll_can_shrink(poll, self._clock(), self._clock_skew_s)
         names = list(dict.fromkeys(sent))
         report = RemovalReport()
         for name, account in zip(names, self._lookup(self._directory.account, names), strict=True):
@@ -66,10 +68,12 @@ class RollService:
                 report.unknown.append(name)
                 continue
             outcome = self._store.remove(poll.poll_id, self._enrolment(poll, account))
+            if outcome == "voted":  # only a hand-made ballot can be there before the poll opens
+                raise Conflict(f"Poll {poll.poll_id} has ballots already, so no one can be taken off its roll.")
             if outcome == "removed":
                 report.removed += 1
             else:
-                getattr(report, outcome).append(name)
+                report.absent.append(name)
         return report
 
     def page(self, poll_id: str, after: Optional[str]) -> Dict:

@@ -217,15 +217,11 @@ export async function readRoll(api, pollId, { after = null, atLeast = 1 } = {}) 
 }
 
 // What POST /polls/{poll_id}/roll/remove did with one voter, in words: {outcome, kind, message}, the outcome being
-// "removed", "voted" (a ballot is cast: they stay), "absent" (not on the roll: taken off already, perhaps by a try
-// whose answer was lost) or "unknown" (no account has that name).
+// "removed", "absent" (not on the roll: taken off already, perhaps by a try whose answer was lost) or "unknown" (no
+// account has that name). Only before the poll opens: after that the API refuses every removal alike.
 export function removalOutcome(voter, body) {
   if (body.removed > 0) {
     return { outcome: "removed", kind: "ok", message: `${voter} can no longer vote in this poll.` };
-  }
-  if (body.voted?.length) {
-    return { outcome: "voted", kind: "warn", message: `${voter} has voted: their ballot is counted and cannot be ` +
-      "taken out, so they stay on the roll." };
   }
   if (body.unknown?.length) {
     return { outcome: "unknown", kind: "error", message: `No account is named ${voter}, so nothing was removed.` };
@@ -236,7 +232,7 @@ export function removalOutcome(voter, body) {
 
 // Takes one voter off the roll, sending the request until an answer settles it (sendSettled: a 429, a 5xx or a
 // lost connection is sent again; safe, as a removal resent answers "absent"). Answers removalOutcome's words, or
-// {outcome: "refused", status, message} (e.g. 409: the poll is closed, its roll is final), or
+// {outcome: "refused", status, message} (e.g. 409: the poll has opened, its roll can no longer shrink), or
 // {outcome: "offline", message} when no answer came in time.
 export async function removeFromRoll(api, pollId, voter, { giveUpMs = 30_000, onRetry = () => {} } = {}) {
   const settled = await sendSettled(

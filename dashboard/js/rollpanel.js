@@ -4,7 +4,7 @@
 // API did.
 import { OfflineError, errorMessage } from "./api.js";
 import { CHUNK_ENTRIES, ROLL_PAGE, readRoll, removeFromRoll, rollFromCsv, rollFromList, uploadRoll } from "./roll.js";
-import { $, el, plural, setMessage, show, when } from "./ui.js";
+import { $, el, plural, setMessage, show } from "./ui.js";
 
 const UNKNOWN_OPEN_UP_TO = 10; // a longer list of unknown entries starts folded
 // After an upload or a removal the list is read again as far as it was shown, but no further than this: a roll
@@ -26,6 +26,7 @@ export class RollPanel {
   #onChanged;
   #poll = null;
   #closed = false;
+  #shrinkable = false;
   #source = null; // {name, parsed}: what the upload would send now
   #uploading = null; // the poll id an upload is running for
   #size = null; // the roll's size, as last heard
@@ -74,15 +75,20 @@ export class RollPanel {
     const closed = roll.status === "closed";
     show(this.ui.closed, closed);
     show(this.ui.form, !closed);
+    // Voters leave a roll only before its poll opens: after that, whether a removal worked would say whether
+    // they have voted (docs/security.md), so the API refuses every removal and there are no Remove buttons.
+    const shrinkable = roll.status === "scheduled";
     if (changed) {
       this.#closed = closed;
+      this.#shrinkable = shrinkable;
       this.ui.size.textContent = "";
       if (!this.#uploading) this.#clearOutcome();
       this.#clearMembers();
       this.refresh();
-    } else if (closed !== this.#closed) {
-      this.#closed = closed; // a closed poll's roll is final: no more Remove buttons
-      if (closed) this.#confirming = null;
+    } else if (closed !== this.#closed || shrinkable !== this.#shrinkable) {
+      this.#closed = closed;
+      this.#shrinkable = shrinkable;
+      if (!shrinkable) this.#confirming = null;
       this.#renderMembers();
     }
   }
@@ -172,18 +178,16 @@ export class RollPanel {
 
   #memberItem(voter) {
     const name = voter.username;
-    const added = new Date(voter.added_at);
     const who = el("span", { class: "roll-member-who" },
       el("span", { class: "roll-member-name" }, name),
       voter.email && voter.email !== name ? el("span", { class: "roll-member-email" }, voter.email) : null,
-      el("time", { class: "roll-member-added", datetime: voter.added_at, title: added.toLocaleString() },
-        `added ${when(added)}`));
+      el("time", { class: "roll-member-added", datetime: voter.added_on }, `added ${voter.added_on}`));
     let actions = null;
-    if (!this.#closed && this.#confirming === name) {
+    if (this.#shrinkable && this.#confirming === name) {
       const id = `roll-confirm-${++this.#confirmIds}`;
       actions = el("span", { class: "roll-member-actions confirming" },
         el("span", { class: "confirm-text", id },
-          `Take ${name} off the roll? If they have not voted, they no longer can; a ballot cast already stays counted.`),
+          `Take ${name} off the roll? They will not be able to vote in this poll.`),
         el("button", {
           type: "button", class: "button danger small", "aria-describedby": id, dataset: { action: "confirm" },
           disabled: this.#removing === name, onclick: () => this.#remove(name),
@@ -192,7 +196,7 @@ export class RollPanel {
           type: "button", class: "button ghost small", dataset: { action: "cancel" },
           disabled: this.#removing === name, onclick: () => this.#confirm(null),
         }, "Cancel"));
-    } else if (!this.#closed) {
+    } else if (this.#shrinkable) {
       actions = el("span", { class: "roll-member-actions" }, el("button", {
         type: "button", class: "button ghost small", dataset: { action: "remove" },
         "aria-label": `Remove ${name} from the roll`, onclick: () => this.#confirm(name),

@@ -31,7 +31,8 @@ def signed_in(stack, username, password):
 def test_a_roll_from_a_csv_file_with_a_header_and_a_bad_line(running_stack, cli, tmp_path):
     stack = running_stack
     passwords = {name: stack.create_user(name) for name in ("rosa", "raul", "rhea", "remy", "oscar")}
-    made = cli("create-poll", "Board election", "ann", "bob", "--id", "board", "--electorate", "roll")
+    made = cli("create-poll", "Board election", "ann", "bob", "--id", "board", "--electorate", "roll",
+               "--opens-at", "2099-01-01T00:00:00Z")  # scheduled: its roll can be corrected until it opens
     assert made.returncode == 0, made.stderr
     assert "created poll board" in made.stdout and "roll" in made.stdout
 
@@ -68,17 +69,24 @@ def test_a_roll_from_a_csv_file_with_a_header_and_a_bad_line(running_stack, cli,
     assert "roll of board: 4 voters" in shown.stdout
     assert all(name in shown.stdout for name in ("rosa", "raul", "rhea", "remy"))
 
+    removed = cli("roll", "remove", "board", "remy", "oscar", "nobody-here")
+    assert removed.returncode == 0, removed.stderr
+    assert "1 removed" in removed.stdout
+    assert "oscar: was not on the roll" in removed.stdout and "nobody-here: names no account" in removed.stdout
+    assert json.loads(cli("--json", "roll", "show", "board").stdout)["size"] == 3
+
+    assert cli("open", "board").returncode == 0
     on = requests.post(f"{stack.api}/votes/ann", json={"poll_id": "board"}, timeout=10,
                        headers=signed_in(stack, "rosa", passwords["rosa"]))
     assert on.status_code == 201, on.text
-    off = requests.post(f"{stack.api}/votes/ann", json={"poll_id": "board"}, timeout=10,
-                        headers=signed_in(stack, "oscar", passwords["oscar"]))
-    assert off.status_code == 403
-
-    removed = cli("roll", "remove", "board", "remy", "rosa", "oscar", "nobody-here")
-    assert removed.returncode == 0, removed.stderr
-    assert "1 removed" in removed.stdout and "rosa: has voted" in removed.stdout
-    assert "oscar: was not on the roll" in removed.stdout and "nobody-here: names no account" in removed.stdout
+    for name in ("oscar", "remy"):  # never on the roll, and taken off it
+        off = requests.post(f"{stack.api}/votes/ann", json={"poll_id": "board"}, timeout=10,
+                            headers=signed_in(stack, name, passwords[name]))
+        assert off.status_code == 403
+    # Open now: no one leaves the roll, voted (rosa) or not (raul), with the same refusal.
+    refusals = [cli("roll", "remove", "board", name) for name in ("rosa", "raul")]
+    assert [r.returncode for r in refusals] == [1, 1]
+    assert refusals[0].stderr == refusals[1].stderr and "has opened" in refusals[0].stderr
     assert json.loads(cli("--json", "roll", "show", "board").stdout)["size"] == 3
 
 

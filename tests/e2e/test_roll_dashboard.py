@@ -159,6 +159,7 @@ def test_operator_uploads_a_roll_and_watches_the_turnout_move(running_stack, bro
     dash.get_by_label("only the voters on its roll").check()
     dash.get_by_text("Id, schedule, results visibility and expected load").click()
     dash.get_by_label("Poll id").fill(POLL)
+    dash.get_by_label("Opens at").fill("2099-01-01T10:00:00")  # scheduled: its roll is made, and corrected, first
     dash.get_by_role("button", name="Create poll").click()
     expect(dash.locator("#notice")).to_contain_text(f"Created “{TITLE}” (id {POLL})")
     expect(dash.locator("#notice")).to_contain_text("Only the voters on its roll can vote")
@@ -188,18 +189,6 @@ def test_operator_uploads_a_roll_and_watches_the_turnout_move(running_stack, bro
     expect(dash.locator("#roll-size")).to_have_text("4 voters on the roll")
     expect(dash.locator("#turnout-figures")).to_have_text("· 0 of 4 voters on the roll have voted")
 
-    # --- Voters on the roll vote (through the API, with their own tokens): the turnout moves. ------------------
-    assert api_vote(stack, outsider, POLL, "ann-for-chair").status_code == 403  # not on the roll
-    assert api_vote(stack, voters["roll-ann"], POLL, "ann-for-chair").status_code == 201
-    expect(dash.locator("#turnout-figures")).to_have_text("· 1 of 4 voters on the roll has voted",
-                                                         timeout=TURNOUT_DEADLINE_MS)
-    expect(dash.locator("#turnout-share")).to_have_text("25%")
-    assert api_vote(stack, voters["roll-bob"], POLL, "bob-for-chair").status_code == 201
-    expect(dash.locator("#turnout-figures")).to_have_text("· 2 of 4 voters on the roll have voted",
-                                                         timeout=TURNOUT_DEADLINE_MS)
-    expect(dash.locator("#turnout-share")).to_have_text("50%")
-    expect(dash.locator("#total")).to_have_text("2")
-
     # --- A pasted list with a malformed entry in its second batch: named by its line, and the upload stops. ----
     invite_list = "roll-eve\nroll-fay; roll-gus\nnew.member@example.org\n"
     dash.get_by_label("Or paste a list").fill(invite_list + "John Smith\n")
@@ -222,9 +211,8 @@ def test_operator_uploads_a_roll_and_watches_the_turnout_move(running_stack, bro
     assert summary(dash) == {"added": "1", "already": "1", "invited": "1", "unknown-count": "2"}
     expect(dash.locator("#roll-unknown-list li")).to_have_text(["roll-fay", "roll-gus"])
     expect(dash.locator("#roll-size")).to_have_text("6 voters on the roll")
-    expect(dash.locator("#turnout-figures")).to_have_text("· 2 of 6 voters on the roll have voted",
+    expect(dash.locator("#turnout-figures")).to_have_text("· 0 of 6 voters on the roll have voted",
                                                          timeout=TURNOUT_DEADLINE_MS)
-    expect(dash.locator("#turnout-share")).to_have_text("33%")
     expect(dash.get_by_label("Invite missing accounts by email")).not_to_be_checked()  # the form starts afresh
     invited = stack.idp.admin_get_user(UserPoolId=stack.info["user_pool_id"], Username="new.member@example.org")
     assert invited["UserStatus"] == "FORCE_CHANGE_PASSWORD"
@@ -243,22 +231,6 @@ def test_operator_uploads_a_roll_and_watches_the_turnout_move(running_stack, bro
     dash.locator("#roll-panel").screenshot(path=screenshots / "roll-panel.png")
     dash.evaluate("window.scrollTo(0, 0)")
     settled_screenshot(dash, screenshots / "roll-dashboard.png")
-
-    # --- The results as CSV: fetched with the operator's token, saved from a blob: URL under the page's CSP. -----
-    with dash.expect_download() as download_info:
-        dash.get_by_role("button", name="Download CSV").click()
-    download = download_info.value
-    assert download.suggested_filename == f"{POLL}-results.csv"
-    assert download.url.startswith("blob:")
-    with open(download.path(), newline="", encoding="utf-8") as file:
-        rows = list(csv.reader(io.StringIO(file.read())))
-    assert rows[0] == ["section", "id", "label", "votes", "share", "at", "seconds"]
-    assert rows[1][:4] == ["poll", POLL, TITLE, "2"]
-    assert ["candidate", "ann-for-chair", "Ann for chair", "1", "0.5", "", ""] in rows
-    assert ["turnout", "cast", "ballots cast", "2", "0.3333", "", ""] in rows
-    assert ["turnout", "roll", "voters on the roll", "6", "", "", ""] in rows
-    assert any(r[0] == "timeline" for r in rows)
-    expect(dash.locator("#notice")).not_to_have_attribute("data-kind", "error")
 
     # --- The roll's members: folded under their count, a page at a time (the stand-in's pages hold 3). ---------
     on_roll = sorted(["roll-ann", "roll-bob", "roll-cy", "roll-dee", "roll-eve", "new.member@example.org"])
@@ -292,21 +264,45 @@ def test_operator_uploads_a_roll_and_watches_the_turnout_move(running_stack, bro
     expect(fold).to_have_text("On the roll (5)")
     expect(dash.locator("#roll-member-list .roll-member")).to_have_count(5)  # read again as far as shown
     assert members(dash) == [name for name in on_roll if name != "roll-cy"]
-    assert api_vote(stack, voters["roll-cy"], POLL, "ann-for-chair").status_code == 403
+    expect(dash.locator("#turnout-figures")).to_have_text("· 0 of 5 voters on the roll have voted",
+                                                         timeout=TURNOUT_DEADLINE_MS)
+    dash.locator("#roll-panel").screenshot(path=screenshots / "roll-members.png")
+
+    # --- The poll opens: from then on no one leaves the roll (a removal would say whether they had voted). -----
+    opened = requests.post(f"{stack.api}/polls/{POLL}/open", headers=operator_headers(stack), timeout=10)
+    assert opened.status_code == 200, opened.text
+    expect(dash.locator("#roll-member-list button")).to_have_count(0, timeout=TURNOUT_DEADLINE_MS)
+    expect(dash.locator("#roll-member-list .roll-member")).to_have_count(5)
+    expect(dash.locator("#roll-form")).to_be_visible()  # it can still grow
+
+    # --- Voters on the roll vote (through the API, with their own tokens): the turnout moves. ------------------
+    assert api_vote(stack, outsider, POLL, "ann-for-chair").status_code == 403  # not on the roll
+    assert api_vote(stack, voters["roll-ann"], POLL, "ann-for-chair").status_code == 201
+    expect(dash.locator("#turnout-figures")).to_have_text("· 1 of 5 voters on the roll has voted",
+                                                         timeout=TURNOUT_DEADLINE_MS)
+    expect(dash.locator("#turnout-share")).to_have_text("20%")
+    assert api_vote(stack, voters["roll-cy"], POLL, "ann-for-chair").status_code == 403  # taken off before
+    assert api_vote(stack, voters["roll-bob"], POLL, "bob-for-chair").status_code == 201
     expect(dash.locator("#turnout-figures")).to_have_text("· 2 of 5 voters on the roll have voted",
                                                          timeout=TURNOUT_DEADLINE_MS)
+    expect(dash.locator("#turnout-share")).to_have_text("40%")
+    expect(dash.locator("#total")).to_have_text("2")
 
-    # --- One who has voted stays: their ballot is counted, and nothing links it back to them. -----------------
-    dash.get_by_role("button", name="Remove roll-ann from the roll").click()
-    dash.get_by_role("button", name="Remove roll-ann", exact=True).click()
-    expect(dash.locator("#roll-removal")).to_have_text(
-        "roll-ann has voted: their ballot is counted and cannot be taken out, so they stay on the roll.")
-    assert removals.voters[-1] == ["roll-ann"]
-    expect(dash.get_by_role("button", name="Remove roll-ann from the roll")).to_be_focused()
-    expect(dash.locator("#roll-size")).to_have_text("5 voters on the roll")
-    expect(fold).to_have_text("On the roll (5)")
-    assert "roll-ann" in members(dash)
-    dash.locator("#roll-panel").screenshot(path=screenshots / "roll-members.png")
+    # --- The results as CSV: fetched with the operator's token, saved from a blob: URL under the page's CSP. -----
+    with dash.expect_download() as download_info:
+        dash.get_by_role("button", name="Download CSV").click()
+    download = download_info.value
+    assert download.suggested_filename == f"{POLL}-results.csv"
+    assert download.url.startswith("blob:")
+    with open(download.path(), newline="", encoding="utf-8") as file:
+        rows = list(csv.reader(io.StringIO(file.read())))
+    assert rows[0] == ["section", "id", "label", "votes", "share", "at", "seconds"]
+    assert rows[1][:4] == ["poll", POLL, TITLE, "2"]
+    assert ["candidate", "ann-for-chair", "Ann for chair", "1", "0.5", "", ""] in rows
+    assert ["turnout", "cast", "ballots cast", "2", "0.4", "", ""] in rows
+    assert ["turnout", "roll", "voters on the roll", "5", "", "", ""] in rows
+    assert any(r[0] == "timeline" for r in rows)
+    expect(dash.locator("#notice")).not_to_have_attribute("data-kind", "error")
 
     # --- Once the poll is closed its roll is final: the list stays, without Remove buttons. --------------------
     closing = requests.post(f"{stack.api}/polls/{POLL}/close", headers=operator_headers(stack), timeout=10)

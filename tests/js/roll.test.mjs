@@ -140,7 +140,7 @@ function rollApi(names, { per = 2, answers = [] } = {}) {
       const page = names.slice(start, start + per);
       const more = start + per < names.length;
       return { status: 200, headers: new Headers(), body: { size: names.length, next: more ? page.at(-1) : null,
-        voters: page.map((username) => ({ username, email: null, added_at: "2030-01-01T00:00:00Z" })) } };
+        voters: page.map((username) => ({ username, email: null, added_on: "2030-01-01" })) } };
     },
   };
 }
@@ -176,14 +176,10 @@ test("a refused page ends the read with the answer; no answer at all throws as t
   await assert.rejects(readRoll(rollApi(["a"], { answers: ["offline"] }), "board"), OfflineError);
 });
 
-test("a removal's answer in words: removed, voted (they stay), absent, unknown", () => {
-  const body = (over) => ({ removed: 0, voted: [], absent: [], unknown: [], ...over });
+test("a removal's answer in words: removed, absent, unknown", () => {
+  const body = (over) => ({ removed: 0, absent: [], unknown: [], ...over });
   const removed = removalOutcome("roll-cy", body({ removed: 1 }));
   assert.deepEqual(removed, { outcome: "removed", kind: "ok", message: "roll-cy can no longer vote in this poll." });
-  const voted = removalOutcome("roll-ann", body({ voted: ["roll-ann"] }));
-  assert.equal(voted.outcome, "voted");
-  assert.equal(voted.message,
-    "roll-ann has voted: their ballot is counted and cannot be taken out, so they stay on the roll.");
   assert.equal(removalOutcome("x", body({ absent: ["x"] })).outcome, "absent");
   assert.match(removalOutcome("x", body({ absent: ["x"] })).message, /^x is not on the roll \(any more\)/);
   assert.equal(removalOutcome("gone", body({ unknown: ["gone"] })).message,
@@ -207,7 +203,7 @@ function removalApi(answers) {
 test("a removal is sent again after a 429, a 5xx or a lost connection; a resend's \"absent\" means off the roll",
   async () => {
     const ok = (over) => ({ status: 200, headers: new Headers(),
-      body: { removed: 0, voted: [], absent: [], unknown: [], ...over } });
+      body: { removed: 0, absent: [], unknown: [], ...over } });
     const busy = { status: 429, body: { Message: "Slow down" }, headers: new Headers({ "Retry-After": "0" }) };
     const failed = { status: 503, body: null, headers: new Headers() };
     const api = removalApi([busy, "offline", failed, ok({ absent: ["cy"] })]);

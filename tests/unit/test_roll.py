@@ -5,6 +5,7 @@ from chalicelib.domain.errors import Conflict, Forbidden, Invalid
 from chalicelib.domain.export import results_csv
 from chalicelib.domain.polls import new_poll
 from chalicelib.domain.roll import MAX_ROLL_BATCH, Account, entries, roll_request
+from chalicelib.domain.times import later
 from chalicelib.services.catalog import PollCatalog
 from chalicelib.services.roll import RollService
 from chalicelib.services.votes import VoteService
@@ -15,15 +16,17 @@ RAVI = Account(username="ravi", sub="sub-ravi")
 OTTO = Account(username="otto", sub="sub-otto")
 
 
-def world(electorate="roll"):
-    clock = Clock()
-    store = FakePollStore([new_poll({"poll_id": "board", "title": "Board", "candidates": ["ann", "bob"],
-                                     "electorate": electorate}, clock())])
+def world(electorate="roll", opens_in=None, clock=None):
+    clock = clock or Clock()
+    body = {"poll_id": "board", "title": "Board", "candidates": ["ann", "bob"], "electorate": electorate}
+    if opens_in is not None:
+        body["opens_at"] = later(clock(), opens_in)
+    store = FakePollStore([new_poll(body, clock())])
     catalog = PollCatalog(store, ttl=5, monotonic=clock.monotonic)
     ledger = FakeLedger()
     directory = FakeDirectory(RITA, RAVI, OTTO)
     pseudonym = "id-{}".format
-    roll = RollService(catalog, FakeRollStore(ledger), directory, clock, pseudonym)
+    roll = RollService(catalog, FakeRollStore(ledger), directory, clock, pseudonym, clock_skew_s=1.0)
     votes = VoteService(catalog, ledger, clock, pseudonym)
     return roll, votes, ledger, directory
 
@@ -73,15 +76,42 @@ def test_a_roll_poll_takes_votes_from_its_roll_only_with_one_write_each():
         votes.cast("sub-rita", "bob", "board")
 
 
-def test_removing_a_voter_who_voted_keeps_them_and_their_ballot():
-    roll, votes, _, _ = world()
+def test_voters_leave_a_roll_only_before_its_poll_opens():
+    clock = Clock()
+    roll, votes, _, _ = world(opens_in=60, clock=clock)
     roll.add("board", {"voters": ["rita", "ravi"]})
+    report = roll.remove("board", {"voters": ["ravi", "otto", "nobody"]})
+    assert report.view() == {"removed": 1, "absent": ["otto"], "unknown": ["nobody"]}
+    assert roll.page("board", None)["size"] == 1
+    roll.add("board", {"voters": ["otto"]})
+    clock.advance(59.5)  # within the instances' clock skew of opens_at: some instance may take ballots already
+    with pytest.raises(Conflict, match="has opened, so no one can be taken off its roll"):
+        roll.remove("board", {"voters": ["otto"]})
+    clock.advance(1)
     votes.cast("sub-rita", "ann", "board")
-    report = roll.remove("board", {"voters": ["rita", "ravi", "otto", "nobody"]})
-    assert report.view() == {"removed": 1, "voted": ["rita"], "absent": ["otto"], "unknown": ["nobody"]}
     with pytest.raises(Forbidden):
         votes.cast("sub-ravi", "ann", "board")
-    assert roll.page("board", None)["size"] == 1
+    refusals = []
+    for name in ("rita", "otto"):  # one has voted, one has not: the refusal is the same
+        with pytest.raises(Conflict) as refused:
+            roll.remove("board", {"voters": [name]})
+        refusals.append(str(refused.value))
+    assert refusals[0] == refusals[1]
+    assert roll.add("board", {"voters": ["rita", "otto"]}).view() == {"added": 0, "already": 2, "invited": 0,
+                                                                      "unknown": []}
+    assert roll.page("board", None)["size"] == 2
+
+
+def test_a_poll_opened_by_hand_stops_removals_at_once_though_its_copy_is_cached():
+    clock = Clock()
+    roll, _, _, _ = world(opens_in=3600, clock=clock)
+    roll.add("board", {"voters": ["rita"]})
+    roll.page("board", None)  # the catalog now holds the poll as scheduled for an hour
+    store = roll._catalog._store
+    poll = store.get("board")
+    store.replace_times(poll.opened(clock()), poll)  # another instance opened it
+    with pytest.raises(Conflict, match="has opened"):
+        roll.remove("board", {"voters": ["rita"]})
 
 
 def test_an_open_poll_has_no_roll_and_everyone_is_eligible():
