@@ -30,7 +30,7 @@ export class RollPanel {
   #source = null; // {name, parsed}: what the upload would send now
   #uploading = null; // the poll id an upload is running for
   #size = null; // the roll's size, as last heard
-  #members = []; // the entries shown, in username order: {username, email, added_at}
+  #members = []; // the entries shown, in username order: {username, email, added_on}
   #next = null; // the token of the page after them; null at the roll's end
   #asked = 0; // bumped by each read of the roll from its start: an answer to an older one is dropped
   #confirming = null; // the username whose removal waits for its confirmation
