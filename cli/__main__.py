@@ -362,7 +362,8 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("title")
     sub.add_argument("candidates", nargs="+", metavar="CANDIDATE", help="candidate ids, at least two")
     sub.add_argument("--id", help="poll id (default: chosen by the API)")
-    sub.add_argument("--results", choices=["live", "after_close"], help="who sees results before closing")
+    sub.add_argument("--results", choices=["live", "after_close", "operators"],
+                     help="who sees results: everyone while open (live), once closed (after_close), or operators only")
     sub.add_argument("--peak", type=int, metavar="VOTES_PER_S",
                      help="expected peak votes/s: sizes the poll's ballot buckets for good (default 2,000)")
     sub.add_argument("--electorate", choices=["open", "roll"],
