@@ -1,12 +1,9 @@
 // The two charts of the dashboard, drawn by Chart.js (pinned in package.json, copied to vendor/ by the build and
 // loaded as a classic script before this module runs). This file only shapes the API's figures for it.
+import { colour } from "./palette.js";
 import { clockTime, percent } from "./ui.js";
 
 const { Chart } = window;
-
-// Okabe-Ito: told apart by people with any common colour-vision deficiency, and on a washed-out projector.
-const PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#4D4D4D", "#B8A200"];
-export const colour = (index) => PALETTE[index % PALETTE.length];
 
 const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 const INK = "#1b1f2a";
@@ -22,13 +19,42 @@ export function chartsAvailable() {
   return Boolean(Chart);
 }
 
-// Chart text follows the page's type size, which grows on wide screens and in presentation view.
+// Chart text follows the page's type size, which grows on wide screens.
 function basePx() {
   return parseFloat(getComputedStyle(document.body).fontSize) || 16;
 }
 
+// A label cut into lines no wider than maxWidth (as measure(text) says, in px): at spaces, and inside a word that is
+// wider than a line by itself. Chart.js draws each line of an axis label as given; it never wraps one.
+export function wrapLabel(text, maxWidth, measure) {
+  const lines = [];
+  let line = "";
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const longer = line ? `${line} ${word}` : word;
+    if (measure(longer) <= maxWidth) {
+      line = longer;
+      continue;
+    }
+    if (line) lines.push(line);
+    let rest = word;
+    while (rest.length > 1 && measure(rest) > maxWidth) {
+      let cut = rest.length - 1;
+      while (cut > 1 && measure(rest.slice(0, cut)) > maxWidth) cut--;
+      lines.push(rest.slice(0, cut));
+      rest = rest.slice(cut);
+    }
+    line = rest;
+  }
+  if (line) lines.push(line);
+  return lines.length ? lines : [""];
+}
+
+// At most this share of the chart's width goes to the labels; the rest is the bars'.
+const LABEL_SHARE = 0.4;
+
 export class BarsChart {
   #chart;
+  #width = 0; // the width the labels were cut for
 
   constructor(canvas) {
     this.#chart = new Chart(canvas, {
@@ -39,6 +65,10 @@ export class BarsChart {
         responsive: true,
         maintainAspectRatio: false,
         animation: reducedMotion ? false : { duration: 300 },
+        // A new width cuts the labels again (after this resize, not inside it).
+        onResize: (_chart, size) => {
+          if (Math.round(size.width) !== this.#width) requestAnimationFrame(() => this.update(this.candidates));
+        },
         plugins: {
           legend: { display: false },
           tooltip: {
@@ -53,7 +83,7 @@ export class BarsChart {
         },
         scales: {
           x: { beginAtZero: true, ticks: { precision: 0 }, grid: { color: GRID } },
-          y: { grid: { display: false }, ticks: { font: { size: 15, weight: "600" }, color: INK } },
+          y: { grid: { display: false }, ticks: { autoSkip: false, font: { size: 15, weight: "600" }, color: INK } },
         },
       },
     });
@@ -62,18 +92,30 @@ export class BarsChart {
 
   update(candidates) {
     this.candidates = candidates;
-    const data = this.#chart.data;
-    // Two lines per bar: the label, then "12 · 40%", readable from the back of the room.
-    data.labels = candidates.map((c) => [c.label, `${c.votes.toLocaleString()} · ${percent(c.share)}`]);
+    const chart = this.#chart;
+    const base = basePx();
+    const size = Math.round(base * 0.9);
+    const scales = chart.options.scales;
+    scales.y.ticks.font.size = size;
+    scales.x.ticks.font = { size: Math.round(base * 0.75) };
+    // Each bar's label, cut to lines that leave most of the width to the bars, then "12 · 40%".
+    this.#width = Math.round(chart.width || chart.canvas.parentElement.clientWidth);
+    const context = chart.ctx;
+    context.save();
+    context.font = `600 ${size}px ${Chart.defaults.font.family}`;
+    const measure = (text) => context.measureText(text).width;
+    const labels = candidates.map((c) => [...wrapLabel(c.label, Math.max(6 * size, this.#width * LABEL_SHARE), measure),
+      `${c.votes.toLocaleString()} · ${percent(c.share)}`]);
+    context.restore();
+    const data = chart.data;
+    data.labels = labels;
     data.datasets[0].data = candidates.map((c) => c.votes);
     data.datasets[0].backgroundColor = candidates.map((_, i) => colour(i));
-    const base = basePx();
-    const scales = this.#chart.options.scales;
-    scales.y.ticks.font.size = Math.round(base * 0.9);
-    scales.x.ticks.font = { size: Math.round(base * 0.75) };
-    this.#chart.canvas.parentElement.style.height =
-      `${Math.max(180, Math.round(candidates.length * base * 3.3 + base * 2.5))}px`;
-    this.#chart.update();
+    // Every row as tall as the tallest label, and a bar in it that stays thick enough to read.
+    const lines = Math.max(2, ...labels.map((label) => label.length));
+    const row = Math.max(base * 3.3, lines * size * 1.25 + base * 0.9);
+    chart.canvas.parentElement.style.height = `${Math.max(180, Math.round(candidates.length * row + base * 2.5))}px`;
+    chart.update();
   }
 
   destroy() {
