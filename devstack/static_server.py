@@ -11,6 +11,8 @@ node_modules/ or the build script.
 Every answer carries the headers CloudFront's response headers policy sets on AWS (infra/dashboard.json): a
 Content-Security-Policy whose connect-src is this server, the API and Cognito (here moto), with
 frame-ancestors 'none'; X-Frame-Options DENY, X-Content-Type-Options nosniff and Referrer-Policy no-referrer.
+The audience screen (FRAMEABLE_FILES) may be framed: its policy's frame-ancestors is --screen-frame-ancestors
+(default *, as the template's ScreenFrameAncestors), and it has no X-Frame-Options.
 """
 import argparse
 import io
@@ -29,10 +31,12 @@ from pathlib import Path
 from typing import Optional
 
 from infra import project_root
-from infra.dashboard_files import PUBLISHED_DIRS, PUBLISHED_FILES
+from infra.dashboard_files import FRAMEABLE_FILES, PUBLISHED_DIRS, PUBLISHED_FILES
 
 DASHBOARD = project_root() / "dashboard"
 CONFIG_KEYS = ("region", "user_pool_id", "client_id", "cognito_endpoint")
+# Who may frame the audience screen by default: anyone (a conference's site, a broadcaster's graphics), as on AWS.
+SCREEN_FRAME_ANCESTORS = "*"
 
 
 def origin(url: str) -> str:
@@ -41,9 +45,11 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def content_security_policy(api_url: str, cognito_endpoint: Optional[str], region: Optional[str]) -> str:
+def content_security_policy(api_url: str, cognito_endpoint: Optional[str], region: Optional[str],
+                            frame_ancestors: str = "'none'") -> str:
     """The pages' policy: everything from their own origin only, and requests to the API and Cognito alone.
-    cognito_endpoint is moto's URL locally; None on AWS, where the regional endpoint is the one (config.js)."""
+    cognito_endpoint is moto's URL locally; None on AWS, where the regional endpoint is the one (config.js).
+    frame_ancestors is 'none' but for the pages other sites may frame (FRAMEABLE_FILES)."""
     connect = ["'self'", origin(api_url)]
     if cognito_endpoint:
         connect.append(origin(cognito_endpoint))
@@ -52,7 +58,7 @@ def content_security_policy(api_url: str, cognito_endpoint: Optional[str], regio
     return "; ".join([
         "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
         "connect-src " + " ".join(dict.fromkeys(connect)), "object-src 'none'", "base-uri 'none'",
-        "form-action 'none'", "frame-ancestors 'none'",
+        "form-action 'none'", f"frame-ancestors {frame_ancestors}",
     ])
 
 
@@ -73,14 +79,15 @@ class StackConfig:
                 self._body = json.dumps(config, indent=2).encode()
             return self._body
 
-    def content_security_policy(self) -> str:
+    def content_security_policy(self, frame_ancestors: str = "'none'") -> str:
         """The policy for this stack's API and Cognito. Until the API has answered once, Cognito is not known and
         is left out (the page then waits for config.json, and a reload once the stack is up lets it sign in)."""
         try:
             config = json.loads(self.body())
         except (OSError, ValueError):
             config = {}
-        return content_security_policy(self.api_url, config.get("cognito_endpoint"), config.get("region"))
+        return content_security_policy(self.api_url, config.get("cognito_endpoint"), config.get("region"),
+                                       frame_ancestors)
 
 
 class Handler(SimpleHTTPRequestHandler):
@@ -94,15 +101,22 @@ class Handler(SimpleHTTPRequestHandler):
         ".map": "application/json",
     }
 
-    def __init__(self, *args, stack_config: StackConfig, **kwargs):
+    def __init__(self, *args, stack_config: StackConfig, screen_frame_ancestors: str = SCREEN_FRAME_ANCESTORS,
+                 **kwargs):
         self.stack_config = stack_config
+        self.screen_frame_ancestors = screen_frame_ancestors
+        self.frameable = False  # this answer is a page other sites may frame (set by send_head)
         super().__init__(*args, **kwargs)
 
     def end_headers(self):
         # A reload shows what is on disk; the pages are small and the server is on this machine.
         self.send_header("Cache-Control", "no-cache")
-        self.send_header("Content-Security-Policy", self.stack_config.content_security_policy())
-        self.send_header("X-Frame-Options", "DENY")
+        if self.frameable:
+            self.send_header("Content-Security-Policy",
+                             self.stack_config.content_security_policy(self.screen_frame_ancestors))
+        else:
+            self.send_header("Content-Security-Policy", self.stack_config.content_security_policy())
+            self.send_header("X-Frame-Options", "DENY")
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Referrer-Policy", "no-referrer")
         super().end_headers()
@@ -119,6 +133,7 @@ class Handler(SimpleHTTPRequestHandler):
         if path == "/":
             self.path = "/index.html" + self.path[1:]
             path = "/index.html"
+        self.frameable = path in FRAMEABLE_FILES
         if path == "/config.json":
             return self._config()
         if not self._published(path) or path.endswith("/"):
@@ -164,8 +179,10 @@ def port_in_use(host: str, port: int) -> bool:
     return False
 
 
-def make_server(host: str, port: int, api_url: str, root: Path = DASHBOARD) -> ThreadingHTTPServer:
-    handler = partial(Handler, directory=str(root), stack_config=StackConfig(api_url))
+def make_server(host: str, port: int, api_url: str, root: Path = DASHBOARD,
+                screen_frame_ancestors: str = SCREEN_FRAME_ANCESTORS) -> ThreadingHTTPServer:
+    handler = partial(Handler, directory=str(root), stack_config=StackConfig(api_url),
+                      screen_frame_ancestors=screen_frame_ancestors)
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server
@@ -177,11 +194,14 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--api-url", default="http://127.0.0.1:8000")
     parser.add_argument("--root", default=str(DASHBOARD), help="the folder to serve (default: dashboard/)")
+    parser.add_argument("--screen-frame-ancestors", default=SCREEN_FRAME_ANCESTORS,
+                        help="the sites that may frame the audience screen, as CSP frame-ancestors sources "
+                             "(default: *, any site; 'none' for none)")
     args = parser.parse_args()
     if not (Path(args.root) / "vendor").is_dir():
         print(f"warning: {args.root}/vendor/ is missing, so the charts will not load: run `make dashboard`",
               file=sys.stderr)
-    make_server(args.host, args.port, args.api_url, Path(args.root)).serve_forever()
+    make_server(args.host, args.port, args.api_url, Path(args.root), args.screen_frame_ancestors).serve_forever()
 
 
 if __name__ == "__main__":
