@@ -14,7 +14,7 @@ from infra import project_root
 ROOT = project_root()
 TABLES = {"PollsTable", "BallotsTable", "TalliesTable", "RollsTable"}
 FUNCTION_ROLES = {"APIHandler": "ApiHandlerRole", "TallyBallots": "TallyBallotsRole"}
-PUBLIC_ROUTES = {("/health", "get"), ("/config", "get")}
+PUBLIC_ROUTES = {("/health", "get"), ("/config", "get"), ("/public/polls/{poll_id}", "get")}
 # The only actions that take no resource ARN, so "*" is the only resource they can have.
 STAR_RESOURCE_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
