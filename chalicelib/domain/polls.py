@@ -85,18 +85,6 @@ class Poll:
         return replace(self, closes_at=effective)
 
 
-def limits() -> dict:
-    """The rules a client checks before sending a poll, as GET /config gives them (openapi.yaml states the same,
-    and tests/unit/test_openapi.py holds the two together)."""
-    from .ballots import MAX_PEAK_VOTES_PER_S
-    from .roll import MAX_ROLL_BATCH
-
-    return {"id_pattern": f"^{ID_PATTERN.pattern}$", "max_title": MAX_TITLE, "max_label": MAX_LABEL,
-            "min_candidates": MIN_CANDIDATES, "max_candidates": MAX_CANDIDATES,
-            "max_peak_votes_per_s": MAX_PEAK_VOTES_PER_S, "reserved_ids": sorted(RESERVED_IDS),
-            "max_roll_batch": MAX_ROLL_BATCH}
-
-
 def is_valid_id(value: object) -> bool:
     return isinstance(value, str) and ID_PATTERN.fullmatch(value) is not None
 

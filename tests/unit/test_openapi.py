@@ -6,13 +6,13 @@ from openapi_spec_validator import validate
 
 from app import app
 from chalicelib.api.requests import MAX_BODY_BYTES, MAX_ROLL_BODY_BYTES
-from chalicelib.domain.polls import limits
+from chalicelib.domain.limits import client_limits
 from chalicelib.domain.roll import ENTRY_PATTERN, MAX_ENTRY
 from infra import project_root
 
 SPEC_PATH = project_root() / "openapi.yaml"
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
-ID_PATTERN = limits()["id_pattern"]
+ID_PATTERN = client_limits()["id_pattern"]
 BEARER = {"bearerAuth": []}
 
 
@@ -126,7 +126,7 @@ def test_no_id_can_collide_with_a_fixed_path_segment():
 
 
 def test_the_spec_states_the_limits_the_domain_keeps(spec):
-    schemas, rules = spec["components"]["schemas"], limits()
+    schemas, rules = spec["components"]["schemas"], client_limits()
     assert schemas["Id"]["pattern"] == rules["id_pattern"]
     create = schemas["PollCreate"]["properties"]
     assert create["title"]["maxLength"] == rules["max_title"]
