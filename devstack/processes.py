@@ -1,5 +1,6 @@
 """Child processes that die with their parent, and waiting for a port with a deadline."""
 import ctypes
+import os
 import signal
 import socket
 import subprocess
@@ -8,11 +9,20 @@ import urllib.request
 from typing import List, Optional
 
 _PR_SET_PDEATHSIG = 1
+_prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl  # resolved here: a forked child should not load libraries
+
+
+def die_with_parent(signum: int = signal.SIGTERM, parent: Optional[int] = None) -> None:
+    """Have the kernel send `signum` to this process when its parent dies. With `parent` (its pid), a parent
+    that died before this call is noticed too, and this process exits at once."""
+    _prctl(_PR_SET_PDEATHSIG, signum)
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
 
 
 def _die_with_parent() -> None:
     # If the supervisor is killed outright, the kernel sends SIGTERM to its children: no orphans.
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    die_with_parent(signal.SIGTERM)
 
 
 def spawn(argv: List[str], env: dict, log_path: Optional[str] = None, new_session: bool = False) -> subprocess.Popen:
