@@ -1,4 +1,5 @@
 """What the commands share: HTTP to the API, the local stack's files, and signing in to its Cognito."""
+import http.client
 import json
 import os
 import urllib.error
@@ -37,8 +38,8 @@ def send_raw(api: str, method: str, path: str, token: str = None, body: dict = N
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers or {}), error.read()
-    except (urllib.error.URLError, OSError) as error:
-        return LOST, {}, str(getattr(error, "reason", error)).encode()
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:  # no answer, or half of one
+        return LOST, {}, str(getattr(error, "reason", error) or type(error).__name__).encode()
 
 
 def send(api: str, method: str, path: str, token: str = None, body: dict = None, timeout: float = 30):
@@ -105,6 +106,10 @@ class Session:
             return json.loads(self.voters_path.read_text())
         except FileNotFoundError:
             return {}
+        except (ValueError, UnicodeDecodeError):
+            raise Failure(f"{self.voters_path} is empty or damaged, so the voters' passwords it held are lost: "
+                          "delete it and add voters again under new names (their accounts and ballots are safe; "
+                          "`make reset` would lose every poll, ballot, voter and result).") from None
 
     def _save_voters(self, voters: dict) -> None:
         # Passwords inside: created 0600 from the start rather than chmod-ed after a readable moment.
@@ -113,6 +118,8 @@ class Session:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as out:
             json.dump(voters, out, indent=2)
+            out.flush()
+            os.fsync(out.fileno())  # a crash must not leave an empty voters.json in place of the old one
         os.chmod(tmp, 0o600)
         os.replace(tmp, self.voters_path)
 

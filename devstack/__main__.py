@@ -5,8 +5,9 @@ same definitions the AWS template uses, seeds an operator and a demo poll, serve
 need to <state-dir>/stack.json, and stops every process it started on Ctrl-C or SIGTERM.
 
 The platform's data is kept in the state directory: polls, ballots, tallies, the results index, voters, the
-operator and the voter-key secret are back after a stop and a start (moto's state is saved every second while it
-changes and on stop: devstack/moto_state.py). A hard crash loses at most the last second or so of changes.
+operator and the voter-key secret are back after a stop and a start, and every change moto answered is back after
+a crash of any process, the whole stack's included (a snapshot and a journal: devstack/moto_state.py). A kept
+file that is damaged is said in one sentence before anything starts (devstack/state.py's check).
 `make reset` (or --fresh) starts from empty. A process that dies is started again with a backoff
 (devstack/supervisor.py); the stack stops only if one keeps dying.
 """
@@ -17,10 +18,9 @@ import secrets
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 
-from devstack import cognito, moto_state, state
+from devstack import cognito, state
 from devstack.environment import REGION, local_environment
 from devstack.static_server import port_in_use
 from devstack.supervisor import Child, Supervisor
@@ -56,6 +56,8 @@ def write_private(path: Path, text: str) -> None:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
         out.write(text)
+        out.flush()
+        os.fsync(out.fileno())  # a crash must not leave an empty file where the password was
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
 
@@ -109,9 +111,13 @@ def provision(env: dict, state_dir: Path) -> dict:
     else:
         # The pool as the stage's settings say (TALLY_SELF_SIGNUP), which GET /config tells the vote page too.
         pool_id, client_id = cognito.create_pool(idp, POOL_NAME, "open" if settings.self_signup else "closed")
+    kept_password = (state_dir / "operator.json").exists()
     operator = operator_account(state_dir)
     try:
         idp.admin_get_user(UserPoolId=pool_id, Username=operator["username"])
+        if not kept_password:  # operator.json was deleted (state.check says to, when it is damaged): a new one
+            idp.admin_set_user_password(UserPoolId=pool_id, Username=operator["username"],
+                                        Password=operator["password"], Permanent=True)
     except idp.exceptions.UserNotFoundException:
         cognito.create_user(idp, pool_id, operator["username"], operator["password"], [cognito.OPERATORS_GROUP])
     polls = DynamoPollStore(dynamodb, settings.polls_table)
@@ -138,13 +144,16 @@ def main() -> int:
         if args.fresh:
             state.reset(state_dir)
         lock = state.hold(state_dir)  # one stack per state directory; released however this process ends
-    except state.StateInUse as error:
+        notes = state.check(state_dir)
+    except (state.StateInUse, state.StateDamaged) as error:
         print(f"devstack: {error}", file=sys.stderr)
         return 1
+    for note in notes:
+        print(f"devstack: {note}", file=sys.stderr, flush=True)
     moto_file = state_dir / state.MOTO_STATE
     status_file = state_dir / "stream-status.json"
     stale = ["stack.json", status_file.name]
-    if not moto_file.exists():
+    if not state.has_moto_state(state_dir):
         stale += list(state.INDEX_FILES)  # moto starts empty; so must what derives from it
     for name in stale:
         (state_dir / name).unlink(missing_ok=True)
@@ -164,23 +173,27 @@ def main() -> int:
     restored = {}
 
     def read_snapshot_header():
-        restored["header"] = moto_state.header(moto_file)
+        restored["after_crash"] = state.after_crash(state_dir)
 
     def mend_after_restore():
-        # A snapshot taken on an orderly stop is consistent with the index; a periodic one (a hard crash) may be
-        # older than the index file.
-        head = restored.get("header")
-        if head is not None and not head["final"] and restored.get("provisioned"):
+        # After an orderly stop the index agrees with moto; after a crash it may lag behind the ballots moto
+        # kept, and it holding more than the ledger would mean answered votes were lost.
+        if restored.get("after_crash") and restored.get("provisioned"):
             try:
                 changed = state.mend_index(env)
             except Exception as error:  # the stack still serves; `make reconcile REPAIR=1` mends it later
                 print(f"devstack: could not mend the results index: {error!r}", file=sys.stderr, flush=True)
                 return
-            print(f"devstack: moto restored from its snapshot of {time.ctime(head['taken_at'])}; index "
-                  f"{changed or 'already agrees with the ledger'}", file=sys.stderr, flush=True)
+            print(f"devstack: moto came back from a crash with every change it answered; results index: "
+                  f"{changed or 'agrees with the ledger'}", file=sys.stderr, flush=True)
 
+    # The pages call moto's Cognito from the browser; moto answers no other web origin (devstack/moto_server.py).
+    dashboard_free = not port_in_use(args.host, args.static_port)
+    pages = [f"http://{name}:{args.static_port}" for name in
+             ((args.host, "localhost") if args.host == "127.0.0.1" else (args.host,))] if dashboard_free else []
     moto = Child("moto", [sys.executable, "-m", "devstack.moto_server", "--host", args.host,
-                          "--port", str(args.moto_port), "--state-file", str(moto_file)],
+                          "--port", str(args.moto_port), "--state-file", str(moto_file),
+                          *(arg for page in pages for arg in ("--allow-origin", page))],
                  env, str(state_dir / "moto.log"), ready_url=f"{moto_url}/moto-api/", ready_seconds=60,
                  before_start=read_snapshot_header, after_start=mend_after_restore)
     api = Child("api", [sys.executable, "-m", "devstack.api", "--host", args.host, "--port", str(args.api_port),
@@ -205,7 +218,7 @@ def main() -> int:
         # The dashboard: static files and the config.json made from the API (devstack/static_server.py).
         # A busy port costs the dashboard, not the stack: tools that start a stack of their own need no pages.
         dashboard_url = None
-        if port_in_use(args.host, args.static_port):
+        if not dashboard_free:
             print(f"Port {args.static_port} is in use, so the dashboard is not served; "
                   "choose another port with --static-port.", file=sys.stderr)
         else:
@@ -226,6 +239,9 @@ def main() -> int:
                 print(f"devstack: {reason}", file=sys.stderr, flush=True)
                 return 1
         return 0
+    except (RuntimeError, TimeoutError) as error:  # a child that did not come up: its log's last line says why
+        print(f"devstack: {error}", file=sys.stderr, flush=True)
+        return 1
     finally:
         # Whatever writes to moto stops first; then moto saves its state and exits.
         supervisor.stop_all([[c for c in (static, api, runner) if c is not None], [moto]])

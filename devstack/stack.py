@@ -87,14 +87,30 @@ class LocalStack:
 
     @classmethod
     def attach(cls, state_dir: Path, deadline_s: float = 2) -> Optional["LocalStack"]:
-        """The stack whose stack.json is in state_dir if its API answers /health, else None (a killed stack can
-        leave the file behind)."""
+        """The stack whose stack.json is in state_dir if it is running and its API answers /health, else None
+        (`not_running` says why)."""
+        return None if cls.not_running(state_dir, deadline_s) else cls(state_dir)
+
+    @staticmethod
+    def not_running(state_dir: Path, deadline_s: float = 2) -> Optional[str]:
+        """Why no stack of state_dir can be attached to, or None when one runs and answers. A killed stack leaves
+        its stack.json behind, and by then its address may answer for another stack or program: only a stack
+        that still holds the state directory's lock is this one."""
+        stack_file = Path(state_dir) / "stack.json"
         try:
-            api_url = json.loads((Path(state_dir) / "stack.json").read_text())["api_url"]
+            api_url = json.loads(stack_file.read_text())["api_url"]
+        except FileNotFoundError:
+            return f"{stack_file} is missing"
+        except (OSError, ValueError, KeyError, TypeError):
+            return f"{stack_file} does not read as a stack's settings"
+        if not state.running(Path(state_dir)):
+            return (f"{stack_file} was left by a stack that is not running any more (killed?), so its address "
+                    f"{api_url} is not used")
+        try:
             processes.wait_for_http(f"{api_url}/health", deadline_s)
-        except (OSError, ValueError, KeyError, TimeoutError):
-            return None
-        return cls(state_dir)
+        except (OSError, TimeoutError):
+            return f"the stack's API at {api_url} does not answer"
+        return None
 
     @classmethod
     def start(cls, state_dir: Optional[Path] = None, environment: Optional[Dict[str, str]] = None,

@@ -45,9 +45,23 @@ class Child:
             self.before_start()
         self.process = processes.spawn(self.argv, self.env, self.log_path, new_session=True)
         if self.ready_url:
-            processes.wait_for_http(self.ready_url, self.ready_seconds, self.process)
+            try:
+                processes.wait_for_http(self.ready_url, self.ready_seconds, self.process)
+            except RuntimeError:  # it exited: what it said last is why (a damaged state file, a busy port)
+                raise RuntimeError(f"{self.name} exited with {describe_exit(self.process.returncode)} before it "
+                                   f"was ready: {self.last_words()}") from None
         if self.after_start:
             self.after_start()
+
+    def last_words(self) -> str:
+        """The last line the child wrote to its log."""
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(max(0, log.seek(0, 2) - 8192))
+                lines = [line.strip() for line in log.read().decode(errors="replace").splitlines() if line.strip()]
+        except (OSError, TypeError):
+            return "(no log)"
+        return lines[-1] if lines else "(nothing in its log)"
 
     @property
     def pid(self) -> Optional[int]:

@@ -1,6 +1,7 @@
 """What lets the local platform keep its data: moto's backends survive a pickle round trip (Cognito's signing key
 included, and a user signs in with their old password), a new stream runner resumes after the last record the
-previous one finished, and the index is mended to the restored ledger after a hard crash."""
+previous one finished, and after a hard crash the index gets what it lacks while a ledger that lost answered
+ballots is said, not hidden by shrinking the index to it."""
 import os
 
 import boto3
@@ -50,12 +51,12 @@ def test_a_new_runner_resumes_after_the_last_record_finished(client, stack, tmp_
     assert second.status()["waiting"] == 0 and second.status()["last_batch_at"]
 
 
-def test_the_index_is_mended_to_a_restored_ledger(client, stack, tmp_path):
+def test_the_index_is_filled_after_a_crash_and_a_ledger_that_lost_ballots_is_said(client, stack, tmp_path):
     create(client, stack)
     for i in range(4):
         vote(client, stack, ["red", "blue"][i % 2], voter=f"v{i}")
     runner(stack, tmp_path).drain()
-    # What a restore to an older snapshot looks like to the index: a ballot it holds is not in the ledger, and a
+    # What answered votes lost from the ledger look like to the index: a ballot it holds is not in the ledger, and a
     # poll it holds is not in the polls table.
     item = stack.ballot_items("colours")[0]
     stack.dynamodb.delete_item(TableName=stack.settings.ballots_table,
@@ -64,11 +65,14 @@ def test_the_index_is_mended_to_a_restored_ledger(client, stack, tmp_path):
     vote(client, stack, "x", poll_id="gone", voter="g")
     runner(stack, tmp_path).drain()
     stack.dynamodb.delete_item(TableName=stack.settings.polls_table, Key={"poll_id": {"S": "gone"}})
+    vote(client, stack, "blue", voter="not-indexed-yet")  # the stream runner had not reached it at the crash
 
     env = {**os.environ, "AWS_ENDPOINT_URL": "https://dynamodb.us-east-1.amazonaws.com"}
-    changed = state.mend_index(env)
-    assert "colours: rebuilt from the ledger" in changed and "gone: dropped" in changed
+    found = state.mend_index(env)
+    assert "colours: the index holds 1 ballots the ledger lacks" in found and "make reconcile POLL=colours" in found
+    assert "gone: the index holds ballots of a poll the polls table lacks" in found
     rt = runtime.get()
-    found = Reconciler(rt.poll_store, rt.ledger, rt.tallies, rt.index, utc_now).compare("colours")
-    assert found.counts["index"] == found.counts["ledger"] and sum(found.counts["ledger"].values()) == 3
-    assert state.mend_index(env) is None  # nothing left to mend
+    compared = Reconciler(rt.poll_store, rt.ledger, rt.tallies, rt.index, utc_now).compare("colours")
+    assert sum(compared.counts["ledger"].values()) == 4 and sum(compared.counts["index"].values()) == 5
+    assert not compared.agrees  # reconcile shows the loss instead of reporting agreement
+    assert state.mend_index(env) == found  # said again at every start until someone looks
