@@ -34,11 +34,10 @@ class NothingToCheck(Exception):
 def local_settings(state_dir: Path) -> config.Settings:
     from devstack.stack import LocalStack  # the local stack only; never on a stage
 
-    stack = LocalStack.attach(state_dir)
-    if stack is None:
-        raise NothingToCheck(f"no local stack is running ({state_dir / 'stack.json'} missing or its API does not "
-                             "answer); start one with `make run`")
-    env = stack.environment()
+    why = LocalStack.not_running(state_dir)
+    if why:
+        raise NothingToCheck(f"no local stack is running from {state_dir} ({why}); start one with `make run`")
+    env = LocalStack(state_dir).environment()
     os.environ.update(env)  # boto3 finds moto through AWS_ENDPOINT_URL
     return config.load(env)
 
