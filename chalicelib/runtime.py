@@ -87,7 +87,10 @@ class Runtime:
 
     @cached_property
     def operators(self) -> OperatorGate:
-        return OperatorGate(self.directory, self.settings.operator_mfa_required)
+        # A results read may trust an operator's standing as long as an instance holds a poll: a revocation then
+        # reaches results no later than a close does (services/operators.py).
+        return OperatorGate(self.directory, self.settings.operator_mfa_required,
+                            standing_ttl_s=self.settings.poll_cache_seconds)
 
     @cached_property
     def roll(self) -> RollService:

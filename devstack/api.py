@@ -6,7 +6,12 @@ under load or in front of strangers:
   Nagle each keep-alive request stalls ~40 ms on a delayed ACK); a listen backlog of 1024 instead of 5, which
   resets connections when a few hundred voters arrive at once;
 - a body over the API's 16 KiB is refused by its Content-Length before a byte of it is read, and a chunked body
-  as soon as it passes the limit (chalice local reads whatever Content-Length promises, into memory);
+  as soon as it passes the limit (chalice local reads whatever Content-Length promises, into memory); a chunk
+  size that is not hexadecimal digits (`-1`, `0x10`, `+5`, `1_0`, which Python's int() would take) is a 400
+  before authentication, and nothing after it is read: a negative size would read to the end of the stream;
+- a header line over http.server's 64 KiB (a token of 100 KB) is a 431 in the API's error shape;
+- the access log names the route, not the path: `POST /votes/{candidate}`, never the candidate voted for, and
+  no query string (a roll page's `after` is a username), so no access line reads as a ballot;
 - an unknown route is a 404 and a method no route has is a 405, in the API's error shape, as API Gateway answers
   with the deployed template's gateway responses; never chalice local's 403 that echoes the caller's
   Authorization header back, nor http.server's HTML pages.
@@ -14,6 +19,7 @@ under load or in front of strangers:
 import argparse
 import json
 import os
+import re
 from typing import Optional, Tuple
 
 from chalicelib.api.requests import LARGEST_BODY_BYTES, kib
@@ -21,6 +27,18 @@ from chalicelib.api.requests import LARGEST_BODY_BYTES, kib
 
 class BodyTooLarge(Exception):
     pass
+
+
+# RFC 9112 7.1: chunk-size = 1*HEXDIG, then optional extensions after ";" (16 digits: more than any body needs).
+CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
+NO_ROUTE = "(no such route)"
+
+
+def chunk_size(line: bytes) -> int:
+    size = line.split(b";", 1)[0].strip()
+    if not line.endswith(b"\n") or not CHUNK_SIZE.fullmatch(size):
+        raise ValueError("The chunked body is malformed: a chunk size must be hexadecimal digits.")
+    return int(size, 16)
 
 
 def handler_class():
@@ -44,7 +62,7 @@ def handler_class():
         def _read_chunked(self) -> bytes:
             body = b""
             while True:
-                size = int(self.rfile.readline(64).split(b";")[0].strip() or b"0", 16)
+                size = chunk_size(self.rfile.readline(64))
                 if size == 0:
                     self.rfile.readline(64)  # the blank line after the last chunk
                     return body
@@ -53,12 +71,30 @@ def handler_class():
                 body += self.rfile.read(size)
                 self.rfile.readline(64)
 
+        def parse_request(self) -> bool:
+            self.route_label = None  # a kept-alive connection's next request starts unnamed
+            return super().parse_request()
+
+        def _name_route(self) -> None:
+            try:
+                route = self.local_gateway.event_converter._route_matcher.match_route(self.path).route
+            except ValueError:
+                route = NO_ROUTE
+            self.route_label = f"{self.command[:20]} {route}"
+
+        def log_request(self, code="-", size="-") -> None:
+            # http.server logs the request line, whose path is the ballot on POST /votes/{candidate}.
+            code = getattr(code, "value", code)
+            self.log_message('"%s %s" %s %s', getattr(self, "route_label", None) or "(unreadable request)",
+                             self.request_version, code, size)
+
         def _generic_handle(self) -> None:
+            self._name_route()
             try:
                 headers, body = self._parse_payload()
             except (BodyTooLarge, ValueError) as error:
                 self.close_connection = True  # what is left of the body is never read
-                message = str(error) if isinstance(error, BodyTooLarge) else "The chunked body is malformed."
+                message = str(error)
                 return self._answer(413 if isinstance(error, BodyTooLarge) else 400,
                                     "PayloadTooLargeError" if isinstance(error, BodyTooLarge) else "BadRequestError",
                                     message, {"Connection": "close"})
@@ -77,6 +113,7 @@ def handler_class():
 
         def _method_not_allowed(self) -> None:
             self.close_connection = True
+            self._name_route()
             app = self.local_gateway._app_object
             try:
                 route = self.local_gateway.event_converter._route_matcher.match_route(self.path.split("?")[0]).route
@@ -96,6 +133,10 @@ def handler_class():
         def send_error(self, code, message=None, explain=None) -> None:
             # http.server's own refusals (a malformed request line, headers too long): the API's shape, not HTML.
             self.close_connection = True
+            if code == 431:
+                return self._answer(431, "RequestHeaderFieldsTooLargeError",
+                                    "A header is over 64 KiB, or there are over 100 headers; an ID token is a few "
+                                    "KiB: send the one from sign-in.")
             self._answer(code, "BadRequestError" if code < 500 else "InternalServerError",
                          "The request could not be read as HTTP.")
 

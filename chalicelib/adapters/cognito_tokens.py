@@ -7,8 +7,10 @@ PyJWT is imported on first use, not with the module: with `cryptography` it is ~
 stream consumer (the same package, never verifying a token) and the public routes should not pay at cold start.
 """
 import json
+import re
 import threading
 import time
+import unicodedata
 import urllib.request
 from dataclasses import dataclass
 from typing import Callable, Dict, FrozenSet, Optional
@@ -26,6 +28,12 @@ class KeysUnavailable(Exception):
 
 
 MAX_SUB = 128  # Cognito's subs are 36-character UUIDs; a key part of DynamoDB takes at most 1,024 bytes
+# Visible ASCII only: a lone surrogate cannot be encoded (the keyed pseudonym hashes the sub's UTF-8), and a
+# control character has no business in an id that reaches logs by its pseudonym and the roll by its value.
+SUB = re.compile(rf"[\x21-\x7e]{{1,{MAX_SUB}}}")
+# An ID token is 1 to 2 KiB (a few KiB with many groups). One this long is refused before it is parsed; API
+# Gateway refuses the request first on AWS, where request line and headers together take at most 10,240 bytes.
+MAX_TOKEN_CHARS = 8 * 1024
 
 
 @dataclass(frozen=True)
@@ -106,6 +114,9 @@ class TokenVerifier:
     def verify(self, token: str) -> Caller:
         import jwt
 
+        if len(token) > MAX_TOKEN_CHARS:
+            raise InvalidToken(f"The token is over {MAX_TOKEN_CHARS // 1024} KiB; an ID token from sign-in is a "
+                               "few KiB.")
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -135,16 +146,40 @@ class TokenVerifier:
             raise InvalidToken("The token was issued by another user pool.") from None
         except jwt.exceptions.InvalidSubjectError:
             raise InvalidToken(f"The token's subject (sub) must be 1 to {MAX_SUB} characters of text.") from None
+        except jwt.InvalidIssuedAtError:
+            raise InvalidToken("The token's iat claim must be a whole number of seconds.") from None
         except jwt.MissingRequiredClaimError as error:
             raise InvalidToken(f"The token lacks the {error.claim} claim; an ID token is needed.") from None
         except jwt.PyJWTError:
             raise InvalidToken("The token's signature does not verify.") from None
-        if claims["token_use"] != "id":
-            raise InvalidToken("This is not an ID token; send the ID token from sign-in.")
-        sub = claims["sub"]
-        if not isinstance(sub, str) or not 0 < len(sub) <= MAX_SUB:
-            raise InvalidToken(f"The token's subject (sub) must be 1 to {MAX_SUB} characters of text.")
-        username = claims.get("cognito:username")
-        groups = claims.get("cognito:groups") or []
-        return Caller(sub=sub, groups=frozenset(g for g in groups if isinstance(g, str)),
-                      username=username if isinstance(username, str) and 0 < len(username) <= MAX_SUB else None)
+        return _caller(claims)
+
+
+def _caller(claims: dict) -> Caller:
+    """The caller the verified claims name, if every claim has the shape Cognito gives it. The signature says
+    only who wrote the token; each claim is still read as untrusted input, never as whatever a parser made of it
+    (PyJWT takes exp "99999999999" as a number and an aud list that holds our client id)."""
+    if claims["token_use"] != "id":
+        raise InvalidToken("This is not an ID token; send the ID token from sign-in.")
+    for name in ("exp", "iat", "auth_time", "nbf"):
+        if name in claims and type(claims[name]) is not int:
+            raise InvalidToken(f"The token's {name} claim must be a whole number of seconds.")
+    if not isinstance(claims["aud"], str):
+        raise InvalidToken("The token's audience (aud) must be one app client's id.")
+    sub = claims["sub"]
+    if not isinstance(sub, str) or not SUB.fullmatch(sub):
+        raise InvalidToken(f"The token's subject (sub) must be 1 to {MAX_SUB} visible ASCII characters.")
+    username = claims.get("cognito:username")
+    if username is not None and not _is_username(username):
+        raise InvalidToken("The token's cognito:username is not a username.")
+    groups = claims.get("cognito:groups", [])
+    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+        raise InvalidToken("The token's cognito:groups must be a list of group names.")
+    return Caller(sub=sub, groups=frozenset(groups), username=username)
+
+
+def _is_username(value: object) -> bool:
+    # Cognito's usernames are letters, marks, symbols, numbers and punctuation ([\p{L}\p{M}\p{S}\p{N}\p{P}]+):
+    # no spaces, no control or format characters, no lone surrogates.
+    return isinstance(value, str) and 0 < len(value) <= MAX_SUB and all(
+        unicodedata.category(c)[0] in "LMSNP" for c in value)

@@ -2,13 +2,20 @@
 
 Every route of the API is registered through `Blueprint` below, which puts the mapping around its view: no route
 can forget it, and a new kind of refusal answers as its nearest known base does.
+
+A store that cannot be reached (DynamoDB or Cognito refusing connections, resetting them or not answering in
+time, as moto does while it restarts; or answering with a 5xx after botocore's own retries) is a 503 with
+Retry-After, not a 500: the caller did nothing wrong, and a vote resent after it is safe (one ballot per voter).
 """
 import functools
 
 import chalice
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from chalice import Response
 
 from ..domain import errors
+from ..observability import logger
 
 # Most specific first is not needed: a refusal's own class is looked up first, then its bases (its MRO).
 _AS_HTTP = {
@@ -25,8 +32,23 @@ RETRY_AFTER_S = 1
 
 def refusal_response(refusal: errors.TallyError) -> Response:
     status, code = next(_AS_HTTP[kind] for kind in type(refusal).__mro__ if kind in _AS_HTTP)
-    headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 429 else {}
+    wait = getattr(refusal, "retry_after_s", 0) or RETRY_AFTER_S
+    headers = {"Retry-After": str(wait)} if status == 429 else {}
     return Response(body={"Code": code, "Message": str(refusal)}, status_code=status, headers=headers)
+
+
+def unreachable(error: Exception) -> bool:
+    """botocore's word for a store that could not answer now, after its retries."""
+    if isinstance(error, (BotocoreConnectionError, HTTPClientError)):
+        return True
+    return isinstance(error, ClientError) and error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500
+
+
+def unavailable_response(error: Exception) -> Response:
+    logger.warning("a store could not be reached", extra={"error": type(error).__name__, "reason": str(error)})
+    return Response(body={"Code": "ServiceUnavailableError",
+                          "Message": "The service cannot reach its data store right now; try again in a moment."},
+                    status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
 def answers_refusals(view):
@@ -36,6 +58,10 @@ def answers_refusals(view):
             return view(*args, **kwargs)
         except errors.TallyError as refusal:
             return refusal_response(refusal)
+        except (BotocoreConnectionError, HTTPClientError, ClientError) as error:
+            if not unreachable(error):
+                raise
+            return unavailable_response(error)
     wrapper.tally_answers_refusals = True
     return wrapper
 

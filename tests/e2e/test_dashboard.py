@@ -170,8 +170,8 @@ def test_operator_creates_a_poll_voters_vote_and_the_dashboard_follows_it_to_the
 
     # Polling is conditional: the browser sends back the ETag it holds, and the API answers 304 while nothing
     # changed (the page then reuses what it has).
-    api_log = stack.state_dir / "api.log"
-    wait_for(lambda: f'"GET /polls/{POLL}/results HTTP/1.1" 304' in api_log.read_text(), 5, "a 304 for the results")
+    api_log = stack.state_dir / "api.log"  # its access lines name routes, not paths (devstack/api.py)
+    wait_for(lambda: '"GET /polls/{poll_id}/results HTTP/1.1" 304' in api_log.read_text(), 5, "a 304 for the results")
     sent_tags = [r.all_headers().get("if-none-match") for r in results_requests[-3:]]
     assert all(tag and tag.startswith('"') for tag in sent_tags), f"If-None-Match sent: {sent_tags}"
 

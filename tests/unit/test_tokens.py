@@ -156,3 +156,44 @@ def test_an_unreachable_key_set_trusts_nothing_and_is_tried_again_soon(server, c
 
 def test_a_clock_a_few_seconds_behind_the_issuer_is_tolerated(verifier):
     assert verifier.verify(sign(claims(iat=int(time.time()) + 3))).sub == "voter-1"
+
+
+# Signed with a trusted key, with claims Cognito never issues: the signature says who wrote a token, not that
+# each claim has the shape the code after it relies on (PyJWT itself takes exp "99999999999" as a number, and an
+# aud list that holds our client id).
+@pytest.mark.parametrize("make, reason", [
+    (lambda: sign(claims(sub="\ud800")), "visible ASCII"),
+    (lambda: sign(claims(sub="voter\x00-1")), "visible ASCII"),
+    (lambda: sign(claims(sub="voter-1\n")), "visible ASCII"),
+    (lambda: sign(claims(sub="\u202evoter")), "visible ASCII"),
+    (lambda: sign(claims(sub="voter 1")), "visible ASCII"),
+    (lambda: sign(claims(exp=str(int(time.time()) + 3600))), "exp claim"),
+    (lambda: sign(claims(exp="99999999999")), "exp claim"),
+    (lambda: sign(claims(exp=float(int(time.time()) + 3600))), "exp claim"),
+    (lambda: sign(claims(iat=str(int(time.time())))), "iat claim"),
+    (lambda: sign(claims(auth_time="yesterday")), "auth_time claim"),
+    (lambda: sign(claims(aud=[CLIENT])), "audience"),
+    (lambda: sign(claims(aud=[CLIENT, "another-client"])), "audience"),
+    (lambda: sign(claims(**{"cognito:username": "vera\x07"})), "cognito:username"),
+    (lambda: sign(claims(**{"cognito:username": "\udfff"})), "cognito:username"),
+    (lambda: sign(claims(**{"cognito:username": 42})), "cognito:username"),
+    (lambda: sign(claims(**{"cognito:groups": "operators"})), "cognito:groups"),
+    (lambda: sign(claims(**{"cognito:groups": {"operators": True}})), "cognito:groups"),
+    (lambda: sign(claims(**{"cognito:groups": ["operators", 7]})), "cognito:groups"),
+])
+def test_claims_cognito_never_issues_are_refused(verifier, make, reason):
+    with pytest.raises(InvalidToken, match=reason):
+        verifier.verify(make())
+
+
+def test_a_token_over_8_kib_is_refused_before_it_is_parsed(verifier, server):
+    with pytest.raises(InvalidToken, match="over 8 KiB"):
+        verifier.verify(sign(claims(padding="x" * 8 * 1024)))
+    assert server.fetches == 0  # not even its key was looked up
+    assert verifier.verify(sign(claims(padding="x" * 4000))).sub == "voter-1"
+
+
+def test_cognito_shaped_claims_still_pass(verifier):
+    caller = verifier.verify(sign(claims(sub="0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0", auth_time=int(time.time()),
+                                         **{"cognito:username": "zoë@example.org", "cognito:groups": []})))
+    assert caller.username == "zoë@example.org" and not caller.is_operator
