@@ -35,7 +35,9 @@ def stack_outputs(cloudformation, stack: str) -> Dict[str, str]:
 
 def dashboard_config(outputs: Dict[str, str], region: str) -> dict:
     return {
-        "api_url": outputs["EndpointURL"].rstrip("/"),
+        # The API through the pages' own distribution (infra/cdn.json): same origin, so no CORS preflight, and the
+        # audience's reads come from its cache.
+        "api_url": outputs["SiteApiUrl"].rstrip("/"),
         "region": region,
         "user_pool_id": outputs["UserPoolId"],
         "client_id": outputs["UserPoolClientId"],

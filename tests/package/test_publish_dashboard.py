@@ -13,6 +13,7 @@ OUTPUTS = {
     "DashboardBucketName": "tally-prod-dashboardbucket-1",
     "DashboardDistributionId": "E123",
     "DashboardUrl": "https://d1.cloudfront.net/",
+    "SiteApiUrl": "https://d1.cloudfront.net/api",
 }
 
 
@@ -22,7 +23,7 @@ def test_the_outputs_it_reads_are_outputs_of_the_template(template):
 
 def test_config_json_is_what_the_pages_read():
     assert publish_dashboard.dashboard_config(OUTPUTS, "eu-west-1") == {
-        "api_url": "https://abc123.execute-api.eu-west-1.amazonaws.com/api",
+        "api_url": "https://d1.cloudfront.net/api",  # the pages' own origin: no preflight, cached public reads
         "region": "eu-west-1",
         "user_pool_id": "eu-west-1_Pool",
         "client_id": "client123",

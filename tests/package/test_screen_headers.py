@@ -14,7 +14,7 @@ def headers_config(resources, name):
 
 def test_the_screen_alone_has_a_behaviour_whose_headers_let_the_parameter_s_sites_frame_it(template, resources):
     config = resources["DashboardDistribution"]["Properties"]["DistributionConfig"]
-    (behaviour,) = config["CacheBehaviors"]
+    (behaviour,) = [b for b in config["CacheBehaviors"] if b["TargetOriginId"] == "dashboard"]  # the rest: the API
     assert FRAMEABLE_FILES == {"/screen.html"} <= PUBLISHED_FILES
     assert behaviour["PathPattern"] == "/screen.html"
     assert behaviour["ResponseHeadersPolicyId"] == {"Ref": "ScreenResponseHeadersPolicy"}

@@ -600,8 +600,9 @@ def test_the_waf_is_a_parameter_off_by_default_with_one_rate_rule_per_ip_on_the_
     assert template["Parameters"]["Waf"]["Default"] == "off"
     assert template["Conditions"]["WafOn"] == {"Fn::Equals": [{"Ref": "Waf"}, "on"]}
     waf = {name: r for name, r in resources.items() if r["Type"].startswith("AWS::WAFv2::")}
-    assert set(waf) == {"WafWebAcl", "WafApiAssociation", "WafUserPoolAssociation"}
-    assert all(r["Condition"] == "WafOn" for r in waf.values())
+    assert set(waf) == {"WafWebAcl", "WafApiAssociation", "WafUserPoolAssociation", "CdnWebAcl"}
+    # CdnWebAcl, the distribution's: tests/package/test_cdn.py.
+    assert all(r["Condition"] == "WafOn" for name, r in waf.items() if name != "CdnWebAcl")
     acl = resources["WafWebAcl"]["Properties"]
     assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
     (rule,) = acl["Rules"]  # bench/capacity.py prices one rule
@@ -636,7 +637,8 @@ def test_dashboard_bucket_is_private_and_read_only_by_its_distribution(resources
     assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
     assert statement["Action"] == "s3:GetObject"
     assert "${DashboardDistribution}" in statement["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
-    (origin,) = resources["DashboardDistribution"]["Properties"]["DistributionConfig"]["Origins"]
+    (origin,) = [o for o in resources["DashboardDistribution"]["Properties"]["DistributionConfig"]["Origins"]
+                 if o["Id"] == "dashboard"]
     assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["DashboardOriginAccessControl", "Id"]}
     behaviour = resources["DashboardDistribution"]["Properties"]["DistributionConfig"]["DefaultCacheBehavior"]
     assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
