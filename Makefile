@@ -7,7 +7,7 @@ DEPS := $(VENV)/.deps-installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV := $(CHECKOV_VENV)/.deps-installed
 
-.PHONY: run test bench reconcile loadtest clean dashboard package reset
+.PHONY: run test bench reconcile loadtest clean dashboard package reset preflight deploy
 
 # Debian's python3 makes a venv only with python3-venv (ensurepip): as root, installed here.
 # A venv without pip (a failed creation) is made again.
@@ -66,6 +66,18 @@ bench: $(DEPS)
 # The one CloudFormation (SAM) template for AWS, in build/package/ (sam.json + deployment.zip): see README, Deploying.
 package: $(DEPS)
 	$(PY) -m infra.build_template --package build/package
+
+# Does the account's quotas carry the deployment and its expected peak? docs/deploying.md. BIG_VOTE=1 (or after)
+# checks the big vote's parameters and audience; PEAK= (votes/s) and EXPECTED_VOTERS= size the audience;
+# PARAMS="Name=value ..." as for deploy; STACK= gives back what an existing stack holds.
+DEPLOY_OPTIONS = $(if $(REGION), --region $(REGION))$(if $(BIG_VOTE), --big-vote $(BIG_VOTE))$(if $(PARAMS), --params "$(PARAMS)")$(if $(PEAK), --peak $(PEAK))$(if $(EXPECTED_VOTERS), --voters $(EXPECTED_VOTERS))
+preflight: $(DEPS)
+	$(PY) -m infra.preflight$(if $(STACK), --stack $(STACK))$(DEPLOY_OPTIONS)
+
+# Preflight, package, upload to BUCKET, create or update STACK, wait, print the outputs and the next steps.
+deploy: $(DEPS)
+	@test -n "$(STACK)" -a -n "$(BUCKET)" || { echo 'usage: make deploy STACK=<name> BUCKET=<artifacts bucket> [REGION=] [PARAMS="Name=value ..."] [BIG_VOTE=1|after]'; exit 2; }
+	$(PY) -m infra.deploy --stack $(STACK) --bucket $(BUCKET)$(DEPLOY_OPTIONS)
 
 # Defaults: at most 60 s of load, plus start-up and voter provisioning (33 s in all on a quiet 2-core machine,
 # 61 s on a busy one: bench/RESULTS.md). API_URL=... targets a deployed stage (see README).

@@ -16,13 +16,16 @@ Two things are computed rather than written down, so that they cannot drift from
 - Each function role's `Policies` list is written whole (a merge replaces lists): first the policy Chalice
   makes from .chalice/policy-prod.json (what names no resource of the template: X-Ray), then the role's
   least-privilege policy from iam.json (exact table, stream, queue, log group and index ARNs).
+- Every route's Lambda integration invokes the API function's alias `live`, where provisioned concurrency lives.
 
 --package runs Chalice. By default in the project, with its requirements.txt (the Lambda's Linux wheels come
 from PyPI the first time; Chalice caches the dependency zip under .chalice/deployments/, so later runs are
-offline), and then puts bytecode for every module into the zip (precompile, below). --template-only packages a
+offline), takes out the distributions nothing imports (slim, below), and then puts bytecode for every module into
+the zip (precompile, below). --template-only packages a
 copy of the app with no requirements: the same template, no download; the tests use it.
 """
 import argparse
+import ast
 import compileall
 import json
 import os
@@ -33,7 +36,7 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from infra import project_root
 
@@ -92,6 +95,19 @@ def authorizer_paths(routes: Dict[str, Dict[str, bool]]) -> Dict[str, Any]:
     return paths
 
 
+# The API function's alias (infra/functions.json, AutoPublishAlias): provisioned concurrency lives on it, so API
+# Gateway must invoke it rather than the unqualified function, whose invocations never use provisioned environments.
+API_ALIAS_INVOCATION = {"Fn::Sub": ["arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/"
+                                    "functions/${Alias}/invocations", {"Alias": {"Ref": "APIHandler.Alias"}}]}
+
+
+def alias_integrations(routes: Dict[str, Dict[str, bool]]) -> Dict[str, Any]:
+    """Swagger `paths` additions: every route's Lambda integration invokes the API function's alias."""
+    return {path: {method.lower(): {"x-amazon-apigateway-integration": {"uri": API_ALIAS_INVOCATION}}
+                   for method in sorted(methods)}
+            for path, methods in sorted(routes.items())}
+
+
 def role_policies(merged: Dict[str, Any], chalice_policy: Dict[str, Any]) -> None:
     for role in ("ApiHandlerRole", "TallyBallotsRole"):
         properties = merged["Resources"][role]["Properties"]
@@ -103,7 +119,9 @@ def role_policies(merged: Dict[str, Any], chalice_policy: Dict[str, Any]) -> Non
 def build_merge_template(routes: Optional[Dict[str, Dict[str, bool]]] = None) -> Dict[str, Any]:
     merged = load_pieces()
     api_body = merged["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
-    _merge(api_body, {"paths": authorizer_paths(app_routes() if routes is None else routes)}, "DefinitionBody")
+    routes = app_routes() if routes is None else routes
+    _merge(api_body, {"paths": authorizer_paths(routes)}, "DefinitionBody")
+    _merge(api_body, {"paths": alias_integrations(routes)}, "DefinitionBody")
     role_policies(merged, json.loads(CHALICE_POLICY.read_text()))
     return merged
 
@@ -188,6 +206,109 @@ def precompile(zip_path: Path, runtime: str) -> int:
     return len(compiled)
 
 
+# Distributions the Lambda zip leaves out: installed as dependencies, imported by nothing the functions run.
+# opensearch-py 3.x requires opensearch-protobufs (the message types of its gRPC transport), which requires grpcio
+# and protobuf: 8.2 of the zip's 37.2 MB, and 21 MB unzipped, that the HTTP client the app uses never imports.
+UNUSED_DISTRIBUTIONS = ("grpcio", "protobuf", "opensearch-protobufs")
+
+
+def _normalized(name: str) -> str:
+    return name.lower().replace("-", "_").replace(".", "_")
+
+
+def _module_of(path: str) -> Optional[str]:
+    """The dotted module a file of the zip is, or the package its __init__.py makes; None for other files."""
+    if not path.endswith(".py"):
+        return None
+    parts = path[:-3].split("/")
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _optional(node: ast.AST, parents: Dict[ast.AST, ast.AST]) -> bool:
+    """An import inside `try: ... except ImportError` (or ModuleNotFoundError): code that runs without it."""
+    while node in parents:
+        node, child = parents[node], node
+        if isinstance(node, ast.Try) and child in node.body:
+            for handler in node.handlers:
+                names = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+                if any(isinstance(n, ast.Name) and n.id in ("ImportError", "ModuleNotFoundError") for n in names):
+                    return True
+    return False
+
+
+def imports_of(source: str, package: str = "") -> List[str]:
+    """The modules a source file imports unconditionally (absolute names; relative imports resolved in package)."""
+    tree = ast.parse(source)
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and not _optional(node, parents):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not _optional(node, parents):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[:len(package.split(".")) - node.level + 1] if package else []
+                base = ".".join([*anchor, *([base] if base else [])])
+            found += [base] + [f"{base}.{alias.name}" for alias in node.names]
+    return found
+
+
+def slim(zip_path: Path, unused: Tuple[str, ...] = UNUSED_DISTRIBUTIONS, entry: str = "app") -> Dict[str, int]:
+    """Take the unused distributions' files (their dist-info RECORD lists them) out of the zip.
+
+    Refuses (SystemExit) if a module the functions can reach from `entry` (app.py, then whatever its imports
+    import, in function bodies too, outside `try/except ImportError`) imports one of the modules taken out: a
+    dependency that starts to use one must be packaged again, not found missing on Lambda. Modules nothing reaches
+    may import them (Powertools' Kafka protobuf deserializer does). Returns the files and bytes (unzipped) taken out.
+    """
+    wanted = {_normalized(name) for name in unused}
+    with zipfile.ZipFile(zip_path) as archive:
+        names = archive.namelist()
+
+        def distribution(record: str) -> str:
+            return _normalized(record.split("/")[0][:-len(".dist-info")].rsplit("-", 1)[0])
+
+        records = [n for n in names if n.endswith(".dist-info/RECORD") and distribution(n) in wanted]
+        if {distribution(r) for r in records} != wanted:
+            raise SystemExit(f"slim: {sorted(wanted - {distribution(r) for r in records})} not in the zip: "
+                             "is UNUSED_DISTRIBUTIONS still right?")
+        removed = set()
+        for record in records:
+            removed |= {line.split(",", 1)[0] for line in archive.read(record).decode().splitlines() if line}
+            removed |= {n for n in names if n.startswith(record.split("/")[0] + "/")}
+        removed &= set(names)
+        gone = {module for module in map(_module_of, removed) if module}
+        sources = {_module_of(n): n for n in names if n.endswith(".py") and n not in removed}
+
+        def parents_of(module: str) -> List[str]:
+            return [".".join(module.split(".")[:n]) for n in range(1, module.count(".") + 2)]
+
+        reached, pending = set(), [entry]
+        while pending:
+            module = pending.pop()
+            if module in reached or module not in sources:
+                continue
+            reached.add(module)
+            name = sources[module]
+            package = module if name.endswith("/__init__.py") else module.rpartition(".")[0]
+            try:
+                imported = imports_of(archive.read(name).decode("utf-8"), package)
+            except (SyntaxError, UnicodeDecodeError, ValueError):
+                continue  # not valid for this Python: nothing can import it either (precompile skips it too)
+            needed = sorted({i for i in imported if any(p in gone for p in parents_of(i))})
+            if needed:
+                raise SystemExit(f"slim: {name} imports {', '.join(needed)}, which UNUSED_DISTRIBUTIONS takes out")
+            pending += [p for i in imported for p in parents_of(i)]
+        size = sum(archive.getinfo(n).file_size for n in removed)
+        rebuilt = zip_path.with_suffix(".slim")
+        with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as out:
+            for info in archive.infolist():
+                if info.filename not in removed:
+                    out.writestr(info, archive.read(info))
+    rebuilt.replace(zip_path)
+    return {"files": len(removed), "bytes": size, "modules_checked": len(reached)}
+
+
 # ELF e_machine of the shared objects each Lambda architecture can load.
 ELF_MACHINES = {"x86_64": 0x3E, "arm64": 0xB7}
 
@@ -239,6 +360,9 @@ def package(out: Path, template_only: bool = False, merge_template: Path = MERGE
                          if resource.get("Type") == "AWS::Serverless::Function"
                          for arch in resource["Properties"].get("Architectures", ["x86_64"])}
         (architecture,) = architectures
+        taken_out = slim(out / "deployment.zip")
+        print(f"deployment.zip: {', '.join(UNUSED_DISTRIBUTIONS)} taken out ({taken_out['files']} files, "
+              f"{taken_out['bytes'] / 1e6:.1f} MB unzipped): nothing the functions run imports them")
         foreign = foreign_native_code(out / "deployment.zip", architecture)
         if foreign:
             raise SystemExit(f"deployment.zip holds native code the {architecture} functions cannot load:\n  "

@@ -1,6 +1,7 @@
 """OperatorDirectory and AccountDirectory on the Cognito user pool's admin API (IAM-signed: the API role may
 read users, and create them for a roll's invitations)."""
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from typing import Optional
 
 from botocore.exceptions import ClientError
@@ -20,9 +21,21 @@ def throttling_as_refusal():
     try:
         yield
     except ClientError as error:
+        if error_code(error) == "LimitExceededException" and "daily email limit" in str(error).lower():
+            # Cognito's own mail sends 50 messages a day for the account: no resend succeeds before tomorrow.
+            raise Throttled("The user pool has sent all the email it may today (Cognito's own mail: 50 a day): the "
+                            "rest of the invitations can go out tomorrow (UTC), or at once from a stage that mails "
+                            "through SES (SesIdentityArn, docs/deploying.md).", retry_after_s=_until_tomorrow_s()
+                            ) from error
         if error_code(error) in ("TooManyRequestsException", "LimitExceededException"):
             raise Throttled("The user pool is busy; send the rest of the roll again in a moment.") from error
         raise
+
+
+def _until_tomorrow_s() -> int:
+    now = datetime.now(timezone.utc)
+    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), timezone.utc)
+    return max(1, int((midnight - now).total_seconds()))
 
 
 def _attributes(user: dict, key: str) -> dict:

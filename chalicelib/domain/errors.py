@@ -25,4 +25,8 @@ class Conflict(TallyError):
 
 
 class Throttled(TallyError):
-    """A dependency asked us to slow down (429)."""
+    """A dependency asked us to slow down (429); retry_after_s when it says for how long."""
+
+    def __init__(self, message: str, retry_after_s: int = 0):
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
