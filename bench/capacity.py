@@ -253,6 +253,7 @@ class Deployment:
     table_key: str
     tables: int
     secrets: int
+    api_behind_cdn: bool
     alarm_metrics: int
     custom_metrics: int
     audience: settings_of.Audience
@@ -301,6 +302,25 @@ def custom_metrics() -> int:
         kinds.add(kind)
         pending += kind.__subclasses__()
     return len(names) + len(kinds)
+
+
+def api_behind_cdn(resources: Dict[str, dict]) -> bool:
+    """Whether a distribution of the template fronts the API for writes too (infra/cdn.json: the whole API under
+    /api/), so that every function request, the vote included, is also a CloudFront request."""
+    for resource in resources.values():
+        if resource.get("Type") != "AWS::CloudFront::Distribution":
+            continue
+        config = resource["Properties"]["DistributionConfig"]
+        api = {o["Id"] for o in config["Origins"] if "${RestAPI}" in json.dumps(o.get("DomainName"))}
+        behaviours = [config["DefaultCacheBehavior"], *config.get("CacheBehaviors", [])]
+        if any(b["TargetOriginId"] in api and "POST" in b.get("AllowedMethods", []) for b in behaviours):
+            return True
+    return False
+
+
+def present(resource: dict, waf_on: bool) -> bool:
+    """Whether a resource the template declares is made with these parameters (the WAF's, conditionally)."""
+    return not resource.get("Condition", "").startswith("WafOn") or waf_on
 
 
 def read_deployment(big_vote: bool = False, settings: Optional[settings_of.Settings] = None) -> Deployment:
@@ -366,7 +386,9 @@ def read_deployment(big_vote: bool = False, settings: Optional[settings_of.Setti
         table_key="aws-managed" if all(t["Properties"].get("SSESpecification", {}).get("SSEEnabled")
                                        for t in tables.values()) else "aws-owned",
         tables=len(tables),
-        secrets=sum(1 for r in resources.values() if r.get("Type") == "AWS::SecretsManager::Secret"),
+        secrets=sum(1 for r in resources.values() if r.get("Type") == "AWS::SecretsManager::Secret"
+                    and present(r, parameters["Waf"] == "on")),
+        api_behind_cdn=api_behind_cdn(resources),
         alarm_metrics=alarm_metrics(resources),
         custom_metrics=custom_metrics(),
         audience=settings.audience,
@@ -572,16 +594,33 @@ def function_request_usd(args, deploy: Deployment, prices: Prices, limits: Limit
         + api_billed_ms(args, deploy, limits) / 1000 * deploy.memory_mb / 1024 * gb_s,
         "read": prices.ddb_per_million_rru / MILLION,
         "log": (args.access_log_bytes + limits.logs_event_overhead_bytes) / GB * access_log_price(args, prices),
-        "out": args.answer_bytes / GB * prices.internet_per_gb_out,
+        **({"cdn": prices.cloudfront_per_10k_https / 10_000 + prices.origin_shield_per_10k / 10_000,
+            "out": args.answer_bytes / GB * prices.cloudfront_per_gb_out} if deploy.api_behind_cdn else
+           {"out": args.answer_bytes / GB * prices.internet_per_gb_out}),
     }
+
+
+def waf_acls_on_the_api(deploy: Deployment) -> int:
+    """Web ACLs a function request passes with Waf on: the regional one on the stage, and the distribution's."""
+    return 2 if deploy.api_behind_cdn else 1
 
 
 def per_million_votes(rate: float, args, deploy: Deployment, prices: Prices, limits: Limits) -> List[Row]:
     rows = cost_per_million(rate, args, deploy, prices, limits)
-    rows.append(("Data transfer out, the votes' answers", MILLION * args.answer_bytes / GB * prices.internet_per_gb_out,
-                 f"{args.answer_bytes} B an answer (body and headers), API Gateway to the internet"))
+    if deploy.api_behind_cdn:
+        rows.append(("CloudFront requests, the votes", MILLION * prices.cloudfront_per_10k_https / 10_000,
+                     "each vote is a request to the distribution (/api/*, never cached), then to the stage"))
+        rows.append(("CloudFront data out, the votes' answers", MILLION * args.answer_bytes / GB
+                     * prices.cloudfront_per_gb_out,
+                     f"{args.answer_bytes} B an answer (body and headers); the stage to CloudFront is free"))
+    else:
+        rows.append(("Data transfer out, the votes' answers", MILLION * args.answer_bytes / GB
+                     * prices.internet_per_gb_out,
+                     f"{args.answer_bytes} B an answer (body and headers), API Gateway to the internet"))
     if deploy.waf_on:
-        rows.append(("WAF requests", prices.waf_per_million_requests, "1 request per vote inspected"))
+        acls = waf_acls_on_the_api(deploy)
+        rows.append(("WAF requests", acls * prices.waf_per_million_requests,
+                     f"each vote inspected by {acls} web ACL(s)"))
     return rows
 
 
@@ -633,16 +672,19 @@ def per_million_voters(args, deploy: Deployment, prices: Prices, limits: Limits,
          f"{cdn_bytes / 1024:,.0f} KiB: the page {v['cdn_page_bytes'] / 1024:,.0f} KiB gzip, the document "
          f"{args.document_bytes} B a read"),
         ("Function requests besides the vote", MILLION * others * sum(fn.values()),
-         f"{others:g} a visit (of {v['function_requests']:g}, issue 19's budget): API Gateway, Lambda, "
-         "1 GetItem, access log, answer"),
+         f"{others:g} a visit (of {v['function_requests']:g}, issue 19's budget): "
+         + ("CloudFront and its Origin Shield (an uncached GET), " if deploy.api_behind_cdn else "")
+         + "API Gateway, Lambda, 1 GetItem, access log, answer"),
         ("Data transfer out, sign-in", MILLION * v["cognito_bytes"] / GB * prices.internet_per_gb_out,
          f"{args.cognito_exchange_bytes} B an exchange with the user pool"),
         (f"Their votes ({audience.votes_per_voter:g} each)", MILLION * audience.votes_per_voter * vote_usd / MILLION,
          "the whole bill per vote, above"),
     ]
     if deploy.waf_on:
-        rows.append(("WAF requests, the visit", MILLION * (others + 3) * prices.waf_per_million_requests / MILLION,
-                     "the function requests and the user pool's"))
+        inspected = others * waf_acls_on_the_api(deploy) + v["user_authentication_requests"] + v[
+            "user_creation_requests"]
+        rows.append(("WAF requests, the visit", MILLION * inspected * prices.waf_per_million_requests / MILLION,
+                     "the function requests (each by every web ACL on its way) and the user pool's"))
     return rows
 
 
@@ -723,8 +765,8 @@ def month(args, deploy: Deployment, defaults: Deployment, prices: Prices, limits
         ("CloudFront Origin Shield", shield * prices.origin_shield_per_10k / 10_000,
          f"~{args.edge_locations} edge locations x {audience.polls_open} poll(s) asking once a second, "
          f"{args.event_open_hours:g} h an event"),
-        ("WAF web ACL and rule" if deploy.waf_on else "WAF (off)",
-         prices.waf_web_acl_month + prices.waf_rule_month if deploy.waf_on else 0.0,
+        ("WAF web ACLs and rules" if deploy.waf_on else "WAF (off)",
+         waf_acls_on_the_api(deploy) * (prices.waf_web_acl_month + prices.waf_rule_month) if deploy.waf_on else 0.0,
          "Waf on" if deploy.waf_on else "parameter Waf off: priced apart below"),
     ]
 
@@ -784,9 +826,12 @@ def needs(args, deploy: Deployment, limits: Limits) -> List[Need]:
              + ("SES in production" if deploy.mails_with_ses else "Cognito's own mail: set SesIdentityArn")),
         Need("ballot_table_writes_per_s", a.peak_votes_per_s, deploy.warm_writes,
              f"1 write a vote; the ballots table's warm throughput (quota {limits.ddb_table_wcu_quota:,} a table)"),
-        Need("cdn_requests_per_s", watching / a.poll_document_every_s, deploy.account_cdn_rps,
+        Need("cdn_requests_per_s", watching / a.poll_document_every_s + (function_rps if deploy.api_behind_cdn
+                                                                         else 0), deploy.account_cdn_rps,
              f"{watching:,.0f} pages open at the peak, each reading the poll's document every "
-             f"{a.poll_document_every_s:g} s; the origin sees {reads:g}/s"),
+             f"{a.poll_document_every_s:g} s (the origin sees {reads:g}/s)"
+             + (f", and the {function_rps:,.0f} function requests/s the distribution passes to the stage"
+                if deploy.api_behind_cdn else "")),
     ]
 
 
@@ -796,7 +841,8 @@ def reads_at_peak(args, deploy: Deployment) -> Dict[str, float]:
     n = {need.key: need for need in needs(args, deploy, Limits())}
     origin = deploy.audience.polls_open * args.origin_document_rps + args.origin_config_rps
     function = n["api_requests_per_s"].need - origin
-    return {"cdn_per_s": round(n["cdn_requests_per_s"].need), "origin_per_s": origin,
+    cdn = n["cdn_requests_per_s"].need - (function if deploy.api_behind_cdn else 0)
+    return {"cdn_per_s": round(cdn), "origin_per_s": origin,
             "function_per_s": round(function), "origin_share_of_stage": origin / deploy.stage_rate_limit,
             "stage_headroom_per_s": round(deploy.stage_rate_limit - function - origin)}
 
@@ -944,24 +990,26 @@ def scenario(rate: float, args, deploy: Deployment, defaults: Deployment, prices
             "deployment": asdict(deploy)}
 
 
-def waf(prices: Prices, summary: Dict) -> Dict:
+def waf(prices: Prices, summary: Dict, deploy: Deployment) -> Dict:
     """The optional WAF (infra/waf.json) as its own figure: off by default, so not in any total above. Every
-    request the web ACL sees is billed, whatever the rule decides: one per vote on the API, plus the vote page's
-    other requests and each sign-in's few calls to the user pool, which scale with voters rather than votes."""
+    request a web ACL sees is billed, whatever its rules decide: a vote passes the distribution's ACL and the
+    stage's (the regional ACL's rule skips what CloudFront forwards, but inspects it), a sign-in the user pool's."""
     piece = _json(ROOT / "infra" / "waf.json")
-    rules = len(piece["Resources"]["WafWebAcl"]["Properties"]["Rules"])
-    fixed = prices.waf_web_acl_month + rules * prices.waf_rule_month
-    per_vote = prices.waf_per_million_requests  # 1 API request per vote, as in the totals
+    acls = [r for r in piece["Resources"].values() if r["Type"] == "AWS::WAFv2::WebACL"]
+    rules = sum(len(acl["Properties"]["Rules"]) for acl in acls)
+    fixed = len(acls) * prices.waf_web_acl_month + rules * prices.waf_rule_month
+    per_vote = waf_acls_on_the_api(deploy) * prices.waf_per_million_requests
     with_waf = {name: round(summary[name]["cost_per_million_usd"] + per_vote, 4) for name in ("defaults", "big_vote")}
     default = piece["Parameters"]["Waf"]["Default"]
     print(f"\nWAF (infra/waf.json; parameter Waf, default {default}: in none of the totals above)")
-    print(f"  with Waf on: +${per_vote:.4f} per million requests it inspects (API and user pool alike), so a million "
-          f"votes cost ${with_waf['defaults']:.4f} (defaults) and ${with_waf['big_vote']:.4f} (big vote) at the "
-          "origin")
-    print(f"  and ${fixed:.2f} a month, prorated hourly: the web ACL ${prices.waf_web_acl_month:.2f} + {rules} "
-          f"rule(s) x ${prices.waf_rule_month:.2f}")
-    return {"default": default, "rules": rules, "fixed_usd_per_month": round(fixed, 2),
-            "per_million_requests_usd": per_vote, "cost_per_million_votes_with_waf_usd": with_waf}
+    print(f"  with Waf on: ${prices.waf_per_million_requests:.2f} per million requests each web ACL inspects; a vote "
+          f"passes {waf_acls_on_the_api(deploy)}, so a million votes cost ${with_waf['defaults']:.4f} (defaults) and "
+          f"${with_waf['big_vote']:.4f} (big vote) at the origin")
+    print(f"  and ${fixed:.2f} a month, prorated hourly: {len(acls)} web ACL(s) x ${prices.waf_web_acl_month:.2f} + "
+          f"{rules} rule(s) x ${prices.waf_rule_month:.2f} (the distribution's ACL is made in us-east-1)")
+    return {"default": default, "web_acls": len(acls), "rules": rules, "fixed_usd_per_month": round(fixed, 2),
+            "per_million_requests_usd": prices.waf_per_million_requests, "per_million_votes_usd": per_vote,
+            "cost_per_million_votes_with_waf_usd": with_waf}
 
 
 def roll_import(prices: Prices) -> Dict:
@@ -1123,7 +1171,7 @@ def main(argv=None) -> Dict:
               f"{row['cold_start_s']:.2f} s, ${row['duration_usd_per_million']:.4f} per million, "
               f"{row['memory_headroom']:.1f}x the resident memory")
     summary["memory_options"] = options
-    summary["waf"] = waf(prices, summary)
+    summary["waf"] = waf(prices, summary, defaults)
     summary["roll_import"] = roll_import(prices)
     summary["feature_plans"] = feature_plans()
     summary["inputs"] = {k: v for k, v in vars(args).items() if k != "parser"}

@@ -50,7 +50,9 @@ def test_the_model_is_held_to_the_template_make_package_builds(model, template):
     assert defaults["user_pool_tier"] == resources["UserPool"]["Properties"]["UserPoolTier"] == "LITE"
     assert defaults["log_retention_days"] == resources["ApiHandlerLogGroup"]["Properties"]["RetentionInDays"]
     assert defaults["alarm_metrics"] == len([r for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"])
-    assert defaults["secrets"] == len([r for r in resources.values() if r["Type"] == "AWS::SecretsManager::Secret"])
+    assert defaults["secrets"] == len([r for r in resources.values() if r["Type"] == "AWS::SecretsManager::Secret"
+                                       and r.get("Condition") != "WafOn"])  # the edge secret exists with Waf on
+    assert defaults["api_behind_cdn"] is True  # infra/cdn.json: the whole API under /api/ of the distribution
     assert defaults["tables"] == len([r for r in resources.values() if r["Type"] == "AWS::DynamoDB::Table"])
     assert defaults["table_key"] == "aws-managed"  # SSESpecification SSEEnabled: the tables' AWS managed key
     rule = resources["ApiTraceSampling"]["Properties"]["SamplingRule"]
@@ -74,7 +76,7 @@ def test_every_price_and_quota_cites_its_page():
 WHOLE_BILL = {
     "Cognito monthly active users", "API Gateway", "Lambda", "DynamoDB", "OpenSearch domain hours",
     "OpenSearch storage", "CloudFront requests", "CloudFront data out", "KMS", "Secrets Manager",
-    "CloudWatch alarms", "CloudWatch custom metrics", "CloudWatch Logs", "X-Ray", "Data transfer out", "Email",
+    "CloudWatch alarms", "CloudWatch custom metrics", "CloudWatch Logs", "X-Ray", "data out", "Email",
     "WAF", "Lambda provisioned concurrency",
 }
 
@@ -167,13 +169,15 @@ def test_the_model_prices_the_access_log_the_template_writes(model):
 def test_the_optional_waf_is_priced_apart_and_left_out_of_the_default_totals(model):
     waf = model["waf"]
     assert waf["default"] == "off"
-    assert waf["rules"] == 1  # infra/waf.json's web ACL: the one rate-based rule per IP
-    assert waf["fixed_usd_per_month"] == pytest.approx(5.00 + 1.00)
+    # infra/waf.json: the stage's and user pool's regional web ACL and the distribution's, one rate rule each.
+    assert waf["web_acls"] == 2 and waf["rules"] == 2
+    assert waf["fixed_usd_per_month"] == pytest.approx(2 * (5.00 + 1.00))
     assert waf["per_million_requests_usd"] == pytest.approx(0.60)
+    assert waf["per_million_votes_usd"] == pytest.approx(1.20)  # a vote passes both ACLs
     for scenario in ("defaults", "big_vote"):
         assert "WAF" not in " ".join(model[scenario]["by_component"])
         assert waf["cost_per_million_votes_with_waf_usd"][scenario] == pytest.approx(
-            model[scenario]["cost_per_million_usd"] + 0.60, abs=1e-4)
+            model[scenario]["cost_per_million_usd"] + 1.20, abs=1e-4)
 
 
 def test_a_roll_costs_two_transactional_items_per_voter_and_a_share_of_the_size(model):
