@@ -9,6 +9,7 @@ from chalice import Chalice, Response
 from .. import runtime
 from ..adapters.cognito_tokens import InvalidToken, KeysUnavailable
 from ..observability import logger
+from .errors import unavailable_response, unreachable
 from .requests import MAX_BODY_BYTES, kib
 
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
@@ -72,5 +73,12 @@ def install(app: Chalice) -> None:
             return _refusal(503, "ServiceUnavailableError", str(error), {"Retry-After": "1"})
         request.context["tally_caller"] = who
         if not getattr(route.view_function, "tally_secret_ballot", False):
-            logger.append_keys(voter=runtime.get().voter_keys.log_ref(who.sub))
+            try:  # the voters' key is read on an instance's first signed-in request
+                logger.append_keys(voter=runtime.get().voter_keys.log_ref(who.sub))
+            except Exception as error:
+                if not unreachable(error):
+                    raise
+                refusal = unavailable_response(error)
+                refusal.headers.update(CORS_HEADERS)
+                return refusal
         return get_response(request)

@@ -8,6 +8,7 @@ time, as moto does while it restarts; or answering with a 5xx after botocore's o
 Retry-After, not a 500: the caller did nothing wrong, and a vote resent after it is safe (one ballot per voter).
 """
 import functools
+from typing import Optional
 
 import chalice
 from botocore.exceptions import ClientError, HTTPClientError
@@ -37,11 +38,16 @@ def refusal_response(refusal: errors.TallyError) -> Response:
     return Response(body={"Code": code, "Message": str(refusal)}, status_code=status, headers=headers)
 
 
-def unreachable(error: Exception) -> bool:
-    """botocore's word for a store that could not answer now, after its retries."""
-    if isinstance(error, (BotocoreConnectionError, HTTPClientError)):
-        return True
-    return isinstance(error, ClientError) and error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500
+def unreachable(error: Optional[BaseException]) -> bool:
+    """botocore's word for a store that could not answer now, after its retries; also when a library wrapped it
+    (Powertools' GetParameterError, raised while handling the botocore error)."""
+    while error is not None:
+        if isinstance(error, (BotocoreConnectionError, HTTPClientError)):
+            return True
+        if isinstance(error, ClientError):
+            return error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def unavailable_response(error: Exception) -> Response:
@@ -58,7 +64,7 @@ def answers_refusals(view):
             return view(*args, **kwargs)
         except errors.TallyError as refusal:
             return refusal_response(refusal)
-        except (BotocoreConnectionError, HTTPClientError, ClientError) as error:
+        except Exception as error:
             if not unreachable(error):
                 raise
             return unavailable_response(error)

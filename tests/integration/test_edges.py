@@ -135,3 +135,16 @@ def test_the_access_log_names_the_route_never_the_candidate(client, stack, api, 
     assert '"POST /votes/{candidate} HTTP/1.1" 201' in log and '"GET /votes/{candidate} HTTP/1.1" 405' in log
     assert '"GET /votes/mine HTTP/1.1" 200' in log and '"GET (no such route) HTTP/1.1" 404' in log
     assert "red" not in log and "poll_id=" not in log
+
+
+def test_secrets_manager_unreachable_on_an_instances_first_signed_in_request_is_a_503(client, stack, monkeypatch):
+    create(client, stack)
+    headers = stack.voter()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", closed_port())
+    runtime.reset()
+    response = client.get("/polls", headers=headers)  # the auth middleware reads the voters' key for its logs
+    assert_503(response)
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    # A vote's own first read of it (Powertools wraps the connection error in its GetParameterError)
+    assert_503(client.post("/votes/red", headers=headers, body='{"poll_id": "colours"}'))
+    assert stack.ballots("colours") == {}
