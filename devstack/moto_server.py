@@ -281,14 +281,20 @@ def restore(app: Serialised, path: Path) -> int:
     for covered in reading.covered:
         covered.unlink(missing_ok=True)
     if head is not None or replayed:
-        print(f"moto state: restored {path.name} "
-              + (f"({'orderly stop' if head['final'] else 'snapshot'} of {time.ctime(head['taken_at'])}) "
-                 if head else "(no snapshot) ")
-              + f"and replayed {replayed} journal records" + (f" ({failed} failed, as they did live)" if failed
-                                                               else "")
+        restored = (f"restored {path.name} ({'orderly stop' if head['final'] else 'snapshot'} of "
+                    f"{time.ctime(head['taken_at'])}) and " if head else "no snapshot yet; ")
+        print(f"moto state: {restored}replayed {replayed} journal records"
+              + (f" ({failed} failed, as they did live)" if failed else "")
               + f" in {time.monotonic() - started:.2f} s", file=sys.stderr, flush=True)
     if os.environ.get(JOURNAL_SETTING, "on") != "off":
         app.journal = journal.Journal(directory, reading.last_seq + 1)
+    elif journal.segments(directory):
+        # Unjournaled, later snapshots name no journal record: what was replayed goes into one now, and the
+        # journal it came from goes, so that a later journaled start does not replay it a second time.
+        moto_state.write(path, final=False, journal_seq=0)
+        for _, segment in journal.segments(directory):
+            segment.unlink()
+        journal.fsync_directory(directory)
     return replayed
 
 
