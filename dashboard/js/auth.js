@@ -12,7 +12,8 @@
 //   ForgotPassword, ConfirmForgotPassword: a new password with a code mailed to the account's verified email.
 //   DeleteUser: a signed-in voter deletes their own account.
 // Tokens live in sessionStorage (the library's Storage, under this page's own key): they last as long as the tab,
-// and a reload keeps the session.
+// and a reload keeps the session. A page made with {persist: true} (the vote page) keeps them in localStorage
+// instead: every tab of the device shares the session, for the refresh token's life, until sign-out clears it.
 
 const REFRESH_AHEAD_MS = 5 * 60_000; // refresh this long before the ID token expires
 const REFRESH_RETRY_MS = 15_000; // after a refresh that could not reach Cognito
@@ -67,29 +68,39 @@ function explain(error, overrides = {}) {
   return new AuthError(code, overrides[code] || EXPLAINED[code] || error.message || `Sign-in failed (${code}).`);
 }
 
-// sessionStorage under one prefix per page, in the shape the library's Storage option takes.
+// sessionStorage (or localStorage) under one prefix per page, in the shape the library's Storage option takes.
 class TabStorage {
   #prefix;
+  #store;
 
-  constructor(prefix) {
+  constructor(prefix, store = sessionStorage) {
     this.#prefix = `${prefix}.`;
+    this.#store = store;
+  }
+
+  get store() {
+    return this.#store;
+  }
+
+  owns(key) {
+    return key === null || key.startsWith(this.#prefix);
   }
 
   getItem(key) {
-    return sessionStorage.getItem(this.#prefix + key);
+    return this.#store.getItem(this.#prefix + key);
   }
 
   setItem(key, value) {
-    sessionStorage.setItem(this.#prefix + key, value);
+    this.#store.setItem(this.#prefix + key, value);
   }
 
   removeItem(key) {
-    sessionStorage.removeItem(this.#prefix + key);
+    this.#store.removeItem(this.#prefix + key);
   }
 
   clear() {
-    for (const key of Object.keys(sessionStorage)) {
-      if (key.startsWith(this.#prefix)) sessionStorage.removeItem(key);
+    for (const key of Object.keys(this.#store)) {
+      if (key.startsWith(this.#prefix)) this.#store.removeItem(key);
     }
   }
 }
@@ -122,11 +133,12 @@ export class Auth extends EventTarget {
   #timer = null;
   #refreshing = null;
 
-  constructor(config, storageKey, { newPassword = false } = {}) {
+  constructor(config, storageKey, { newPassword = false, persist = false } = {}) {
     super();
     this.#newPassword = newPassword;
     this.#lib = cognitoLibrary();
-    this.#storage = new TabStorage(storageKey);
+    this.#storage = new TabStorage(storageKey, persist ? localStorage : sessionStorage);
+    if (persist) window.addEventListener("storage", (event) => this.#otherTab(event));
     this.#pool = new this.#lib.CognitoUserPool({
       UserPoolId: config.userPoolId,
       ClientId: config.clientId,
@@ -439,6 +451,22 @@ export class Auth extends EventTarget {
       throw new AuthError("NotSignedIn", "Your session has ended. Sign in again.");
     }
     return this.#user;
+  }
+
+  // Another tab of this page signed in or out (a shared session, {persist: true}): this one follows, so that a
+  // sign-out anywhere on the device leaves no tab signed in.
+  #otherTab(event) {
+    if (event.storageArea !== this.#storage.store || !this.#storage.owns(event.key)) return;
+    const user = this.#pool.getCurrentUser();
+    if (this.#session && (!user || user.getUsername() !== this.#user.getUsername())) {
+      this.#user = null; // the other tab has cleared (or replaced) the stored session: leave it as it is
+      this.#session = null;
+      this.#challenged = null;
+      clearTimeout(this.#timer);
+      this.#changed("You have signed out in another tab.");
+    } else if (!this.#session && user && event.key?.endsWith(".LastAuthUser")) {
+      this.restore().then((reason) => this.#session && this.#changed(reason));
+    }
   }
 
   #use(user, session) {

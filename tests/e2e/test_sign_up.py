@@ -195,6 +195,7 @@ def test_a_voter_deletes_their_account_and_their_vote_stays_counted(running_stac
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.locator(CHOICE.format("go")).tap()
     expect(page.locator("#outcome")).to_have_text("Your vote for go is in. Thank you!")
+    page.get_by_role("button", name="Your account").click()  # the account's own view, from the header
     page.get_by_role("button", name="Delete my account").click()
     expect(page.get_by_role("heading", name="Delete your account?")).to_be_visible()
     page.get_by_role("button", name="Delete my account for good").click()
