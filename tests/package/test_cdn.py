@@ -57,7 +57,9 @@ def test_the_api_origin_is_the_stage_over_https_behind_origin_shield(template, d
     assert api["OriginShield"]["OriginShieldRegion"] == {
         "Fn::If": ["OriginShieldInStackRegion", {"Ref": "AWS::Region"}, {"Ref": "OriginShieldRegion"}]}
     assert template["Parameters"]["OriginShieldRegion"]["Default"] == ""
-    assert template["Outputs"]["SiteApiUrl"]["Value"] == {"Fn::Sub": "https://${DashboardDistribution.DomainName}/api"}
+    assert template["Outputs"]["SiteApiUrl"]["Value"] == {"Fn::If": [
+        "HasSiteDomain", {"Fn::Sub": "https://${SiteDomainName}/api"},  # infra/domain.json's custom domain
+        {"Fn::Sub": "https://${DashboardDistribution.DomainName}/api"}]}
 
 
 def test_the_api_has_a_regional_endpoint_so_there_is_one_cloudfront_in_front_of_it(resources, template):
