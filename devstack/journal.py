@@ -19,8 +19,8 @@ the request's CGI and HTTP variables.
 What a crash leaves: only the last record can be cut short (a write the crash interrupted). It was never
 answered (its fsync did not finish), so reading stops there and the start drops it. Records are durable in
 order, one fdatasync covering every record written before it, so anything after a bad record was never answered
-either. A record missing from the middle (a gap in the sequence numbers, a damaged segment followed by others)
-cannot come from a crash: that is damage, and reading refuses it (JournalDamaged) rather than replay a history
+either. A record missing from the middle (a gap in the sequence numbers, a bad record with whole ones after it, a
+damaged segment followed by others) cannot come from a crash: that is damage, and reading refuses it (JournalDamaged) rather than replay a history
 with a hole in it.
 """
 import os
@@ -96,35 +96,49 @@ def encode(record: Record) -> bytes:
     return HEADER.pack(len(payload), zlib.crc32(payload)) + payload
 
 
-def _records_in(path: Path) -> Iterator[Tuple[int, Optional[Record], Optional[str]]]:
-    """(offset, record, None) for each good record of one segment; at the first bad one (offset, None, why),
-    and nothing after it."""
+def _decode(data: bytes, offset: int):
+    """(record, end offset) for a whole, valid record at `offset`, or (None, why it is not one)."""
+    if len(data) - offset < HEADER.size:
+        return None, f"{len(data) - offset} bytes, less than a record's header"
+    length, crc = HEADER.unpack_from(data, offset)
+    start = offset + HEADER.size
+    if length > LARGEST_RECORD:
+        return None, f"a header that gives {length} bytes"
+    payload = data[start:start + length]
+    if len(payload) < length:
+        return None, f"{len(payload)} of the record's {length} bytes"
+    if zlib.crc32(payload) != crc:
+        return None, "a record whose checksum does not match"
+    try:
+        seq, at, seed, environ, body = pickle.loads(payload)
+    except Exception as error:  # a checksum that matches garbage (zeros do): as damaged as a bad checksum
+        return None, f"a record that does not unpickle ({type(error).__name__})"
+    return Record(seq, at, seed, environ, body), start + length
+
+
+def _a_record_follows(data: bytes, offset: int) -> bool:
+    """Whether a whole record starts anywhere after `offset`: a crash cuts only the last record short, so a bad
+    record with a good one after it is damage."""
+    for start in range(offset + 1, len(data) - HEADER.size):
+        length, _ = HEADER.unpack_from(data, start)
+        if 0 < length <= len(data) - start - HEADER.size and _decode(data, start)[0] is not None:
+            return True
+    return False
+
+
+def _records_in(path: Path) -> Iterator[Tuple[int, Optional[Record], Optional[str], bool]]:
+    """(offset, record, None, False) for each good record of one segment; at the first bad one (offset, None,
+    why, whether a whole record follows it), and nothing after it."""
     with open(path, "rb") as source:
         data = source.read()
     offset = 0
     while offset < len(data):
-        if len(data) - offset < HEADER.size:
-            yield offset, None, f"{len(data) - offset} bytes, less than a record's header"
+        record, end = _decode(data, offset)
+        if record is None:
+            yield offset, None, end, _a_record_follows(data, offset)
             return
-        length, crc = HEADER.unpack_from(data, offset)
-        start = offset + HEADER.size
-        if length > LARGEST_RECORD:
-            yield offset, None, f"a header that gives {length} bytes"
-            return
-        payload = data[start:start + length]
-        if len(payload) < length:
-            yield offset, None, f"{len(payload)} of the record's {length} bytes"
-            return
-        if zlib.crc32(payload) != crc:
-            yield offset, None, "a record whose checksum does not match"
-            return
-        try:
-            seq, at, seed, environ, body = pickle.loads(payload)
-        except Exception as error:  # a checksum that matches garbage: as damaged as a bad checksum
-            yield offset, None, f"a record that does not unpickle ({type(error).__name__})"
-            return
-        yield offset, Record(seq, at, seed, environ, body), None
-        offset = start + length
+        yield offset, record, None, False
+        offset = end
 
 
 class Reading:
@@ -155,8 +169,11 @@ class Reading:
                                          f"came after it (from record {first_seq})", path)
                 raise JournalDamaged(self._gap(path, self.after + 1, first_seq), path)
             seq = first_seq - 1
-            for offset, record, why in _records_in(path):
+            for offset, record, why, followed in _records_in(path):
                 if record is None:
+                    if followed:
+                        raise JournalDamaged(f"{path} is damaged at byte {offset} ({why}), and whole records "
+                                             "follow it: not what a crash leaves", path, offset)
                     if any(p.stat().st_size for _, p in later):
                         raise JournalDamaged(
                             f"{path} is damaged at byte {offset} ({why}), and later segments hold records that "

@@ -146,3 +146,14 @@ def test_a_missing_snapshot_is_named(tmp_path):
     with pytest.raises(JournalDamaged) as refused:
         journal.check(tmp_path, 0, snapshot_missing=tmp_path / "moto-state.pickle")
     assert "moto-state.pickle is missing" in str(refused.value)
+
+
+def test_a_bad_record_with_whole_ones_after_it_is_damage_even_in_the_last_segment(tmp_path):
+    written(tmp_path, 3)
+    (_, path), = journal.segments(tmp_path)
+    data = bytearray(path.read_bytes())
+    data[journal.HEADER.size + 2] ^= 0xFF  # inside the first record's payload
+    path.write_bytes(bytes(data))
+    with pytest.raises(JournalDamaged) as refused:
+        read(tmp_path)
+    assert "at byte 0" in str(refused.value) and "whole records follow it" in str(refused.value)
