@@ -43,7 +43,8 @@ DONE = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
 FAILED = {"CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_COMPLETE", "DELETE_FAILED",
           "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED", "UPDATE_FAILED", "IMPORT_ROLLBACK_COMPLETE"}
 # A stack in one of these cannot take an update: the deployer must act first.
-STUCK = {"ROLLBACK_COMPLETE": "its first create failed and rolled back; delete it, then deploy again",
+STUCK = {"ROLLBACK_COMPLETE": "its first create failed and rolled back; delete it (after turning its termination "
+                              "protection off), then deploy again",
          "ROLLBACK_FAILED": "its rollback failed; see its events, fix, delete it, then deploy again",
          "DELETE_FAILED": "a delete failed; see its events",
          "UPDATE_ROLLBACK_FAILED": "an update's rollback failed: continue it (continue-update-rollback) first",
@@ -227,7 +228,14 @@ def wait(cloudformation, stack: str, out, seen: Set[str] = frozenset(), timeout_
         if status in FAILED:
             reasons = [f"{e['LogicalResourceId']}: {e['ResourceStatusReason']}" for e in events
                        if e["ResourceStatus"].endswith("FAILED") and e.get("ResourceStatusReason")]
-            raise DeployError(f"stack {stack} is {status}:\n  " + "\n  ".join(reasons or ["(no reason given)"]))
+            # A rollback keeps what DeletionPolicy Retain keeps (the tables, the user pool, the voter key), each
+            # still deletion-protected: say what is left, so that a second attempt does not leave more of it.
+            kept = sorted({f"{e['LogicalResourceId']} ({e.get('ResourceType', '?')}): {e['PhysicalResourceId']}"
+                           for e in events if e["ResourceStatus"] == "DELETE_SKIPPED" and e.get("PhysicalResourceId")})
+            raise DeployError(f"stack {stack} is {status}:\n  " + "\n  ".join(reasons or ["(no reason given)"])
+                              + ("\nKept by the rollback (DeletionPolicy Retain; remove them with protection off if "
+                                 "nothing is in them, docs/deploying.md, Tear down):\n  " + "\n  ".join(kept)
+                                 if kept else ""))
         if clock() > deadline:
             raise DeployError(f"stack {stack} still {status} after {timeout_s / 60:.0f} min: watch it in the console")
         sleep(poll_s)
@@ -277,7 +285,9 @@ def deploy(plan: Plan, session, out: Callable[[str], None] = print, build: bool 
     existing = stack_of(cloudformation, plan.stack)
     if existing and existing["StackStatus"] in STUCK:
         raise DeployError(f"stack {plan.stack} is {existing['StackStatus']}: {STUCK[existing['StackStatus']]}"
-                          + (f" (aws cloudformation delete-stack --stack-name {plan.stack} --region {plan.region})"
+                          + (f" (aws cloudformation update-termination-protection --no-enable-termination-protection "
+                             f"--stack-name {plan.stack} --region {plan.region}; aws cloudformation delete-stack "
+                             f"--stack-name {plan.stack} --region {plan.region})"
                              if existing["StackStatus"] == "ROLLBACK_COMPLETE" else ""))
     if existing and existing["StackStatus"].endswith("_IN_PROGRESS"):
         raise DeployError(f"stack {plan.stack} is {existing['StackStatus']}: wait for it to settle")

@@ -168,7 +168,10 @@ def test_the_packaged_template_is_uploaded_with_its_code_named_and_sent_with_all
 
 def test_a_failed_create_says_why_and_exits_1(aws, tmp_path):
     statuses = iter(["CREATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE"])
-    events = [{"EventId": "2", "StackName": "s", "LogicalResourceId": "UserPool", "ResourceStatus": "CREATE_FAILED",
+    events = [{"EventId": "3", "StackName": "s", "LogicalResourceId": "BallotsTable", "Timestamp": "2026-12-01",
+               "ResourceStatus": "DELETE_SKIPPED", "ResourceType": "AWS::DynamoDB::Table",
+               "PhysicalResourceId": "tally-test-BallotsTable-1X"},
+              {"EventId": "2", "StackName": "s", "LogicalResourceId": "UserPool", "ResourceStatus": "CREATE_FAILED",
                "Timestamp": "2026-12-01", "ResourceStatusReason": "SES identity is not verified"},
               {"EventId": "1", "StackName": "s", "LogicalResourceId": "tally-test", "Timestamp": "2026-12-01",
                "ResourceStatus": "CREATE_IN_PROGRESS"}]
@@ -180,8 +183,11 @@ def test_a_failed_create_says_why_and_exits_1(aws, tmp_path):
                                                        "CreationTime": "2026-12-01"}]}),
         "CreateStack": {"StackId": "arn:stack"}, "DescribeStackEvents": {"StackEvents": events}}})
     lines = []
-    with pytest.raises(deploy.DeployError, match="ROLLBACK_COMPLETE:\n  UserPool: SES identity is not verified"):
+    reason = "ROLLBACK_COMPLETE:\n  UserPool: SES identity is not verified"
+    with pytest.raises(deploy.DeployError, match=reason) as failed:
         run(plan(), session, package_dir(tmp_path), lines)
+    assert "Kept by the rollback" in str(failed.value)
+    assert "BallotsTable (AWS::DynamoDB::Table): tally-test-BallotsTable-1X" in str(failed.value)
     assert len(session.sent("DescribeStacks")) == 4  # asked until it settled
     assert "  UserPool                                 CREATE_FAILED: SES identity is not verified" in lines
 
@@ -189,7 +195,8 @@ def test_a_failed_create_says_why_and_exits_1(aws, tmp_path):
 def test_a_stack_whose_first_create_rolled_back_is_not_updated(aws, tmp_path):
     session = Recording(answers={"cloudformation": {"DescribeStacks": {"Stacks": [
         {"StackName": "tally-test", "StackStatus": "ROLLBACK_COMPLETE", "CreationTime": "2026-12-01"}]}}})
-    with pytest.raises(deploy.DeployError, match="delete it, then deploy again.*delete-stack --stack-name tally-test"):
+    told = "no-enable-termination-protection.*delete-stack --stack-name tally-test"
+    with pytest.raises(deploy.DeployError, match=told):
         run(plan(), session, package_dir(tmp_path), [])
     assert not session.sent("UpdateStack") and not session.sent("PutObject")
 
