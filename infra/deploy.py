@@ -39,6 +39,8 @@ from infra import deployment, preflight, project_root
 ROOT = project_root()
 PACKAGE = ROOT / "build" / "package"
 STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,49}$")  # the functions' names are <stack>-api and <stack>-tally
+# The search domain's name is unique in the account and Region: a new stack takes its own name for it when it can.
+SEARCH_DOMAIN = re.compile(r"^[a-z][a-z0-9-]{2,27}$")
 DONE = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
 FAILED = {"CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_COMPLETE", "DELETE_FAILED",
           "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED", "UPDATE_FAILED", "IMPORT_ROLLBACK_COMPLETE"}
@@ -161,8 +163,11 @@ def parameters_to_send(template: dict, plan: Plan, existing: Optional[dict]) -> 
             sent.append({"ParameterKey": name, "UsePreviousValue": True})
         elif existing is None or name not in previous:
             # A new stack (or a parameter new to it) takes infra/deployment.py's value: the template's default
-            # unless the mode sets it.
+            # unless the mode sets it; but a new stack's search domain is named after it, so that a second stack in
+            # the account does not meet the first one's default name.
             value = plan.settings.parameters.get(name, declared[name].get("Default"))
+            if name == "SearchDomainName" and existing is None and SEARCH_DOMAIN.match(plan.stack):
+                value = plan.stack
             if value is not None:
                 sent.append({"ParameterKey": name, "ParameterValue": str(value)})
     unknown = sorted(set(plan.explicit) - set(declared))

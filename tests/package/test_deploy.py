@@ -95,14 +95,15 @@ def test_a_first_deploy_creates_the_bucket_uploads_and_creates_the_stack_from_th
         json.loads(uploaded)
     assert create["Parameters"] == [{"ParameterKey": "AlarmEmail", "ParameterValue": ""},
                                     {"ParameterKey": "ApiRateLimit", "ParameterValue": "3000"},
-                                    {"ParameterKey": "SearchDomainName", "ParameterValue": "tally-prod"}]
+                                    # a new stack's own name, not the default tally-prod another may hold
+                                    {"ParameterKey": "SearchDomainName", "ParameterValue": "tally-test"}]
     assert create["Capabilities"] == ["CAPABILITY_IAM"] and create["EnableTerminationProtection"] is True
     stack = cloudformation.describe_stacks(StackName="tally-test")["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE" and stack["EnableTerminationProtection"] is True
     text = "\n".join(lines)
     assert "Stack tally-test is CREATE_COMPLETE" in text and "DeadLetterQueueUrl" in text
     # The next steps: the first operator with the stack's pool id, MFA at the first sign-in, the dashboard.
-    assert f"admin-create-user --region {REGION} --user-pool-id tally-prod --username alice" in text
+    assert f"admin-create-user --region {REGION} --user-pool-id tally-test --username alice" in text
     assert "email_verified,Value=true" in text and "authenticator app" in text
     assert "infra.publish_dashboard --stack tally-test" in text
 
