@@ -9,7 +9,7 @@ In order:
   3. the artifacts bucket: created in the stack's Region if it does not exist (public access blocked), refused if
      it is in another Region (Lambda takes its code from its own Region) or not the account's;
   4. upload the code under its SHA-256 (an unchanged zip is not uploaded again, and leaves the functions as they
-     are) and the template, which names the code by its S3 URI; the template goes by URL: at ~75 KB it is over
+     are) and the template, which names the code by its S3 URI; the template goes by URL: at ~84 KB it is over
      CloudFormation's 51,200-byte limit for an inline body;
   5. create the stack (with termination protection, so a stray delete-stack cannot take the ledger's stack) or
      update it: parameters this deploy does not set keep the stack's current values (UsePreviousValue), as
