@@ -86,9 +86,10 @@ class Account:
         wanted = name.lower()
         return next((q for q in self.service_quotas(service_code) if wanted in q["QuotaName"].lower()), None)
 
-    def request(self, service_code: str, name: str, need: float, where: str) -> str:
-        """The request to make for `need`: the Service Quotas command when its code is known, else where to ask."""
-        value = desired(need)
+    def request(self, service_code: str, name: str, need: float, where: str, at_least: float = 0) -> str:
+        """The request to make for `need` (and at least `at_least`, a quota's usual figure): the Service Quotas
+        command when its code is known, else where to ask."""
+        value = max(desired(need), int(at_least))
         found = self.quota(service_code, name)
         if found and found.get("Adjustable", True):
             return (f"request {value:,}: aws service-quotas request-service-quota-increase --service-code "
@@ -121,7 +122,8 @@ def lambda_checks(account: Account, settings: deployment.Settings, need: float, 
         "AWS Lambda: Concurrent executions", limit, need,
         f"the expected peak ({settings.audience.peak_votes_per_s:,.0f} votes/s) with the reservations",
         request=account.request("lambda", "Concurrent executions", need,
-                                "Service Quotas > AWS Lambda > Concurrent executions")
+                                "Service Quotas > AWS Lambda > Concurrent executions",
+                                at_least=1000)  # what established accounts have: ask for it, not for a few more
         + f", or size the deployment for this account: PEAK={max_peak(settings, limit, need)}"))
     return findings
 
