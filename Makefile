@@ -68,9 +68,10 @@ package: $(DEPS)
 	$(PY) -m infra.build_template --package build/package
 
 # Does the account's quotas carry the deployment and its expected peak? docs/deploying.md. BIG_VOTE=1 (or after)
-# checks the big vote's parameters and audience; PEAK= (votes/s) and EXPECTED_VOTERS= size the audience;
+# checks the big vote's parameters and audience; PEAK= (votes/s), EXPECTED_VOTERS= and INVITATIONS_PER_DAY= (a
+# roll's mailed invitations) size the audience;
 # PARAMS="Name=value ..." as for deploy; STACK= gives back what an existing stack holds.
-DEPLOY_OPTIONS = $(if $(REGION), --region $(REGION))$(if $(BIG_VOTE), --big-vote $(BIG_VOTE))$(if $(PARAMS), --params "$(PARAMS)")$(if $(PEAK), --peak $(PEAK))$(if $(EXPECTED_VOTERS), --voters $(EXPECTED_VOTERS))
+DEPLOY_OPTIONS = $(if $(REGION), --region $(REGION))$(if $(BIG_VOTE), --big-vote $(BIG_VOTE))$(if $(PARAMS), --params "$(PARAMS)")$(if $(PEAK), --peak $(PEAK))$(if $(EXPECTED_VOTERS), --voters $(EXPECTED_VOTERS))$(if $(INVITATIONS_PER_DAY), --invitations-per-day $(INVITATIONS_PER_DAY))
 preflight: $(DEPS)
 	$(PY) -m infra.preflight$(if $(STACK), --stack $(STACK))$(DEPLOY_OPTIONS)
 

@@ -334,6 +334,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--params", help='parameter overrides, "Name=value Name2=value2"')
     p.add_argument("--peak", type=float, help="the expected peak the preflight checks, votes/s")
     p.add_argument("--voters", type=int, help="voters of one event, for the preflight")
+    p.add_argument("--invitations-per-day", type=int, help="roll invitations mailed a day, for the preflight")
     p.add_argument("--no-build", action="store_true", help="deploy build/package as it is (make package ran)")
     p.add_argument("--skip-preflight", action="store_true",
                    help="deploy without checking the account's quotas (when Service Quotas cannot be read)")
@@ -348,7 +349,8 @@ def main(argv=None, session=None) -> int:
     mode = preflight.mode_of(args.big_vote)
     overrides = deployment.parse_overrides(args.params)
     plan = Plan(stack=args.stack, bucket=args.bucket, region=session.region_name,
-                settings=deployment.settings(mode, overrides, peak_votes_per_s=args.peak, voters=args.voters),
+                settings=deployment.settings(mode, overrides, peak_votes_per_s=args.peak, voters=args.voters,
+                                             invitations_per_day=args.invitations_per_day),
                 explicit=explicit_parameters(mode, overrides))
     try:
         return deploy(plan, session, build=not args.no_build, run_preflight=not args.skip_preflight)

@@ -322,12 +322,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--params", help='parameter overrides, "Name=value Name2=value2"')
     p.add_argument("--peak", type=float, help="the expected peak, votes/s (default: the audience's)")
     p.add_argument("--voters", type=int, help="voters of one event (default: the audience's)")
+    p.add_argument("--invitations-per-day", type=int, help="roll invitations mailed a day, besides sign-up codes")
     return p
 
 
 def settings_from(args) -> deployment.Settings:
     return deployment.settings(mode_of(args.big_vote), deployment.parse_overrides(args.params),
-                               peak_votes_per_s=args.peak, voters=args.voters)
+                               peak_votes_per_s=args.peak, voters=args.voters,
+                               invitations_per_day=args.invitations_per_day)
 
 
 def main(argv=None, session: Optional[boto3.session.Session] = None) -> int:

@@ -175,3 +175,10 @@ def test_after_the_big_vote_the_parameters_go_back_but_the_warm_throughput(aws):
     assert after.parameters["TallyReservedConcurrency"] == after.parameters["ApiProvisionedConcurrency"] == 0
     assert after.parameters["BallotsWarmWriteUnitsPerSecond"] == 40000  # a table's warm throughput cannot go down
     assert after.audience == deployment.Audience()
+
+
+def test_a_rolls_invitations_count_against_cognitos_own_mail(aws, capsys):
+    code, out = run(Account(), ["--peak", "300", "--invitations-per-day", "200"], capsys)
+    assert code == 1
+    mail = line(out, "Amazon Cognito: its own email (default configuration)")
+    assert "SHORT" in mail and ": 50 for 233 needed" in mail  # 1,000 voters over 30 days, and 200 invitations
