@@ -115,6 +115,9 @@ export class BarsChart {
     const lines = Math.max(2, ...labels.map((label) => label.length));
     const row = Math.max(base * 3.3, lines * size * 1.25 + base * 0.9);
     chart.canvas.parentElement.style.height = `${Math.max(180, Math.round(candidates.length * row + base * 2.5))}px`;
+    // The canvas takes its box's new height now, not when Chart.js's resize observer next runs: until then a canvas
+    // taller than its box (12 candidates before, 2 now) would lie over the cards below it and take their clicks.
+    chart.resize();
     chart.update();
   }
 

@@ -5,6 +5,7 @@ import { candidateList, localToInstant } from "./candidates.js";
 import { BarsChart, TimelineChart, chartsAvailable, timelineSeries } from "./charts.js";
 import { limitsOf, loadConfig } from "./config.js";
 import { downloadResults } from "./export.js";
+import { copyText, drawQr, joinUrl, onlyHere, spokenUrl } from "./join.js";
 import { RollPanel } from "./rollpanel.js";
 import { $, age, clockTime, duration, el, percent, setMessage, show, when, wireSignIn } from "./ui.js";
 
@@ -24,7 +25,6 @@ const ui = {
   session: $("#session"),
   who: $("#who"),
   signOut: $("#sign-out"),
-  present: $("#present"),
   signInPanel: $("#sign-in-panel"),
   signInForm: $("#sign-in-form"),
   signInError: $("#sign-in-error"),
@@ -62,7 +62,16 @@ const ui = {
   turnoutShare: $("#turnout-share"),
   turnoutFigures: $("#turnout-figures"),
   exportCsv: $("#export-csv"),
+  join: $("#join"),
+  joinQr: $("#join-qr"),
+  joinLink: $("#join-link"),
+  joinLocal: $("#join-local"),
+  joinCopy: $("#join-copy"),
+  joinCopied: $("#join-copied"),
+  screenOpen: $("#screen-open"),
+  screenNote: $("#join-screen-note"),
   counts: $("#counts tbody"),
+  barsAndTable: $(".bars-and-table"),
   timelineCaption: $("#timeline-caption"),
   timelineSeconds: $("#timeline-seconds"),
   timelineMinutes: $("#timeline-minutes"),
@@ -277,7 +286,9 @@ function renderPolls(force = false) {
   const focusKey = document.activeElement?.dataset?.focusKey;
   show(ui.pollsEmpty, state.polls.length === 0);
   ui.pollList.replaceChildren(...state.polls.map(pollItem));
-  if (focusKey) ui.pollList.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus();
+  // The focused control, drawn again in its place, gets the focus back without scrolling: the page stays where the
+  // operator is looking (a new poll's notice and results, just scrolled to, say).
+  if (focusKey) ui.pollList.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus({ preventScroll: true });
   renderHeading();
 }
 
@@ -478,6 +489,7 @@ async function createPoll(event) {
       state.polls = [reply.body, ...state.polls.filter((p) => p.poll_id !== reply.body.poll_id)];
       renderPolls();
       select(reply.body.poll_id);
+      showCreated(reply.body.poll_id);
       refreshPolls();
     } else if (reply.status !== 401) {
       fail(errorMessage(reply));
@@ -491,6 +503,14 @@ async function createPoll(event) {
   }
 }
 
+// The form is the last thing on a phone's page: the new poll, its notice and its join link are at the top. Bring
+// them into view, and the focus to the new poll in the list (without a second scroll).
+function showCreated(pollId) {
+  const reduced = matchMedia("(prefers-reduced-motion: reduce)").matches;
+  ui.pollList.querySelector(`[data-focus-key="${CSS.escape(`select:${pollId}`)}"]`)?.focus({ preventScroll: true });
+  ui.notice.scrollIntoView({ block: "start", behavior: reduced ? "auto" : "smooth" });
+}
+
 // ---- rendering -------------------------------------------------------------------------------------------
 
 function renderHeading() {
@@ -502,6 +522,35 @@ function renderHeading() {
   ui.resultsStatus.textContent = STATUS_WORDS[status] ?? status ?? "";
   ui.resultsStatus.dataset.status = status ?? "";
   state.roll?.show(poll ?? null);
+  renderJoin(poll);
+}
+
+// The selected poll's way in for voters: its vote page's link, as text to copy and as a QR code to show; and its
+// audience screen, which shows what the public document does (so nothing, for a poll whose results are for
+// operators only).
+function renderJoin(poll) {
+  const pollId = state.selected;
+  show(ui.join, Boolean(pollId));
+  if (!pollId) return;
+  if (ui.join.dataset.poll !== pollId) {
+    ui.join.dataset.poll = pollId;
+    const link = joinUrl(pollId);
+    ui.joinLink.href = link;
+    ui.joinLink.textContent = spokenUrl(link);
+    show(ui.joinLocal, onlyHere(link));
+    ui.screenOpen.href = `screen.html?poll=${encodeURIComponent(pollId)}`;
+    setMessage(ui.joinCopied, "");
+    show(ui.joinQr, false);
+    drawQr(ui.joinQr, link).then((drawn) => show(ui.joinQr, drawn && ui.join.dataset.poll === pollId));
+  }
+  ui.screenNote.textContent = poll?.results === "operators"
+    ? "Its results are for operators only: the audience screen shows the question and the QR code, never the bars."
+    : poll?.results === "after_close" ? "The audience screen shows its results once it closes." : "";
+}
+
+async function copyJoinLink() {
+  const copied = await copyText(ui.joinLink.href, ui.joinLink);
+  setMessage(ui.joinCopied, copied ? "Copied." : "Selected: copy it with Ctrl+C (⌘C on a Mac).", copied ? "ok" : "");
 }
 
 function renderResults() {
@@ -516,6 +565,8 @@ function renderResults() {
   ui.totalLabel.textContent = results.total === 1 ? "vote" : "votes";
   renderTurnout(results);
   const leader = Math.max(...results.candidates.map((c) => c.votes));
+  ui.barsAndTable.dataset.layout = results.candidates.length > 6 ||
+    results.candidates.some((c) => c.label.length > 24) ? "stacked" : "side";
   ui.counts.replaceChildren(...results.candidates.map((c) => el("tr", {
     dataset: { candidate: c.id }, class: c.votes > 0 && c.votes === leader ? "leading" : null,
   },
@@ -760,14 +811,6 @@ function renderSession(reason = "") {
   }
 }
 
-function setPresenting(on) {
-  document.body.classList.toggle("presenting", on);
-  ui.present.setAttribute("aria-pressed", String(on));
-  sessionStorage.setItem("tally.dashboard.presenting", on ? "1" : "");
-  renderResults(); // the charts' type follows the page's
-  renderTimeline();
-}
-
 async function main() {
   const config = await loadConfig((delay, reason) => {
     setMessage(ui.loading, `Waiting for the stack: ${reason}. Trying again in ${Math.ceil(delay / 1000)} s…`);
@@ -796,7 +839,7 @@ async function main() {
     show(ui.mfaStart, true);
   });
   ui.signOut.addEventListener("click", () => state.auth.signOut("You have signed out."));
-  ui.present.addEventListener("click", () => setPresenting(!document.body.classList.contains("presenting")));
+  ui.joinCopy.addEventListener("click", copyJoinLink);
   ui.createForm.addEventListener("submit", createPoll);
   ui.exportCsv.addEventListener("click", exportResults);
   ui.createForm.elements.candidates.addEventListener("input", showCandidateIds);
@@ -812,7 +855,6 @@ async function main() {
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   for (const hint of document.querySelectorAll("[data-zone]")) hint.textContent += ` (your time, ${zone})`;
 
-  setPresenting(sessionStorage.getItem("tally.dashboard.presenting") === "1");
   renderSession(await state.auth.restore());
   setInterval(renderClock, 250);
 }

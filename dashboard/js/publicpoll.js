@@ -1,7 +1,9 @@
 // A poll's public document (GET /public/polls/{poll_id}: API.md, version 3), read again and again for an audience:
 // no token, so the request is a simple GET with no preflight, and a CDN (CloudFront on AWS) answers it for every
-// viewer but about one a second. The browser's HTTP cache keeps the answer for its max-age and revalidates it with
-// its ETag; the page sees a 304 as the held 200.
+// viewer but about one a second. Each read revalidates the browser's copy (cache "no-cache": If-None-Match with the
+// ETag it holds; a 304 reaches the page as the held 200). The default mode would let the browser answer from its
+// own copy while the document's max-age lasts, and with stale-while-revalidate hand the page the previous copy
+// while it fetches the next: a read behind, measured at about 1.5 s more from a vote to the screen.
 //
 // Reads are jittered (viewers who opened the page together do not ask together), paused while the tab is hidden
 // (Page Visibility), backed off while the API is away, and stopped once a closed poll's result is final.
@@ -75,7 +77,7 @@ export class PublicPollFeed {
     const timeout = setTimeout(() => this.#controller.abort(), REQUEST_TIMEOUT_MS);
     let delay;
     try {
-      const reply = await fetch(this.#url, { signal: this.#controller.signal, mode: "cors", cache: "default" });
+      const reply = await fetch(this.#url, { signal: this.#controller.signal, mode: "cors", cache: "no-cache" });
       const text = await reply.text();
       if (generation !== this.#generation) return;
       if (reply.status === 200) {

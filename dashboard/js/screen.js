@@ -10,6 +10,9 @@ import { PublicPollFeed } from "./publicpoll.js";
 import { $, age, clockTime, duration, el, percent, show, when } from "./ui.js";
 
 const POLL_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+// The public document is read every 1 to 1.5 s (jittered): behind a CDN a screen costs the API nothing, and a vote
+// shows within the stream's lag plus at most a read's wait.
+const READ_EVERY_MS = [1000, 1500];
 const IDLE_MS = 3000; // the full-screen button and the pointer hide after this long without a move
 const STATUS_WORDS = { open: "Open", scheduled: "Scheduled", closed: "Closed" };
 
@@ -267,7 +270,7 @@ async function main() {
     "address." : "";
   drawQr(ui.qr, link).then((drawn) => show(ui.qr, drawn));
   const config = await loadConfig((delay, reason) => showProblem(`Waiting for the stack: ${reason}…`));
-  new PublicPollFeed(config.apiUrl, pollId, { onDocument, onProblem }).start();
+  new PublicPollFeed(config.apiUrl, pollId, { onDocument, onProblem, everyMs: () => READ_EVERY_MS }).start();
   setInterval(renderClock, 250);
 }
 
