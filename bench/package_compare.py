@@ -1,6 +1,7 @@
 """Two Lambda packages side by side: their size, and what a cold start pays for each, interleaved in one run.
 
     .venv/bin/python -m bench.package_compare --before OLD.zip --after build/package/deployment.zip [--runs 15]
+        [--tmp /dev/shm]
 
 A Lambda cold start downloads the package, extracts it into /var/task and imports the handler module. For each zip
 this reports its size (zipped, extracted, files), the wall time to extract it (zipfile, into a fresh directory)
@@ -48,10 +49,13 @@ def main(argv=None) -> dict:
     parser.add_argument("--before", type=Path, required=True, help="the baseline package")
     parser.add_argument("--after", type=Path, required=True, help="the package under test")
     parser.add_argument("--runs", type=int, default=15, help="rounds (default 15)")
+    parser.add_argument("--tmp", type=Path, default=None,
+                        help="where to extract (default: the system's temporary directory); /dev/shm takes the "
+                             "disk out of the figure, which a machine shared with other work makes noisy")
     args = parser.parse_args(argv)
     zips = {"before": args.before, "after": args.after}
     samples: Dict[str, Dict[str, List[float]]] = {name: {"extract_ms": [], "import_ms": []} for name in zips}
-    with tempfile.TemporaryDirectory(prefix="tally-package-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="tally-package-", dir=args.tmp) as tmp:
         env = environment(tmp, False, str(Path(tmp) / "empty-pycache"))
         env.update({"PYTHONPATH": sysconfig.get_paths()["purelib"], "PYTHONDONTWRITEBYTECODE": "1"})
         trees = {name: Path(tmp) / name for name in zips}
