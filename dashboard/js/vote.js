@@ -19,6 +19,7 @@ import { $, clockTime, el, plural, setMessage, show, sleep, when } from "./ui.js
 const WATCH_MS = [1500, 2500];
 const WAIT_MS = [8000, 12_000];
 const AFTER_INSTANT_MS = [300, 1500];
+const PAST_INSTANT_MS = 30_000;
 // Looking for an open poll (GET /polls: signed in, so it reaches the function): seldom, and never while hidden.
 const RECHECK_MS = [12_000, 18_000];
 const COUNTING_MS = 20_000; // "counting your vote…" at most this long after the vote (the stream takes about 1 s)
@@ -144,7 +145,10 @@ function everyMs(doc) {
   const [min, max] = watching ? WATCH_MS : WAIT_MS;
   const next = doc.status === "scheduled" ? doc.opens_at : doc.status === "open" ? doc.closes_at : null;
   const until = next ? Date.parse(next) - now : Infinity;
-  if (until >= 0 && until + AFTER_INSTANT_MS[1] < min) return AFTER_INSTANT_MS.map((ms) => until + ms);
+  if (until >= 0 && until < max) return AFTER_INSTANT_MS.map((ms) => until + ms);
+  // The instant has passed but this copy predates it (the CDN and the browser keep a copy for a second or so, and
+  // serve it while they fetch the next): soon again, for a little while.
+  if (until < 0 && until > -PAST_INSTANT_MS) return WATCH_MS;
   return [min, max];
 }
 
