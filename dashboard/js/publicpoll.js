@@ -3,7 +3,7 @@
 // viewer but about one a second. Each read revalidates the browser's copy (cache "no-cache": If-None-Match with the
 // ETag it holds; a 304 reaches the page as the held 200). The default mode would let the browser answer from its
 // own copy while the document's max-age lasts, and with stale-while-revalidate hand the page the previous copy
-// while it fetches the next: a read behind, measured at about 1.5 s more from a vote to the screen.
+// while it fetches the next: every change shown a read late.
 //
 // Reads are jittered (viewers who opened the page together do not ask together), paused while the tab is hidden
 // (Page Visibility), backed off while the API is away, and stopped once a closed poll's result is final.
