@@ -20,8 +20,8 @@ What a crash leaves: only the last record can be cut short (a write the crash in
 answered (its fsync did not finish), so reading stops there and the start drops it. Records are durable in
 order, one fdatasync covering every record written before it, so anything after a bad record was never answered
 either. A record missing from the middle (a gap in the sequence numbers, a bad record with whole ones after it, a
-damaged segment followed by others) cannot come from a crash: that is damage, and reading refuses it (JournalDamaged) rather than replay a history
-with a hole in it.
+damaged segment followed by others) cannot come from a crash: that is damage, and reading refuses it
+(JournalDamaged) rather than replay a history with a hole in it.
 """
 import os
 import pickle
