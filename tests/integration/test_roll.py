@@ -89,7 +89,8 @@ def test_the_answer_counts_added_already_invited_and_unknown(client, stack):
     roll_poll(client, stack)
     accounts(stack, "rita", "ravi")
     stack.idp.admin_update_user_attributes(UserPoolId=stack.pool_id, Username="ravi",
-                                           UserAttributes=[{"Name": "email", "Value": "ravi@example.org"}])
+                                           UserAttributes=[{"Name": "email", "Value": "ravi@example.org"},
+                                                           {"Name": "email_verified", "Value": "true"}])
     first = add(client, stack, ["Rita", "nobody-here", "rita"])
     assert body(first) == {"added": 1, "already": 1, "invited": 0, "unknown": ["nobody-here"]}
     # ravi named twice (by email, then by username) is one voter; rita is on the roll already.
