@@ -232,7 +232,8 @@ def test_the_api_function_may_do_exactly_what_the_adapters_it_uses_do(resources)
     # update_item, get_item; DynamoTallyStore.counts (the results check): query. DynamoRollStore: transactions of
     # put, delete (ballots, rolls) and update (the tallies' roll lane), get_item and query. OpenSearchIndex.counts:
     # POST .../_search. Runtime.voter_keys: the voter key's secret. CognitoDirectory.standing (operator routes):
-    # two admin reads; .account and .invite (roll entries): AdminGetUser, ListUsers, AdminCreateUser.
+    # two admin reads; .account and .invite (roll entries): AdminGetUser, ListUsers, AdminCreateUser, and
+    # AdminDeleteUser for an unconfirmed account squatting an invited address.
     assert role_grants(resources, "ApiHandlerRole") == {
         "xray:PutTraceSegments": ["*"], "xray:PutTelemetryRecords": ["*"],
         "logs:CreateLogStream": [arn("ApiHandlerLogGroup")], "logs:PutLogEvents": [arn("ApiHandlerLogGroup")],
@@ -246,6 +247,7 @@ def test_the_api_function_may_do_exactly_what_the_adapters_it_uses_do(resources)
         "secretsmanager:GetSecretValue": [{"Ref": "VoterKeySecret"}],
         "cognito-idp:AdminGetUser": [arn("UserPool")], "cognito-idp:AdminListGroupsForUser": [arn("UserPool")],
         "cognito-idp:ListUsers": [arn("UserPool")], "cognito-idp:AdminCreateUser": [arn("UserPool")],
+        "cognito-idp:AdminDeleteUser": [arn("UserPool")],
     }
 
 
