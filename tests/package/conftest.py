@@ -6,8 +6,11 @@ is a zip beside it either way) without fetching the Lambda's Linux wheels from P
 import json
 
 import pytest
+from moto import mock_aws
 
 from infra import build_template
+
+AWS_REGION = "eu-west-1"  # deploy's and preflight's tests: a Region other than the local stack's
 
 
 @pytest.fixture(scope="session")
@@ -25,3 +28,13 @@ def template(packaged):
 @pytest.fixture(scope="session")
 def resources(template):
     return template["Resources"]
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    """An emulated AWS account (moto) for the deploy and preflight commands, with test credentials."""
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": AWS_REGION}.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        yield

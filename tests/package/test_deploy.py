@@ -11,13 +11,13 @@ import json
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from infra import deploy, deployment
 from tests.aws_answers import answer, error
+from tests.package.conftest import AWS_REGION
 from tests.package.test_preflight import Account
 
-REGION = "eu-west-1"
+REGION = AWS_REGION
 SMALL = {
     "Parameters": {"ApiRateLimit": {"Type": "Number", "Default": 3000},
                    "SearchDomainName": {"Type": "String", "Default": "tally-prod"},
@@ -46,15 +46,6 @@ class Recording:
 
     def sent(self, operation):
         return [params for _, name, params in self.calls if name == operation]
-
-
-@pytest.fixture
-def aws(monkeypatch):
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": REGION}.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield
 
 
 def package_dir(tmp_path, template=SMALL, code=b"PK\x05\x06" + bytes(18)):

@@ -3,13 +3,13 @@ GetAccount, DynamoDB's DescribeLimits, SES v1), tests/aws_answers.py gives AWS's
 (Lambda's GetAccountSettings, Service Quotas, SES v2), as a new account or a prepared one would give them."""
 import boto3
 import pytest
-from moto import mock_aws
 
 from bench import capacity
 from infra import deployment, preflight
 from tests.aws_answers import answer, error
+from tests.package.conftest import AWS_REGION
 
-REGION = "eu-west-1"
+REGION = AWS_REGION
 SES_ARN = f"arn:aws:ses:{REGION}:123456789012:identity/votes@example.com"
 
 
@@ -49,15 +49,6 @@ class Account:
 
     def client(self, service):
         return answer(boto3.client(service, region_name=REGION), self.answers.get(service, {}), self.calls)
-
-
-@pytest.fixture
-def aws(monkeypatch):
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": REGION}.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield
 
 
 def run(account, argv, capsys):
