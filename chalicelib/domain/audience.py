@@ -6,13 +6,16 @@ counts, shares, a timeline, a roll poll's turnout as two totals) exactly when a 
 """
 from typing import Optional
 
-from .polls import Poll
+from .polls import Poll, poll_view
 from .times import later
 
 # A ballot cast just before the close can still be on its way through the stream into the counts for a moment
 # after it (the stream consumer's lag: normally under a second, and /health?deep calls 5 s degraded). Until then a
 # closed poll's document is read as often as an open one's; after it, it is final and may be cached for long.
 SETTLE_SECONDS = 30
+# What the audience sees of a poll as the API shows it (domain/polls.py poll_view): not its creation time nor its
+# expected load, which are the operators' business.
+PUBLIC_FIELDS = ("poll_id", "title", "candidates", "status", "opens_at", "closes_at", "electorate")
 
 
 def is_final(poll: Poll, now: str) -> bool:
@@ -22,14 +25,9 @@ def is_final(poll: Poll, now: str) -> bool:
 
 def public_document(poll: Poll, now: str, results: Optional[dict]) -> dict:
     """The document of `poll` at `now`; `results` is the results view, given exactly when they are shown."""
+    view = poll_view(poll, now)
     document = {
-        "poll_id": poll.poll_id,
-        "title": poll.title,
-        "candidates": [{"id": c.id, "label": c.label} for c in poll.candidates],
-        "status": poll.status(now),
-        "opens_at": poll.opens_at,
-        "closes_at": poll.closes_at,
-        "electorate": poll.electorate,
+        **{key: view[key] for key in PUBLIC_FIELDS},
         # The poll's own `results` setting: without it a null results_at could mean "at a close not set yet" or
         # "never", and a page could not say which.
         "results_mode": poll.results,
