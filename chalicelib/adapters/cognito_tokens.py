@@ -15,6 +15,8 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Callable, Dict, FrozenSet, Optional
 
+from ..domain.limits import OPERATORS_GROUP
+
 ALGORITHMS = ["RS256"]
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "token_use"]
 
@@ -44,7 +46,7 @@ class Caller:
 
     @property
     def is_operator(self) -> bool:
-        return "operators" in self.groups
+        return OPERATORS_GROUP in self.groups
 
 
 def fetch_json(url: str, timeout: float = 3.0) -> dict:

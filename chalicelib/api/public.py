@@ -7,7 +7,7 @@ from typing import Optional
 
 from .. import runtime
 from ..domain.errors import Invalid, NotFound
-from ..domain.limits import client_limits
+from ..domain.limits import OPERATORS_GROUP, client_limits
 from ..domain.results import Windows
 from ..services.ports import IndexUnavailable, ResultsIndex
 from . import caching
@@ -98,6 +98,7 @@ def client_config():
         "client_id": settings.client_id,
         "cognito_endpoint": settings.cognito_endpoint,
         "self_signup": settings.self_signup,
+        "operators_group": OPERATORS_GROUP,
         "limits": {**client_limits(), "max_body_bytes": MAX_BODY_BYTES, "max_roll_body_bytes": MAX_ROLL_BODY_BYTES},
     }
     return caching.conditional(bp.current_request, config, caching.tag_of(config), caching.CONFIG)

@@ -5,6 +5,9 @@ from .ballots import MAX_PEAK_VOTES_PER_S
 from .polls import ID_PATTERN, MAX_CANDIDATES, MAX_LABEL, MAX_TITLE, MIN_CANDIDATES, RESERVED_IDS
 from .roll import MAX_ROLL_BATCH
 
+# The user pool group whose members manage polls: the template creates it (infra/cognito.json OperatorsGroup).
+OPERATORS_GROUP = "operators"
+
 
 def client_limits() -> dict:
     return {"id_pattern": f"^{ID_PATTERN.pattern}$", "max_title": MAX_TITLE, "max_label": MAX_LABEL,

@@ -17,9 +17,9 @@ import time
 from typing import Callable, Dict, Optional, Tuple
 
 from ..domain.errors import Forbidden
+from ..domain.limits import OPERATORS_GROUP as OPERATORS
 from .ports import OperatorDirectory, Standing
 
-OPERATORS = "operators"
 # Operators are few; the bound only keeps a stream of made-up usernames (each a valid token) from growing it.
 MAX_CACHED = 1_000
 

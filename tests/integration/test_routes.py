@@ -1,6 +1,7 @@
 """Every route of API.md and every status it names, through chalice.test.Client against moto."""
 import json
 
+from devstack import cognito
 from tests.integration.conftest import body, wait_until
 
 COLOURS = {"poll_id": "colours", "title": "Best colour", "candidates": ["red", {"id": "blue", "label": "Blue"}]}
@@ -34,7 +35,8 @@ def test_config_tells_a_client_how_to_sign_in_and_holds_no_secret(client, stack)
     assert response.status_code == 200
     config = body(response)
     assert config == {"region": "us-east-1", "user_pool_id": stack.pool_id, "client_id": stack.client_id,
-                      "cognito_endpoint": None, "self_signup": False, "limits": config["limits"]}
+                      "cognito_endpoint": None, "self_signup": False, "limits": config["limits"],
+                      "operators_group": cognito.OPERATORS_GROUP}  # the template's group: clients take it from here
     assert config["limits"]["max_candidates"] == 100 and config["limits"]["reserved_ids"] == ["mine"]
     assert config["limits"]["max_body_bytes"] == 16 * 1024
 
