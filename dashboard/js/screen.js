@@ -10,9 +10,10 @@ import { PublicPollFeed } from "./publicpoll.js";
 import { $, age, clockTime, duration, el, percent, show, when } from "./ui.js";
 
 const POLL_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
-// The public document is read every 1 to 1.5 s (jittered): behind a CDN a screen costs the API nothing, and a vote
-// shows within the stream's lag plus at most a read's wait.
-const READ_EVERY_MS = [1000, 1500];
+// The public document is read every 1 to 1.25 s (jittered): behind a CDN a screen costs the API nothing, and a vote
+// shows within the stream's lag plus at most a read's wait. Never under a second, the document's max-age: a read
+// sooner would only fetch the CDN's same copy again.
+const READ_EVERY_MS = [1000, 1250];
 const IDLE_MS = 3000; // the full-screen button and the pointer hide after this long without a move
 const STATUS_WORDS = { open: "Open", scheduled: "Scheduled", closed: "Closed" };
 
