@@ -5,10 +5,11 @@ under load or in front of strangers:
 - no autoreload child process; TCP_NODELAY on responses (http.server writes headers and body separately, and with
   Nagle each keep-alive request stalls ~40 ms on a delayed ACK); a listen backlog of 1024 instead of 5, which
   resets connections when a few hundred voters arrive at once;
-- a body over the API's 16 KiB is refused by its Content-Length before a byte of it is read, and a chunked body
-  as soon as it passes the limit (chalice local reads whatever Content-Length promises, into memory); a chunk
-  size that is not hexadecimal digits (`-1`, `0x10`, `+5`, `1_0`, which Python's int() would take) is a 400
-  before authentication, and nothing after it is read: a negative size would read to the end of the stream;
+- a body over the largest the API takes (a roll change's 800 KiB) is refused by its Content-Length before a
+  byte of it is read, and a chunked body as soon as it passes the limit (chalice local reads whatever
+  Content-Length promises, into memory); a chunk size that is not hexadecimal digits (`-1`, `0x10`, `+5`, `1_0`,
+  which Python's int() would take) is a 400 before authentication, and nothing after it is read: a negative
+  size would read to the end of the stream;
 - a header line over http.server's 64 KiB (a token of 100 KB) is a 431 in the API's error shape;
 - the access log names the route, not the path: `POST /votes/{candidate}`, never the candidate voted for, and
   no query string (a roll page's `after` is a username), so no access line reads as a ballot;

@@ -1,6 +1,6 @@
 """The moto server's write-ahead journal: each request that may change moto's state, on disk before it is answered.
 
-An answer of 201 is a promise (ARCHITECTURE.md, "One machine"), and moto keeps its state in memory. So the moto
+An answer of 201 is a promise (docs/local.md), and moto keeps its state in memory. So the moto
 server (devstack/moto_server.py) appends every state-changing request here while it holds its request lock, in
 the order moto runs them, and lets the answer go only once the record is on disk (fsync). A snapshot
 (devstack/moto_state.py) names the last record it holds; a start restores the snapshot and replays the records

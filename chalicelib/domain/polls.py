@@ -2,7 +2,7 @@
 import re
 import secrets
 from dataclasses import dataclass, field, replace
-from typing import Optional
+from typing import Optional, TypeGuard
 
 from .ballots import DEFAULT_PEAK_VOTES_PER_S, buckets_for
 from .errors import Invalid
@@ -45,7 +45,7 @@ class Poll:
     electorate: str = "open"
     _ids: frozenset = field(default=frozenset(), compare=False, repr=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "_ids", frozenset(c.id for c in self.candidates))
 
     def status(self, now: str) -> str:
@@ -85,7 +85,7 @@ class Poll:
         return replace(self, closes_at=effective)
 
 
-def is_valid_id(value: object) -> bool:
+def is_valid_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and ID_PATTERN.fullmatch(value) is not None
 
 
@@ -192,7 +192,7 @@ def new_poll(body: dict, now: str) -> Poll:
 
 
 def poll_view(poll: Poll, now: str) -> dict:
-    """The poll as API.md shows it."""
+    """The poll as the API shows it (openapi.yaml, Poll)."""
     return {
         "poll_id": poll.poll_id,
         "title": poll.title,

@@ -1,4 +1,4 @@
-// A poll's public document (GET /public/polls/{poll_id}: API.md, version 3), read again and again for an audience:
+// A poll's public document (GET /public/polls/{poll_id}: openapi.yaml, PublicPoll), read again and again for an audience:
 // no token, so the request is a simple GET with no preflight, and a CDN (CloudFront on AWS) answers it for every
 // viewer but about one a second. Each read revalidates the browser's copy (cache "no-cache": If-None-Match with the
 // ETag it holds; a 304 reaches the page as the held 200). The default mode would let the browser answer from its
