@@ -2,7 +2,7 @@
 in DynamoDB writes and Cognito lookups, against a same-run floor.
 
 What is timed: the roll sent as the CLI sends it (`python -m cli roll add`): requests of up to 1,000 entries
-(`POST /polls/{id}/roll`, one client, one request after another; cut by cli.client.roll_batches, which keeps a
+(`POST /polls/{id}/roll`, one client, one request after another; cut by tally_client/rollfile.py, which keeps a
 body within the API's limit), every entry a 10-character username with an account and not on the roll yet (each
 answer must be `added` == entries sent). Per request the API looks each entry up in Cognito (AdminGetUser, 4 at
 a time) and writes, per 49 voters, one TransactWriteItems of each voter's blank ballot and roll entry and the
@@ -58,7 +58,8 @@ from chalicelib.adapters.dynamo_ballots import BLANK, blank_item
 from chalicelib.adapters.dynamo_roll import VOTERS_PER_TRANSACTION
 from chalicelib.adapters.dynamo_tallies import ROLL_LANE
 from chalicelib.domain.ballots import DEFAULT_PEAK_VOTES_PER_S, bucket_of, buckets_for
-from cli.client import roll_batches, roll_body_limit, send
+from cli.client import send
+from tally_client.rollfile import roll_batches, roll_body_limit
 
 TARGET_REQUEST_S = 29.0
 KB = 1024
@@ -182,7 +183,7 @@ def measure(stack, meter: CpuMeter, voters: int, batch: int) -> Dict:
     settings = stack.settings()
     token = stack.token(stack.operator["username"])
     # Short usernames (10 characters), so that 1,000 fit in the documented 16 KiB body; the batches are cut as the
-    # CLI cuts them (cli.client.roll_batches, with the limit GET /config gives), so longer ones would go in more.
+    # CLI cuts them (tally_client/rollfile.py, with the limit GET /config gives), so longer ones would go in more.
     tag = uuid.uuid4().hex[:4]
     names = [f"r{tag}{n:05d}" for n in range(voters)]
     load_before = machine()["load_average"]

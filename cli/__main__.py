@@ -33,15 +33,13 @@ import sys
 import urllib.parse
 from pathlib import Path
 
+from tally_client.rollfile import read_roll_file, roll_batch_limit, roll_batches, roll_body_limit
+
 from .client import (
     DEFAULT_API,
     Failure,
     Session,
     call,
-    read_roll_file,
-    roll_batch_limit,
-    roll_batches,
-    roll_body_limit,
     send,
     send_raw,
     unreachable,
@@ -211,15 +209,19 @@ def name_lines(message: str, lines: list, path) -> str:
 
 
 def roll_add(args):
-    entries = read_roll_file(args.file)
+    roll = read_roll_file(args.file)  # tally_client/rollfile.py says which column and which lines
+    entries = roll.entries
     if not entries:
         raise Failure(f"{args.file} lists no voters.")
+    if roll.skipped:
+        print(f"{args.file}: skipped line {', '.join(map(str, roll.skipped))}, with no {roll.column or 'entry'}",
+              file=sys.stderr)
     session = Session(args.api)
     token, path = session.token(args.user), poll_path(args.poll_id, "/roll")
     total = {"added": 0, "already": 0, "invited": 0, "unknown": []}
     # Up to 1,000 entries a request, fewer when they would make the body larger than the API takes.
-    batches = roll_batches(entries, lambda item: item[1], roll_body_limit(session.config),
-                           roll_batch_limit(session.config))
+    batches = roll_batches(entries, max_bytes=roll_body_limit(session.config),
+                           max_entries=roll_batch_limit(session.config), entry=lambda item: item[1])
     for number, batch in enumerate(batches, 1):
         lines, voters = [line for line, _ in batch], [entry for _, entry in batch]
         status, reply = send_batch(args, token, path, {"voters": voters, "invite": args.invite},

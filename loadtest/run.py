@@ -11,8 +11,9 @@ from importlib import resources
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from cli.client import call, roll_batch_limit, roll_batches, roll_body_limit, send
+from cli.client import call, send
 from cli.retry import LOST, Backoff, send_until_answered
+from tally_client.rollfile import roll_batch_limit, roll_batches, roll_body_limit
 
 CANDIDATES = ["amber", "blue", "coral", "denim", "ebony"]
 # Users get this long to finish a vote in flight when the run stops: the resend policy's own limit, and a margin.
