@@ -10,7 +10,7 @@ import sys
 import pytest
 import requests
 
-from devstack import cognito
+from tally_client import signin
 from tests.e2e.conftest import wait_for
 
 
@@ -122,7 +122,7 @@ def test_a_roll_file_over_a_thousand_entries_goes_in_batches(running_stack, cli,
     assert cli("create-poll", "Members", "yes", "no", "--id", "members", "--electorate", "roll").returncode == 0
     names = [f"member-{i:04}" for i in range(1003)]
     for name in names[:3]:
-        cognito.create_user(stack.idp, stack.user_pool_id, name, cognito.new_password())
+        signin.create_user(stack.idp, stack.user_pool_id, name, signin.new_password())
     roll = tmp_path / "big.csv"
     roll.write_text("".join(f"{name}\n" for name in names))  # no header: the first column
     added = cli("--json", "roll", "add", "members", str(roll))
@@ -138,17 +138,3 @@ def test_a_roll_file_over_a_thousand_entries_goes_in_batches(running_stack, cli,
     assert len(json.loads(long.stdout)["unknown"]) == 1003
     assert "0 added, 3 already on the roll" in progress.stdout
 
-
-def test_roll_batches_keep_each_body_within_the_limit():
-    from cli.client import roll_batch_limit, roll_batches, roll_body_limit
-
-    short = [f"m{i:05}" for i in range(2500)]
-    assert [len(b) for b in roll_batches(short)] == [1000, 1000, 500]
-    emails = [f"member.number{i:05}@example.org" for i in range(2500)]
-    batches = roll_batches(emails)
-    assert sum(batches, []) == emails and all(len(b) <= 1000 for b in batches)
-    assert max(len(json.dumps({"voters": b, "invite": False}).encode()) for b in batches) <= 16 * 1024
-    assert roll_body_limit({"limits": {"max_roll_body_bytes": 819200}}) == 819200
-    assert roll_body_limit({"region": "eu-west-1"}) == 16 * 1024
-    assert [len(b) for b in roll_batches(emails, max_bytes=819200)] == [1000, 1000, 500]
-    assert roll_batch_limit({"limits": {"max_roll_batch": 500}}) == 500 and roll_batch_limit({}) == 1000
