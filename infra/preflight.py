@@ -12,7 +12,7 @@ It reads the account's figures, in the stack's Region:
   - Amazon DynamoDB: DescribeLimits (the table-level throughput a table may be warmed to);
   - Amazon SES: GetAccount (sandbox or production, the daily quota and rate) and the identity SesIdentityArn names.
 It compares them with what the deployment needs: its parameters as `make deploy` sends them (infra/deployment.py,
-the one source the capacity model reads too) and its audience's peak as bench/capacity.py sizes it. Each line says
+the one source the capacity model reads too) and its audience's peak as capacity/ sizes it. Each line says
 ok or SHORT with the quota's name, the account's figure and the need; a SHORT line says the request to make (the
 `aws service-quotas` command when Service Quotas knows the quota's code) or the parameter to change. Exit 1 on any
 shortfall; `make deploy` runs this first and stops there.
@@ -268,12 +268,16 @@ def identity_verified(account: Account, identity: str) -> bool:
 
 
 def check(settings: deployment.Settings, clients: Clients, region: str, stack: Optional[str] = None) -> List[Finding]:
-    from bench import capacity  # the model sizes what the audience needs; one sizing for the report and here
+    # The capacity model sizes what the audience needs: one sizing for its report and here.
+    from capacity.deployment import read_deployment
+    from capacity.inputs import model_inputs
+    from capacity.peak import needs as sized_needs
+    from capacity.published import Limits
 
-    args = capacity.model_inputs([])
-    limits = capacity.Limits()
-    deploy = capacity.read_deployment(settings=settings)
-    sized = capacity.needs(args, deploy, limits)
+    args = model_inputs([])
+    limits = Limits()
+    deploy = read_deployment(settings=settings)
+    sized = sized_needs(args, deploy, limits)
     needs = {**{n.key: n.need for n in sized}, **{f"{n.key}_why": n.why for n in sized}}
     account = Account(clients, region)
     joins_per_s = needs["user_creation_rps"] / (2 if deploy.self_sign_up else 1)

@@ -1,11 +1,14 @@
-"""The capacity model, run as `python -m bench.capacity` runs it: the template's defaults sized for a try-out, and
+"""The capacity model (capacity/), run as `python -m capacity` runs it: the template's defaults sized for a try-out, and
 the big vote (infra/overrides/big-vote.json) sized for a weekly show of 1,000,000 voters an episode, both read from
 the project's files; and held to the template `make package` builds."""
 from dataclasses import asdict, fields
 
 import pytest
 
-from bench import capacity
+from capacity.bill import cognito_mau_usd
+from capacity.partitions import fullest_bin_at_most, fullest_partition
+from capacity.published import Limits, Prices
+from capacity.report import main
 from infra import deployment, project_root
 
 ROOT = project_root()
@@ -13,7 +16,7 @@ ROOT = project_root()
 
 @pytest.fixture(scope="module")
 def model():
-    return capacity.main([])
+    return main([])
 
 
 def test_a_million_vote_requests_cost_at_most_4_50_at_the_origin_at_1000_and_at_10000_votes_a_second(model):
@@ -68,7 +71,7 @@ def test_the_model_is_held_to_the_template_make_package_builds(model, template):
 
 
 def test_every_price_and_quota_cites_its_page():
-    for table in (capacity.Prices(), capacity.Limits()):
+    for table in (Prices(), Limits()):
         for spec in fields(table):
             assert spec.metadata["source"].startswith("https://"), spec.name
 
@@ -93,16 +96,16 @@ def test_the_whole_bill_has_every_component_per_vote_per_voter_and_for_a_month(m
 
 
 def test_a_voter_is_a_monthly_active_user_at_the_lite_price_after_the_free_tier(model):
-    prices = capacity.Prices()
-    assert capacity.cognito_mau_usd(10_000, "LITE", prices) == 0
-    assert capacity.cognito_mau_usd(1_000_000, "LITE", prices) == pytest.approx(90_000 * 0.0055 + 900_000 * 0.0046)
-    assert capacity.cognito_mau_usd(1_000_000, "ESSENTIALS", prices) == pytest.approx(990_000 * 0.015)
+    prices = Prices()
+    assert cognito_mau_usd(10_000, "LITE", prices) == 0
+    assert cognito_mau_usd(1_000_000, "LITE", prices) == pytest.approx(90_000 * 0.0055 + 900_000 * 0.0046)
+    assert cognito_mau_usd(1_000_000, "ESSENTIALS", prices) == pytest.approx(990_000 * 0.015)
     voters = model["big_vote"]["whole_bill"]["per_million_voters"]
     assert voters["Cognito monthly active users (LITE)"] == pytest.approx(4635.0)
     # The weekly show: 1,000,000 voters, then 20% new at each of 3 more episodes.
     month = model["big_vote"]["whole_bill"]["month"]
     assert month["by_component"]["Cognito monthly active users (LITE)"] == pytest.approx(
-        capacity.cognito_mau_usd(1_600_000, "LITE", prices), abs=0.01)
+        cognito_mau_usd(1_600_000, "LITE", prices), abs=0.01)
     assert month["events"] == 4 and "weekly" in month["event"]
 
 
@@ -125,7 +128,7 @@ def test_the_big_vote_asks_for_every_quota_its_peak_needs_and_the_defaults_need_
         assert not short, (scenario, short)
     needs = model["big_vote"]["needs"]
     assert needs["user_creation_rps"]["need"] > 2 * 1_000_000 / (7 * 86_400)  # SignUp + ConfirmSignUp each
-    assert needs["cdn_requests_per_s"]["need"] > capacity.Limits().cloudfront_requests_per_s  # hence the request
+    assert needs["cdn_requests_per_s"]["need"] > Limits().cloudfront_requests_per_s  # hence the request
 
 
 def test_provisioned_concurrency_takes_the_surge_without_a_cold_start(model):
@@ -152,16 +155,16 @@ def test_the_custom_metrics_are_counted_from_the_code(model):
 
 def test_the_fullest_partition_is_read_from_the_exact_distribution():
     # 2 keys in 2 bins: both in one bin half the time.
-    assert capacity.fullest_bin_at_most(2, 2, 1) == pytest.approx(0.5)
+    assert fullest_bin_at_most(2, 2, 1) == pytest.approx(0.5)
     # 3 keys in 3 bins: all apart 3!/27, all together 3/27.
-    assert capacity.fullest_bin_at_most(3, 3, 1) == pytest.approx(6 / 27)
-    assert capacity.fullest_bin_at_most(3, 3, 2) == pytest.approx(24 / 27)
-    assert capacity.fullest_bin_at_most(20, 4, 20) == pytest.approx(1.0)
-    assert capacity.fullest_partition(1, 40) == 1
+    assert fullest_bin_at_most(3, 3, 1) == pytest.approx(6 / 27)
+    assert fullest_bin_at_most(3, 3, 2) == pytest.approx(24 / 27)
+    assert fullest_bin_at_most(20, 4, 20) == pytest.approx(1.0)
+    assert fullest_partition(1, 40) == 1
 
 
 def test_the_model_prices_the_access_log_the_template_writes(model):
-    # infra/api.json's format rendered for a vote, in the class its log group has (bench/capacity.py, access_log).
+    # infra/api.json's format rendered for a vote, in the class its log group has (capacity/deployment.py, access_log).
     assert model["inputs"]["access_log_class"] == "INFREQUENT_ACCESS"
     assert 100 <= model["inputs"]["access_log_bytes"] <= 160
 

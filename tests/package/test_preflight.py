@@ -4,7 +4,8 @@ GetAccount, DynamoDB's DescribeLimits, SES v1), tests/aws_answers.py gives AWS's
 import boto3
 import pytest
 
-from bench import capacity
+from capacity.deployment import BIG_VOTE_AS_DEPLOYED
+from capacity.report import main
 from infra import deployment, preflight
 from tests.aws_answers import answer, error
 from tests.package.conftest import AWS_REGION
@@ -151,9 +152,9 @@ def test_mail_through_ses_needs_a_verified_identity_out_of_the_sandbox(aws, caps
 
 
 def test_preflight_checks_the_needs_the_capacity_model_sizes_from_the_same_settings(aws):
-    settings = deployment.settings("big-vote", capacity.BIG_VOTE_AS_DEPLOYED)
+    settings = deployment.settings("big-vote", BIG_VOTE_AS_DEPLOYED)
     findings = {f.quota: f for f in preflight.check(settings, Account().client, REGION)}
-    model = capacity.main([])["big_vote"]["needs"]
+    model = main([])["big_vote"]["needs"]
     assert findings["Amazon Cognito user pools: Rate of UserAuthentication requests"].need == pytest.approx(
         model["user_authentication_rps"]["need"], abs=0.1)
     assert findings["AWS Lambda: Concurrent executions"].need == model["lambda_concurrency"]["need"]
