@@ -57,9 +57,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
+from bench.harness import api_connection, create_voters
 from bench.machine import machine
-from bench.vote_path import CpuMeter, api_connection, create_voters
 from devstack import processes
+from devstack.processes import CpuMeter
 from devstack.stack import LocalStack
 
 SIZES = (200, 2000)
@@ -399,7 +400,7 @@ def bench_edge(stack: LocalStack) -> Iterator[Edge]:
 def measure(sizes: Sequence[int], seconds: float) -> dict:
     voters_needed = int(seconds * VOTES_PER_S) + 1
     with LocalStack.start() as stack, bench_edge(stack) as edge:
-        meter = CpuMeter.for_stack(stack)
+        meter = CpuMeter.of_children(stack.children())
         meter.pids["nginx"] = edge.process.pid
         operator = stack.token(stack.operator["username"])
         started = time.perf_counter()

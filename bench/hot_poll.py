@@ -11,8 +11,8 @@ through the API (default expected peak, so both have the same bucket count); cre
 in once). Then R rounds, the order alternating each round (as in bench/vote_path.py):
   api   `POST /votes/{candidate}` into the hot poll, --clients keep-alive connections, every voter once;
         anything but 201 is an error. The first vote of each client is its untimed warm-up (still a ballot).
-  raw   vote_path.raw_put_phase: boto3 conditional PutItem of the same item shape (ballot_to_item, with its bucket)
-        into the same table, on the round's raw poll, as many clients, as many timed operations.
+  raw   raw_put_phase (devstack/floor.py): boto3 conditional PutItem of the same item shape (ballot_to_item, with
+        its bucket) into the same table, on the round's raw poll, as many clients, as many timed operations.
 Figures are medians over rounds, the ratio the median of per-round ratios. Afterwards the hot poll's ledger is
 counted bucket by bucket (DynamoBallotLedger.bucket_sizes): the total must equal --votes, the spread <= 1.25.
 
@@ -28,11 +28,8 @@ import time
 from collections import deque
 from typing import List
 
-from bench.vote_path import (
+from bench.harness import (
     CANDIDATES,
-    RAW_POLL_BUCKETS,
-    CpuMeter,
-    Phase,
     Vote,
     api_vote_phase,
     bench_stack,
@@ -40,10 +37,11 @@ from bench.vote_path import (
     create_voters,
     median,
     median_by_name,
-    raw_put_phase,
 )
 from chalicelib.adapters.dynamo_ballots import DynamoBallotLedger
 from chalicelib.domain.ballots import buckets_for
+from devstack.floor import RAW_POLL_BUCKETS, Phase, raw_put_phase
+from devstack.processes import CpuMeter
 from devstack.stack import LocalStack
 
 MAX_OVER_MEAN = 1.25

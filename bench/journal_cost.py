@@ -22,8 +22,10 @@ import sys
 from pathlib import Path
 from typing import Dict, List
 
-from bench.vote_path import CONCURRENCY, CpuMeter, api_vote_phase, median, median_by_name, plan_votes, raw_put_phase
+from bench.harness import CONCURRENCY, api_vote_phase, median, median_by_name, plan_votes
 from devstack import journal
+from devstack.floor import raw_put_phase
+from devstack.processes import CpuMeter
 from devstack.stack import LocalStack
 
 TARGET_P1 = 0.75
@@ -36,7 +38,7 @@ class Side:
     def __init__(self, name: str, stack: LocalStack, votes: int, rounds: int):
         self.name = name
         self.stack = stack
-        self.meter = CpuMeter.for_stack(stack)
+        self.meter = CpuMeter.of_children(stack.children())
         tag = secrets.token_hex(3)
         self.raw_polls = {(r, c): f"bench-{tag}-raw-{r}-{c}" for r in range(rounds) for c in CONCURRENCY}
         self.planned = plan_votes(stack, rounds * sum(votes + c for c in CONCURRENCY), tag,

@@ -52,8 +52,10 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 from unittest import mock
 
+from bench.harness import Vote, api_connection, bench_stack, plan_votes
 from bench.machine import machine, quiet_app_output
-from bench.vote_path import CpuMeter, Vote, api_connection, bench_stack, plan_votes, raw_put_phase
+from devstack.floor import raw_put_phase
+from devstack.processes import CpuMeter
 from devstack.stack import LocalStack
 
 TARGET_VISIBLE_P95_S = 1.5

@@ -52,13 +52,14 @@ from typing import Dict, List
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from bench.harness import bench_stack
 from bench.machine import machine
-from bench.vote_path import CpuMeter, bench_stack
 from chalicelib.adapters.dynamo_ballots import BLANK, blank_item
 from chalicelib.adapters.dynamo_roll import VOTERS_PER_TRANSACTION
 from chalicelib.adapters.dynamo_tallies import ROLL_LANE
 from chalicelib.domain.ballots import DEFAULT_PEAK_VOTES_PER_S, bucket_of, buckets_for
-from cli.client import send
+from devstack.processes import CpuMeter
+from tally_client.http import send
 from tally_client.rollfile import roll_batches, roll_body_limit
 
 TARGET_REQUEST_S = 29.0

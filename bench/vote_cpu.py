@@ -122,6 +122,7 @@ def run(votes: int, rounds: int) -> dict:
         from chalicelib.domain.times import utc_now
         from devstack import cognito
         from devstack.tables import create_tables
+        from tally_client import signin
 
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         idp = boto3.client("cognito-idp", region_name=REGION)
@@ -133,9 +134,9 @@ def run(votes: int, rounds: int) -> dict:
         runtime.reset()
 
         def signed_in(name, groups=()):
-            password = cognito.new_password()
-            cognito.create_user(idp, pool_id, name, password, groups)
-            token = cognito.sign_in(idp, pool_id, client_id, name, password)["IdToken"]
+            password = signin.new_password()
+            signin.create_user(idp, pool_id, name, password, groups)
+            token = signin.sign_in(idp, pool_id, client_id, name, password)["IdToken"]
             return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
         started = time.perf_counter()

@@ -21,30 +21,23 @@
 
     python -m cli --json poll demo --as alice           # raw JSON on stdout, for scripts
 
-The API is http://127.0.0.1:8000 unless --api URL or TALLY_API_URL says otherwise; the stack's files
-(stack.json with the operator's password, voters.json) are in .devstack/ unless TALLY_STATE_DIR says otherwise.
+The CLI talks to the stack that runs from a state directory: .devstack/ (`make run`'s) unless --state-dir DIR or
+TALLY_STATE_DIR says otherwise. Its stack.json gives the API's address and the operator's password, and voters.json
+keeps the passwords of the voters the CLI makes. --api URL (TALLY_API_URL) names an API instead (cli/target.py).
 Exit status: 0 done, 1 refused by the API or unable to go on (the reason is printed), 2 bad usage.
 """
 import argparse
 import json
-import os
 import re
 import sys
 import urllib.parse
 from pathlib import Path
 
+from cli import target
+from cli.accounts import Session
+from tally_client.http import Failure, Unreachable, call, send, send_raw, unreachable
+from tally_client.resend import LOST, send_until_answered
 from tally_client.rollfile import read_roll_file, roll_batch_limit, roll_batches, roll_body_limit
-
-from .client import (
-    DEFAULT_API,
-    Failure,
-    Session,
-    call,
-    send,
-    send_raw,
-    unreachable,
-)
-from .retry import LOST, send_until_answered
 
 ROLL_TIMEOUT_S = 120  # a batch is up to 1,000 user pool lookups and 21 transactions; a lost answer is resent
 
@@ -67,14 +60,18 @@ def answer(status: int, body: dict, args) -> dict:
 
 
 def request(args, method: str, path: str, body: dict = None):
-    session = Session(args.api)
-    return call(args.api, method, path, session.token(args.user), body)
+    session = Session(args.target)
+    status, reply = call(args.api, method, path, session.token(args.user), body)
+    if status == 403 and not args.json:
+        print(f"({args.user} is not in the pool's {session.config['operators_group']} group, whose members manage "
+              f"polls)", file=sys.stderr)
+    return status, reply
 
 
 # --- commands -----------------------------------------------------------------------------------------
 
 def voter_add(args):
-    session = Session(args.api)
+    session = Session(args.target)
     created = session.add_voter(args.name)
     if args.json:
         print(json.dumps({"username": args.name, "created": created}))
@@ -85,12 +82,12 @@ def voter_add(args):
 
 
 def token(args):
-    result = Session(args.api).sign_in(args.user)
+    result = Session(args.target).sign_in(args.user)
     print(json.dumps(result, indent=2) if args.json else result["IdToken"])
 
 
 def vote(args):
-    session = Session(args.api)
+    session = Session(args.target)
     # So a newcomer can vote in one step; stderr keeps stdout to the vote itself for scripts.
     if session.add_voter(args.user):
         print(f"created voter {args.user} (password in {session.voters_path})", file=sys.stderr)
@@ -123,7 +120,7 @@ def polls(args):
 
 
 def poll(args):
-    session = Session(args.api)
+    session = Session(args.target)
     token = session.token(args.user)
     poll_id = urllib.parse.quote(args.poll_id, safe="")
     status, found = call(args.api, "GET", f"/polls/{poll_id}", token)
@@ -174,8 +171,10 @@ def transition(action: str):
                                   body)
         answer(status, changed, args)
         if not args.json:
-            closing = f", closing at {changed['closes_at']}" if action == "close" else ""
-            print(f"{status} poll {changed['poll_id']} is now {changed['status']}{closing}")
+            if action == "close":
+                print(f"{status} poll {changed['poll_id']} closes at {changed['closes_at']}")
+            else:
+                print(f"{status} poll {changed['poll_id']} is now {changed['status']}")
     return command
 
 
@@ -192,7 +191,7 @@ def resend_notice(what: str):
 
 
 def send_batch(args, token: str, path: str, body: dict, what: str):
-    """POST a roll batch, resent under cli.retry's policy after a 429, a 5xx or a lost connection: a resend
+    """POST a roll batch, resent under tally_client.resend's policy after a 429, a 5xx or a lost connection: a resend
     finds the voters the first attempt put on the roll `already` there, so it never adds anyone twice."""
     status, _, reply = send_until_answered(
         lambda: send(args.api, "POST", path, token, body, timeout=ROLL_TIMEOUT_S), on_retry=resend_notice(what))
@@ -216,7 +215,7 @@ def roll_add(args):
     if roll.skipped:
         print(f"{args.file}: skipped line {', '.join(map(str, roll.skipped))}, with no {roll.column or 'entry'}",
               file=sys.stderr)
-    session = Session(args.api)
+    session = Session(args.target)
     token, path = session.token(args.user), poll_path(args.poll_id, "/roll")
     total = {"added": 0, "already": 0, "invited": 0, "unknown": []}
     # Up to 1,000 entries a request, fewer when they would make the body larger than the API takes.
@@ -258,7 +257,7 @@ def summary(total: dict) -> str:
 
 
 def roll_show(args):
-    session = Session(args.api)
+    session = Session(args.target)
     token = session.token(args.user)
     voters, after, page = [], None, None
     while True:
@@ -280,7 +279,7 @@ def roll_show(args):
 
 
 def roll_remove(args):
-    session = Session(args.api)
+    session = Session(args.target)
     token, path = session.token(args.user), poll_path(args.poll_id, "/roll/remove")
     total = {"removed": 0, "absent": [], "unknown": []}
     for batch in roll_batches(args.names, max_bytes=roll_body_limit(session.config),
@@ -301,7 +300,7 @@ def roll_remove(args):
 
 
 def export(args):
-    session = Session(args.api)
+    session = Session(args.target)
     token = session.token(args.user)
     status, _, raw = send_until_answered(
         lambda: send_raw(args.api, "GET", poll_path(args.poll_id, "/results.csv"), token),
@@ -329,16 +328,37 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m cli", description=__doc__,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     top.add_argument("--json", action="store_true", help="print the API's raw JSON instead of readable lines")
-    top.add_argument("--api", help=f"API base URL (default: $TALLY_API_URL or {DEFAULT_API})")
-    # The same two options after the subcommand too; SUPPRESS so an absent one does not undo a global one.
+    top.add_argument("--state-dir", metavar="DIR",
+                     help="the state directory of the stack to talk to (default: $TALLY_STATE_DIR, else .devstack/)")
+    top.add_argument("--api", metavar="URL", help="the API to talk to (default: $TALLY_API_URL, else the one the "
+                     "state directory's stack.json names)")
+    # The same options after the subcommand too; SUPPRESS so an absent one does not undo a global one.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common.add_argument("--state-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     common.add_argument("--api", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    command = command_maker(common)
 
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    voter = commands.add_parser("voter", help="manage local voters")
+    voter_commands = voter.add_subparsers(dest="voter_command", required=True, metavar="COMMAND")
+    command(voter_commands, "add", voter_add, "create a voter in the local user pool").add_argument("name")
+    add_voter_commands(commands, command)
+    add_poll_commands(commands, command)
+    roll = commands.add_parser("roll", help="a roll poll's roll: who may vote in it (operators)")
+    add_roll_commands(roll.add_subparsers(dest="roll_command", required=True, metavar="COMMAND"), command)
+    sub = command(commands, "export", export, "the results of a poll as CSV (operators): totals, shares, "
+                  "turnout, timeline; never who voted", "operator")
+    sub.add_argument("poll_id", metavar="POLL")
+    sub.add_argument("-o", "--output", metavar="FILE", help="write it to FILE (default: stdout)")
+    return top
 
-    def command(name, run, help, user=None):
-        sub = commands.add_parser(name, parents=[common], help=help, description=help)
+
+def command_maker(common: argparse.ArgumentParser):
+    """add_parser for one command: the common options, --as USER (required for a voter's commands, the operator
+    by default for an operator's), and the function that runs it."""
+    def command(under, name: str, run, help: str, user: str = None) -> argparse.ArgumentParser:
+        sub = under.add_parser(name, parents=[common], help=help, description=help)
         if user == "voter":
             sub.add_argument("--as", dest="user", required=True, metavar="USER", help="who signs in")
         elif user == "operator":
@@ -346,21 +366,21 @@ def parser() -> argparse.ArgumentParser:
                              help="who signs in (default: operator)")
         sub.set_defaults(run=run)
         return sub
+    return command
 
-    voter = commands.add_parser("voter", help="manage local voters")
-    voter_commands = voter.add_subparsers(dest="voter_command", required=True, metavar="COMMAND")
-    add = voter_commands.add_parser("add", parents=[common], help="create a voter in the local user pool")
-    add.add_argument("name")
-    add.set_defaults(run=voter_add)
 
-    command("token", token, "print USER's ID token (for curl)", "voter")
-    sub = command("vote", vote, "vote for CANDIDATE, creating USER in the local pool if new", "voter")
+def add_voter_commands(commands, command) -> None:
+    command(commands, "token", token, "print USER's ID token (for curl)", "voter")
+    sub = command(commands, "vote", vote, "vote for CANDIDATE, creating USER in the local pool if new", "voter")
     sub.add_argument("candidate")
     sub.add_argument("--poll", help="poll id (may be left out when exactly one poll is open)")
-    command("polls", polls, "list polls", "voter")
-    sub = command("poll", poll, "show a poll and your own ballot in it", "voter")
+    command(commands, "polls", polls, "list polls", "voter")
+    sub = command(commands, "poll", poll, "show a poll and your own ballot in it", "voter")
     sub.add_argument("poll_id")
-    sub = command("create-poll", create_poll, "create a poll (operators)", "operator")
+
+
+def add_poll_commands(commands, command) -> None:
+    sub = command(commands, "create-poll", create_poll, "create a poll (operators)", "operator")
     sub.add_argument("title")
     sub.add_argument("candidates", nargs="+", metavar="CANDIDATE", help="candidate ids, at least two")
     sub.add_argument("--id", help="poll id (default: chosen by the API)")
@@ -372,47 +392,40 @@ def parser() -> argparse.ArgumentParser:
                      help="open: anyone signed in votes (default); roll: only the voters put on its roll")
     sub.add_argument("--opens-at", metavar="TIME", help="open at this ISO 8601 time (default: at once); a roll "
                      "poll's voters can be taken off its roll only until then")
-    sub = command("open", transition("open"), "open a poll (operators)", "operator")
+    sub = command(commands, "open", transition("open"), "open a poll (operators)", "operator")
     sub.add_argument("poll_id")
-    sub = command("close", transition("close"), "close a poll (operators): it takes effect a few seconds "
-                  "ahead, once every API instance can know of it", "operator")
+    sub = command(commands, "close", transition("close"), "close a poll (operators): it takes effect a few "
+                  "seconds ahead, once every API instance can know of it", "operator")
     sub.add_argument("poll_id")
     sub.add_argument("--at", metavar="TIME", help="close later, at this ISO 8601 time")
 
-    roll = commands.add_parser("roll", help="a roll poll's roll: who may vote in it (operators)")
-    roll_commands = roll.add_subparsers(dest="roll_command", required=True, metavar="COMMAND")
 
-    def roll_command(name, run, help):
-        sub = roll_commands.add_parser(name, parents=[common], help=help, description=help)
-        sub.add_argument("--as", dest="user", default="operator", metavar="USER",
-                         help="who signs in (default: operator)")
-        sub.add_argument("poll_id", metavar="POLL")
-        sub.set_defaults(run=run)
-        return sub
-
-    sub = roll_command("add", roll_add, "put the voters a CSV file lists on POLL's roll, 1,000 per request; a "
-                       "resend is safe (voters on it already answer as such)")
+def add_roll_commands(commands, command) -> None:
+    sub = command(commands, "add", roll_add, "put the voters a CSV file lists on POLL's roll, 1,000 per request; "
+                  "a resend is safe (voters on it already answer as such)", "operator")
+    sub.add_argument("poll_id", metavar="POLL")
     sub.add_argument("file", metavar="FILE.csv",
                      help="usernames or email addresses: the first column, or the column headed username, email "
                           "or voter; blank lines are skipped")
     sub.add_argument("--invite", action="store_true",
                      help="create an account, and have Cognito mail an invitation, for each email with none")
-    roll_command("show", roll_show, "show POLL's roll: its size and every entry")
-    sub = roll_command("remove", roll_remove, "take voters off POLL's roll (only before the poll opens)")
-    sub.add_argument("names", nargs="+", metavar="NAME", help="usernames or email addresses")
-
-    sub = command("export", export, "the results of a poll as CSV (operators): totals, shares, turnout, "
-                  "timeline; never who voted", "operator")
+    sub = command(commands, "show", roll_show, "show POLL's roll: its size and every entry", "operator")
     sub.add_argument("poll_id", metavar="POLL")
-    sub.add_argument("-o", "--output", metavar="FILE", help="write it to FILE (default: stdout)")
-    return top
+    sub = command(commands, "remove", roll_remove, "take voters off POLL's roll (only before the poll opens)",
+                  "operator")
+    sub.add_argument("poll_id", metavar="POLL")
+    sub.add_argument("names", nargs="+", metavar="NAME", help="usernames or email addresses")
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    args.api = args.api or os.environ.get("TALLY_API_URL") or DEFAULT_API
     try:
+        args.target = target.resolve(args.api, args.state_dir)
+        args.api = args.target.api
         args.run(args)
+    except Unreachable as failure:
+        print(f"error: {failure} Is the stack running (`make run`)? {target.POINT_ELSEWHERE}", file=sys.stderr)
+        return 1
     except Failure as failure:
         print(f"error: {failure}", file=sys.stderr)
         return 1

@@ -14,7 +14,6 @@ Against a stage the drained check also asks CloudWatch for the tally function's 
 import argparse
 import os
 import sys
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Optional
@@ -22,6 +21,7 @@ from typing import Callable, Optional
 from chalicelib import config
 from chalicelib.domain.errors import NotFound
 from chalicelib.runtime import Runtime
+from infra.stage import NotAStage, deployed_stage
 
 # Records older than this on the stream mean the consumer is behind: a rebase would race them.
 MAX_ITERATOR_AGE_MS = 60_000
@@ -37,40 +37,7 @@ def local_settings(state_dir: Path) -> config.Settings:
     why = LocalStack.not_running(state_dir)
     if why:
         raise NothingToCheck(f"no local stack is running from {state_dir} ({why}); start one with `make run`")
-    env = LocalStack(state_dir).environment()
-    os.environ.update(env)  # boto3 finds moto through AWS_ENDPOINT_URL
-    return config.load(env)
-
-
-@dataclass(frozen=True)
-class Stage:
-    settings: config.Settings
-    tally_function: Optional[str]
-
-
-def deployed_stage(cloudformation, stack: str, region: str) -> Stage:
-    """The deployed stage's tables, search endpoint and tally function, from its CloudFormation stack."""
-    from botocore.exceptions import ClientError
-
-    try:
-        resources = {r["LogicalResourceId"]: r["PhysicalResourceId"]
-                     for r in cloudformation.describe_stack_resources(StackName=stack)["StackResources"]}
-        described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
-    except ClientError as error:
-        raise NothingToCheck(f"cannot read stack {stack!r}: {error.response['Error']['Message']}") from None
-    missing = [name for name in ("PollsTable", "BallotsTable", "TalliesTable") if name not in resources]
-    if missing:
-        raise NothingToCheck(f"stack {stack!r} is not a Tally stage: it has no {', '.join(missing)}")
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
-    settings = config.load({
-        "AWS_REGION": region,
-        "TALLY_POLLS_TABLE": resources["PollsTable"],
-        "TALLY_BALLOTS_TABLE": resources["BallotsTable"],
-        "TALLY_TALLIES_TABLE": resources["TalliesTable"],
-        "OPENSEARCH_URL": outputs.get("SearchEndpoint", ""),
-        "TALLY_OPENSEARCH_SIGV4": "true",
-    })
-    return Stage(settings, resources.get("TallyBallots"))
+    return LocalStack(state_dir).runtime_settings()
 
 
 def iterator_age_check(cloudwatch, function_name: str,
@@ -135,7 +102,7 @@ def main(argv=None) -> int:
         waiting = iterator_age_check(session.client("cloudwatch"), stage.tally_function) if stage.tally_function \
             else (lambda: f"stack {args.stack!r} names no tally function whose iterator age could be read")
         return run(stage.settings, args.poll, args.repair, waiting)
-    except NothingToCheck as error:
+    except (NothingToCheck, NotAStage) as error:
         print(f"reconcile: {error}", file=sys.stderr)
         return 2
 

@@ -13,7 +13,6 @@ file that is damaged is said in one sentence before anything starts (devstack/st
 """
 import argparse
 import json
-import os
 import secrets
 import signal
 import sys
@@ -25,6 +24,8 @@ from devstack.environment import REGION, local_environment
 from devstack.static_server import port_in_use
 from devstack.supervisor import Child, Supervisor
 from devstack.tables import create_table_requests, table_names
+from tally_client import signin
+from tally_client.private_files import write_private
 
 POOL_NAME = "tally-local"
 POSITIONS_TABLE = "tally-local-stream-positions"  # the stream runner's position per shard (devstack only)
@@ -45,21 +46,9 @@ def operator_account(state_dir: Path) -> dict:
     path = state_dir / "operator.json"
     if path.exists():
         return json.loads(path.read_text())
-    account = {"username": "operator", "password": cognito.new_password()}
+    account = {"username": "operator", "password": signin.new_password()}
     write_private(path, json.dumps(account))
     return account
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write a file only its owner can read, from the first byte (it holds a password)."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(text)
-        out.flush()
-        os.fsync(out.fileno())  # a crash must not leave an empty file where the password was
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
 
 
 def voter_key(state_dir: Path) -> str:
@@ -67,9 +56,7 @@ def voter_key(state_dir: Path) -> str:
     every voter a new ballot id. On AWS the template makes it in Secrets Manager; here moto holds a copy."""
     path = state_dir / "voter-key"
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_urlsafe(48))
+        write_private(path, secrets.token_urlsafe(48))
     return path.read_text()
 
 
@@ -119,7 +106,7 @@ def provision(env: dict, state_dir: Path) -> dict:
             idp.admin_set_user_password(UserPoolId=pool_id, Username=operator["username"],
                                         Password=operator["password"], Permanent=True)
     except idp.exceptions.UserNotFoundException:
-        cognito.create_user(idp, pool_id, operator["username"], operator["password"], [cognito.OPERATORS_GROUP])
+        signin.create_user(idp, pool_id, operator["username"], operator["password"], [cognito.OPERATORS_GROUP])
     polls = DynamoPollStore(dynamodb, settings.polls_table)
     if fresh:
         polls.add(new_poll(DEMO_POLL, utc_now()))

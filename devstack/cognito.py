@@ -1,6 +1,5 @@
-"""The local user pool: created from infra/cognito.json, the template's own definition, and signed in to as a
-real client would."""
-import secrets
+"""The local user pool: created from infra/cognito.json, the template's own definition. Its users are made and
+signed in to as in any pool, by tally_client/signin.py."""
 from typing import Any, Dict, Iterable, Mapping, Tuple
 
 from infra import piece
@@ -71,11 +70,6 @@ def local_parameters(**overrides: str) -> Dict[str, Any]:
     return {**defaults, **LOCAL_PARAMETERS, **overrides}
 
 
-def new_password() -> str:
-    # Meets the pool's password policy in infra/cognito.json: 12+ characters, upper, lower, digit, symbol.
-    return secrets.token_urlsafe(12) + "Aa1!"
-
-
 def local_properties(logical_id: str, keys: Iterable[str], parameters: Mapping[str, Any]) -> Dict[str, Any]:
     """Those of a resource's properties the local pool takes, as the template resolves them for `parameters`."""
     properties = RESOURCES[logical_id]["Properties"]
@@ -98,23 +92,3 @@ def create_pool(cognito, name: str = "tally-local", self_signup: str = LOCAL_PAR
     client_id = cognito.create_user_pool_client(UserPoolId=pool_id, **client)["UserPoolClient"]["ClientId"]
     cognito.create_group(UserPoolId=pool_id, GroupName=group["GroupName"], Description=group["Description"])
     return pool_id, client_id
-
-
-def create_user(cognito, pool_id: str, username: str, password: str, groups: Iterable[str] = ()) -> None:
-    cognito.admin_create_user(UserPoolId=pool_id, Username=username, MessageAction="SUPPRESS")
-    cognito.admin_set_user_password(UserPoolId=pool_id, Username=username, Password=password, Permanent=True)
-    for group in groups:
-        cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName=group)
-
-
-def sign_in(cognito, pool_id: str, client_id: str, username: str, password: str) -> dict:
-    """Sign a tool in with a password: ADMIN_USER_PASSWORD_AUTH, which needs IAM credentials, so the app client
-    offers no password flow to the public (browsers and phones use SRP, and never send the password). Returns
-    IdToken, AccessToken, RefreshToken."""
-    reply = cognito.admin_initiate_auth(
-        UserPoolId=pool_id,
-        ClientId=client_id,
-        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": username, "PASSWORD": password},
-    )
-    return reply["AuthenticationResult"]

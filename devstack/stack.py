@@ -27,7 +27,8 @@ from typing import Dict, Optional
 
 import requests
 
-from devstack import cognito, processes, state
+from devstack import processes, state
+from tally_client import signin
 
 START_DEADLINE_S = 120
 # Longer than the supervisor's own worst case (devstack/supervisor.py: 30 s for the children, then 30 s for moto's
@@ -221,17 +222,26 @@ class LocalStack:
 
         return config.load(self.environment(stage))
 
+    def runtime_settings(self, stage: str = "local"):
+        """The stack's Settings, with this process's environment pointed at its moto (boto3 finds it through
+        AWS_ENDPOINT_URL), so that a chalicelib Runtime built here reads and writes this stack's tables."""
+        from chalicelib import config
+
+        env = self.environment(stage)
+        os.environ.update(env)
+        return config.load(env)
+
     def create_user(self, username: str, password: Optional[str] = None, groups=()) -> str:
         """A user in the stack's pool; returns the password."""
-        password = password or cognito.new_password()
-        cognito.create_user(self.idp, self.user_pool_id, username, password, groups)
+        password = password or signin.new_password()
+        signin.create_user(self.idp, self.user_pool_id, username, password, groups)
         return password
 
     def sign_in(self, username: str, password: Optional[str] = None) -> dict:
         """IdToken, AccessToken, RefreshToken for a user (the operator's password is the stack's own)."""
         if password is None and username == self.operator["username"]:
             password = self.operator["password"]
-        return cognito.sign_in(self.idp, self.user_pool_id, self.client_id, username, password)
+        return signin.sign_in(self.idp, self.user_pool_id, self.client_id, username, password)
 
     def token(self, username: str, password: Optional[str] = None) -> str:
         return self.sign_in(username, password)["IdToken"]

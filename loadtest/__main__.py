@@ -11,8 +11,9 @@ Steps: find or start the stack; provision the voters (cached); create a fresh po
 locust saw) == ledger == tallies == index, exactly; locally, measure moto's raw conditional PutItem rate from as
 many threads, the same run's baseline for votes/s. Exits 1 on any lost or doubled vote or unexpected answer.
 
-Votes that answer 429, 5xx or lose their connection are resent with cli.retry's policy (loadtest/locustfile.py);
-the summary counts the resends (`retries`), and the verdict stays exact: each voter's ballot is accepted once.
+Votes that answer 429, 5xx or lose their connection are resent with tally_client.resend's policy
+(loadtest/locustfile.py); the summary counts the resends (`retries`), and the verdict stays exact: each voter's
+ballot is accepted once.
 --surge spawns every user in the first second (spawn rate = users; SURGE_USERS users unless --users says
 otherwise), all on the one poll, as a broadcast vote opens.
 
@@ -93,8 +94,7 @@ def run_local(args, out: Path, stack: LocalStack) -> int:
     accepted = outcome["accepted"]
     drained = wait_for_results(stack.api_url, operator, poll_id, outcome["accepted_total"])
     from chalicelib.runtime import Runtime
-    from cli.reconcile import local_settings
-    settings = local_settings(stack.state_dir)
+    settings = stack.runtime_settings()
     comparison = Runtime(settings).reconciler.compare(poll_id)
     print(comparison.table())
     found = comparison.counts
@@ -109,7 +109,8 @@ BASELINE_PUTS = 1000
 def raw_put_baseline(stack: LocalStack, operator_token: str, ballots_table: str, clients: int) -> dict:
     """The rate the votes/s figure is read against, on the same stack in the same run: moto's raw conditional
     PutItem of a ballot, from as many threads as locust had users, with no API, token or locust in the way."""
-    from bench.vote_path import CpuMeter, raw_put_phase
+    from devstack.floor import raw_put_phase
+    from devstack.processes import CpuMeter
 
     baseline_poll = f"load-baseline-{int(time.time())}"
     create_poll(stack.api_url, operator_token, baseline_poll, "Load test baseline", ["red", "blue"])

@@ -1,7 +1,7 @@
 """What the answers to one vote, resends included, say about it: kept apart from the locustfile (which imports
 locust, and with it gevent's monkey-patching) so that the rule is tested on its own.
 
-A vote is sent, and resent under cli.retry's policy while the answer is a 429, a 5xx or a lost connection; the
+A vote is sent, and resent under tally_client.resend's policy while the answer is a 429, a 5xx or a lost connection; the
 loop ends at the first other answer, so a voter's first ballot is accepted at most once: by a 201, or by a 200
 carrying the same ballot (poll and candidate). A 200 means an earlier attempt landed: one of ours whose answer
 was lost or a 5xx, or one the API's own DynamoDB client made when it retried a PutItem that had landed (botocore
@@ -10,7 +10,7 @@ the standing ballot is this vote either way. `unprompted_200` tells the second c
 """
 from typing import Optional, Sequence
 
-from cli.retry import LOST, worth_resending
+from tally_client.resend import LOST, worth_resending
 
 
 def outcome_unknown(status: Optional[int]) -> bool:

@@ -11,7 +11,7 @@ and each of them votes once and must get 403 (a 403 is their success, anything e
 ballot counted from outside the electorate). The others vote as above.
 
 Every vote request rides out throttling as a phone does: after a 429, a 5xx or a lost connection it is resent
-under cli.retry's policy (capped exponential backoff with full jitter, never sooner than Retry-After; gevent's
+under tally_client.resend's policy (capped exponential backoff with full jitter, never sooner than Retry-After; gevent's
 sleep). Each resend is counted (`retries` in the outcome, by what the resent attempt got) and shows in locust's
 stats under the request's name plus " (retry)"; the attempt it resends is marked failed there. What the answers
 mean for the ballot is loadtest/answers.py: a first ballot is accepted once, by a 201 or by a 200 with the same
@@ -29,9 +29,9 @@ import gevent
 from locust import FastHttpUser, constant, constant_pacing, events, stats, task
 from locust.exception import StopUser
 
-from cli.retry import LOST, Backoff, send_until_answered, worth_resending
 from loadtest import voters as voter_pool
 from loadtest.answers import first_ballot_problem, retry_key, status_text, unprompted_200
+from tally_client.resend import LOST, Backoff, send_until_answered, worth_resending
 
 RETRY_SHARE = 0.10
 SWITCH_SHARE = 0.05
@@ -179,7 +179,7 @@ class VoterUser(FastHttpUser):
                       lambda statuses, reply: must_end_with(409, statuses, reply))
 
     def vote(self, candidate, headers, name, what, judge):
-        """POST /votes/{candidate}, resent while the answer is worth resending and cli.retry's policy allows.
+        """POST /votes/{candidate}, resent while the answer is worth resending and tally_client.resend's policy allows.
         `judge(statuses, reply)` says what is wrong with the final answer, or None. Returns (True, the final
         answer's body, every attempt's status) when the judge is content; otherwise records the problem and
         returns (False, None, the statuses)."""

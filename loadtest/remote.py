@@ -9,22 +9,20 @@ import os
 import time
 from pathlib import Path
 
-from cli.client import call
-from devstack import cognito
 from loadtest import voters as voter_pool
 from loadtest.run import create_poll, run_locust, set_up_roll, turnout_check, verdict, wait_for_results
+from tally_client import server_config, signin
+from tally_client.http import call
 
 
 def run_remote(args, out: Path) -> int:
     import boto3
 
     api = os.environ["API_URL"].rstrip("/")
-    status, config = call(api, "GET", "/config")
-    if status != 200:
-        raise RuntimeError(f"{api}/config answered {status}")
-    idp = boto3.client("cognito-idp", region_name=config["region"])
-    operator = cognito.sign_in(idp, config["user_pool_id"], config["client_id"], os.environ["TALLY_OPERATOR_USERNAME"],
-                               os.environ["TALLY_OPERATOR_PASSWORD"])["IdToken"]
+    config = server_config.fetch(api)
+    idp = signin.pool_client(config)
+    operator = signin.sign_in(idp, config["user_pool_id"], config["client_id"], os.environ["TALLY_OPERATOR_USERNAME"],
+                              os.environ["TALLY_OPERATOR_PASSWORD"])["IdToken"]
     voters_file = out / "voters.json"
     voter_pool.provision(idp, config["user_pool_id"], config["client_id"], args.voters, voters_file)
     poll_id = f"load-{int(time.time())}"
@@ -40,7 +38,7 @@ def run_remote(args, out: Path) -> int:
     found = {"ledger": shown, "tallies": shown, "index": shown}
     if args.stack:
         from chalicelib.runtime import Runtime
-        from cli.reconcile import deployed_stage
+        from infra.stage import deployed_stage
 
         session = boto3.session.Session(region_name=config["region"])
         stage = deployed_stage(session.client("cloudformation"), args.stack, config["region"])

@@ -11,8 +11,9 @@ from importlib import resources
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from cli.client import call, send
-from cli.retry import LOST, Backoff, send_until_answered
+from tally_client import server_config
+from tally_client.http import call, send
+from tally_client.resend import LOST, Backoff, send_until_answered
 from tally_client.rollfile import roll_batch_limit, roll_batches, roll_body_limit
 
 CANDIDATES = ["amber", "blue", "coral", "denim", "ebony"]
@@ -39,12 +40,12 @@ def off_roll(voters: Sequence[dict], share: float, seed: str) -> List[str]:
 
 def put_on_roll(api_url: str, operator_token: str, poll_id: str, usernames: Sequence[str]) -> dict:
     """Put the voters on the poll's roll through the API, up to 1,000 per request (fewer if the body would pass
-    the limit GET /config gives, as the CLI does), each request resent under cli.retry's policy after a 429, a 5xx
-    or a lost connection (safe: a resend answers the done ones `already`). Returns {"added", "already",
-    "seconds", "requests"}; raises unless every name ended on the roll."""
+    the limit GET /config gives, as the CLI does), each request resent under tally_client.resend's policy after a
+    429, a 5xx or a lost connection (safe: a resend answers the done ones `already`). Returns {"added",
+    "already", "seconds", "requests"}; raises unless every name ended on the roll."""
     path, started = f"/polls/{poll_id}/roll", time.monotonic()
     added = already = requests = sent = 0
-    _, config = call(api_url, "GET", "/config")
+    config = server_config.fetch(api_url)
     for batch in roll_batches(list(usernames), max_bytes=roll_body_limit(config),
                               max_entries=roll_batch_limit(config)):
         start = sent

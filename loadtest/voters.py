@@ -11,7 +11,8 @@ from typing import List
 
 import jwt
 
-from devstack import cognito
+from tally_client import signin
+from tally_client.private_files import write_private
 
 TOKEN_MARGIN_SECONDS = 15 * 60
 
@@ -39,18 +40,16 @@ def provision(idp, pool_id: str, client_id: str, count: int, path: Path, prefix:
 
     def make(i: int) -> dict:
         username = f"{prefix}-{start}-{i}"
-        password = cognito.new_password()
-        cognito.create_user(idp, pool_id, username, password)
-        tokens = cognito.sign_in(idp, pool_id, client_id, username, password)
+        password = signin.new_password()
+        signin.create_user(idp, pool_id, username, password)
+        tokens = signin.sign_in(idp, pool_id, client_id, username, password)
         return {"username": username, "id_token": tokens["IdToken"]}
 
     missing = count - len(voters)
     if missing > 0:
         with ThreadPoolExecutor(max_workers=8) as pool:
             voters += [v for v in pool.map(make, range(missing)) if v["username"] not in known]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"user_pool_id": pool_id, "voters": voters}))
-        path.chmod(0o600)
+        write_private(path, json.dumps({"user_pool_id": pool_id, "voters": voters}))  # tokens: the owner's only
     return voters
 
 

@@ -13,6 +13,7 @@ import requests
 
 from devstack import cognito
 from infra import project_root
+from tally_client import signin
 
 ROOT = project_root()
 CHROMIUM = "/usr/bin/chromium"
@@ -64,13 +65,13 @@ def check_consoles(*watches: ConsoleWatch) -> None:
 
 
 def new_voter(stack, name: str) -> dict:
-    password = cognito.new_password()
-    cognito.create_user(stack.idp, stack.info["user_pool_id"], name, password)
+    password = signin.new_password()
+    signin.create_user(stack.idp, stack.info["user_pool_id"], name, password)
     return {"username": name, "password": password}
 
 
 def id_token(stack, account: dict) -> str:
-    return cognito.sign_in(stack.idp, stack.info["user_pool_id"], stack.info["client_id"], account["username"],
+    return signin.sign_in(stack.idp, stack.info["user_pool_id"], stack.info["client_id"], account["username"],
                            account["password"])["IdToken"]
 
 
@@ -200,6 +201,6 @@ def current_totp(secret: str, margin_s: float = 4.0) -> str:
 
 
 def new_operator(stack, name: str) -> dict:
-    password = cognito.new_password()
-    cognito.create_user(stack.idp, stack.info["user_pool_id"], name, password, [cognito.OPERATORS_GROUP])
+    password = signin.new_password()
+    signin.create_user(stack.idp, stack.info["user_pool_id"], name, password, [cognito.OPERATORS_GROUP])
     return {"username": name, "password": password}

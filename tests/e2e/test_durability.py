@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from cli.client import send
-from cli.retry import Backoff, send_until_answered
+from tally_client.http import send
+from tally_client.resend import Backoff, send_until_answered
 from tests.e2e.test_keeps_working import CANDIDATES, Stack, caught_up
 
 pytestmark = pytest.mark.e2e

@@ -8,7 +8,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from devstack import cognito
+from tally_client import signin
 from tests.e2e.conftest import ROOT
 
 SPEC = Path(ROOT) / "openapi.yaml"
@@ -25,10 +25,10 @@ schema = schemathesis.openapi.from_path(SPEC, config=CONFIG)  # a local file; wh
 def callers(running_stack):
     """A voter's and an operator's Authorization headers, signed in through the stack's Cognito."""
     info = running_stack.info
-    password = cognito.new_password()
-    cognito.create_user(running_stack.idp, info["user_pool_id"], "fuzz-voter", password)
-    voter = cognito.sign_in(running_stack.idp, info["user_pool_id"], info["client_id"], "fuzz-voter", password)
-    operator = cognito.sign_in(running_stack.idp, info["user_pool_id"], info["client_id"],
+    password = signin.new_password()
+    signin.create_user(running_stack.idp, info["user_pool_id"], "fuzz-voter", password)
+    voter = signin.sign_in(running_stack.idp, info["user_pool_id"], info["client_id"], "fuzz-voter", password)
+    operator = signin.sign_in(running_stack.idp, info["user_pool_id"], info["client_id"],
                                info["operator"]["username"], info["operator"]["password"])
     return [{"Authorization": f"Bearer {tokens['IdToken']}"} for tokens in (voter, operator)]
 

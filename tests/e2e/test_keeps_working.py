@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from devstack import cognito
 from devstack.stack import LocalStack
+from tally_client import signin
 from tests.e2e.conftest import ROOT, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -61,8 +61,8 @@ class Stack(LocalStack):
         """(username, password, headers) for `count` new voters."""
         made = []
         for i in range(count):
-            password = cognito.new_password()
-            cognito.create_user(self.idp, self.info["user_pool_id"], f"{prefix}-{i}", password)
+            password = signin.new_password()
+            signin.create_user(self.idp, self.info["user_pool_id"], f"{prefix}-{i}", password)
             made.append((f"{prefix}-{i}", password, self.headers(f"{prefix}-{i}", password)))
         return made
 

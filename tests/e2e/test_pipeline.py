@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from devstack import cognito
+from tally_client import signin
 from tests.e2e.conftest import ROOT, wait_for
 
 VOTERS = 60
@@ -16,7 +16,7 @@ CANDIDATES = ["margherita", "funghi", "pineapple"]
 
 def test_concurrent_votes_are_visible_exactly_within_3_seconds(running_stack):
     stack = running_stack
-    op = cognito.sign_in(stack.idp, stack.info["user_pool_id"], stack.info["client_id"],
+    op = signin.sign_in(stack.idp, stack.info["user_pool_id"], stack.info["client_id"],
                          stack.info["operator"]["username"], stack.info["operator"]["password"])
     operator = {"Authorization": f"Bearer {op['IdToken']}"}
     assert requests.post(f"{stack.api}/polls", headers=operator, timeout=10, json={
@@ -24,9 +24,9 @@ def test_concurrent_votes_are_visible_exactly_within_3_seconds(running_stack):
 
     tokens = []
     for i in range(VOTERS):
-        password = cognito.new_password()
-        cognito.create_user(stack.idp, stack.info["user_pool_id"], f"rush-{i}", password)
-        tokens.append(cognito.sign_in(stack.idp, stack.info["user_pool_id"], stack.info["client_id"], f"rush-{i}",
+        password = signin.new_password()
+        signin.create_user(stack.idp, stack.info["user_pool_id"], f"rush-{i}", password)
+        tokens.append(signin.sign_in(stack.idp, stack.info["user_pool_id"], stack.info["client_id"], f"rush-{i}",
                                       password)["IdToken"])
     start = threading.Barrier(VOTERS)
 

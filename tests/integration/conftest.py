@@ -24,6 +24,7 @@ from devstack.api import make_server
 from devstack.processes import free_port
 from devstack.stream_runner import stream_arn_of
 from devstack.tables import create_tables
+from tally_client import signin
 
 REGION = "us-east-1"
 MOTO_RESOURCES = Path(moto.__file__).parent / "cognitoidp" / "resources"
@@ -49,9 +50,9 @@ class Stack:
         """Create the user on first use and sign in with USER_PASSWORD_AUTH; returns Cognito's tokens."""
         with self._lock:
             if username not in self._tokens:
-                password = cognito.new_password()
-                cognito.create_user(self.idp, self.pool_id, username, password, groups)
-                self._tokens[username] = cognito.sign_in(self.idp, self.pool_id, self.client_id, username, password)
+                password = signin.new_password()
+                signin.create_user(self.idp, self.pool_id, username, password, groups)
+                self._tokens[username] = signin.sign_in(self.idp, self.pool_id, self.client_id, username, password)
             return self._tokens[username]
 
     def auth(self, username, groups=()):

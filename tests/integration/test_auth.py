@@ -9,6 +9,7 @@ import pytest
 
 from chalicelib import runtime
 from devstack import cognito
+from tally_client import signin
 from tests.integration.conftest import body, moto_jwk
 
 PROTECTED = [("GET", "/polls"), ("GET", "/polls/demo"), ("POST", "/polls"), ("POST", "/polls/demo/open"),
@@ -91,9 +92,9 @@ def test_for_another_app_client(client, stack):
     other_client = stack.idp.create_user_pool_client(
         UserPoolId=stack.pool_id, ClientName="other-app", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"],
     )["UserPoolClient"]["ClientId"]
-    password = cognito.new_password()
-    cognito.create_user(stack.idp, stack.pool_id, "otto", password)
-    token = cognito.sign_in(stack.idp, stack.pool_id, other_client, "otto", password)["IdToken"]
+    password = signin.new_password()
+    signin.create_user(stack.idp, stack.pool_id, "otto", password)
+    token = signin.sign_in(stack.idp, stack.pool_id, other_client, "otto", password)["IdToken"]
     assert_401(call(client, "GET", "/polls", token), "another app client")
 
 
@@ -101,9 +102,9 @@ def test_from_another_pool(client, stack):
     # moto signs every pool's tokens with one key, so only the issuer check tells the pools apart.
     idp = boto3.client("cognito-idp", region_name="us-east-1")
     pool_id, client_id = cognito.create_pool(idp, name="someone-else")
-    password = cognito.new_password()
-    cognito.create_user(idp, pool_id, "mallory", password, [cognito.OPERATORS_GROUP])
-    token = cognito.sign_in(idp, pool_id, client_id, "mallory", password)["IdToken"]
+    password = signin.new_password()
+    signin.create_user(idp, pool_id, "mallory", password, [cognito.OPERATORS_GROUP])
+    token = signin.sign_in(idp, pool_id, client_id, "mallory", password)["IdToken"]
     token = resign(token, aud=stack.client_id)  # even with our client id as audience
     assert_401(call(client, "POST", "/polls/demo/close", token), "another user pool")
 
@@ -143,7 +144,7 @@ def test_the_local_pool_keeps_the_templates_sign_in_rules(stack):
     mfa = stack.idp.get_user_pool_mfa_config(UserPoolId=stack.pool_id)
     assert mfa["MfaConfiguration"] == "OPTIONAL" and mfa["SoftwareTokenMfaConfiguration"]["Enabled"]
     with pytest.raises(stack.idp.exceptions.InvalidPasswordException):
-        cognito.create_user(stack.idp, stack.pool_id, "weak", "short1A!")
+        signin.create_user(stack.idp, stack.pool_id, "weak", "short1A!")
 
 
 def test_unreadable_signing_keys_are_a_503_not_the_callers_fault(client, stack, tmp_path, monkeypatch):

@@ -11,8 +11,9 @@ from chalicelib import runtime
 from chalicelib.domain.times import utc_now
 from chalicelib.events.tally import tally_ballots
 from chalicelib.services.reconcile import Reconciler
-from devstack import cognito, moto_state, state
+from devstack import moto_state, state
 from devstack.stream_runner import StreamRunner, stream_arn_of
+from tally_client import signin
 from tests.integration.test_routes import create, vote
 
 
@@ -25,8 +26,8 @@ def runner(stack, tmp_path, start_after=None):
 
 def test_moto_state_round_trips_and_a_user_signs_in_with_the_old_password(stack, tmp_path):
     moto_state.register_reducers()
-    password = cognito.new_password()
-    cognito.create_user(stack.idp, stack.pool_id, "kim", password)
+    password = signin.new_password()
+    signin.create_user(stack.idp, stack.pool_id, "kim", password)
     path = tmp_path / moto_state.FILE_NAME
     moto_state.write(path, final=True)
     assert moto_state.header(path)["final"] is True
@@ -34,7 +35,7 @@ def test_moto_state_round_trips_and_a_user_signs_in_with_the_old_password(stack,
     stack.dynamodb.delete_table(TableName=stack.settings.polls_table)
 
     moto_state.restore(path)
-    assert cognito.sign_in(stack.idp, stack.pool_id, stack.client_id, "kim", password)["IdToken"]
+    assert signin.sign_in(stack.idp, stack.pool_id, stack.client_id, "kim", password)["IdToken"]
     assert stack.settings.polls_table in stack.dynamodb.list_tables()["TableNames"]
 
 

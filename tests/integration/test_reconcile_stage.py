@@ -17,8 +17,9 @@ from chalicelib.domain.polls import new_poll
 from chalicelib.domain.stream import StreamBallot
 from chalicelib.domain.times import utc_now
 from chalicelib.services.reconcile import Reconciler
-from cli.reconcile import NothingToCheck, deployed_stage, iterator_age_check
+from cli.reconcile import iterator_age_check
 from infra import piece
+from infra.stage import NotAStage, deployed_stage
 from tests.unit.test_opensearch_requests import FakeCluster, RecordingConnection, expected_id
 
 REGION = "eu-west-1"
@@ -57,12 +58,12 @@ def test_the_stage_is_found_from_its_stack(aws):
     assert stage.settings.region == REGION
 
 
-def test_a_missing_or_foreign_stack_is_nothing_to_check(aws):
-    with pytest.raises(NothingToCheck, match="cannot read stack 'nope'"):
+def test_a_missing_or_foreign_stack_is_not_a_stage(aws):
+    with pytest.raises(NotAStage, match="cannot read stack 'nope'"):
         deployed_stage(aws.client("cloudformation"), "nope", REGION)
     aws.client("cloudformation").create_stack(StackName="other", TemplateBody=json.dumps(
         {"Resources": {"Queue": {"Type": "AWS::SQS::Queue"}}}))
-    with pytest.raises(NothingToCheck, match="not a Tally stage"):
+    with pytest.raises(NotAStage, match="not a Tally stage"):
         deployed_stage(aws.client("cloudformation"), "other", REGION)
 
 

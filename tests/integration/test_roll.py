@@ -8,7 +8,7 @@ import pytest
 from chalicelib import runtime
 from chalicelib.adapters.dynamo_ballots import BLANK
 from chalicelib.events.tally import tally_ballots
-from devstack import cognito
+from tally_client import signin
 from tests.integration.conftest import body
 from tests.integration.test_concurrency import post
 from tests.integration.test_exactly_once import all_records, assert_reconciled, deliver, runner_for
@@ -109,10 +109,10 @@ def test_invitations_create_the_accounts_who_then_vote(client, stack):
     user = stack.idp.admin_get_user(UserPoolId=stack.pool_id, Username="new.member@example.org")
     assert {"Name": "email", "Value": "new.member@example.org"} in user["UserAttributes"]
     assert user["UserStatus"] == "FORCE_CHANGE_PASSWORD"  # they choose a password at first sign-in
-    password = cognito.new_password()
+    password = signin.new_password()
     stack.idp.admin_set_user_password(UserPoolId=stack.pool_id, Username="new.member@example.org",
                                       Password=password, Permanent=True)
-    tokens = cognito.sign_in(stack.idp, stack.pool_id, stack.client_id, "new.member@example.org", password)
+    tokens = signin.sign_in(stack.idp, stack.pool_id, stack.client_id, "new.member@example.org", password)
     headers = {"Authorization": f"Bearer {tokens['IdToken']}", "Content-Type": "application/json"}
     assert client.post("/votes/bob", headers=headers, body=json.dumps({"poll_id": "board"})).status_code == 201
     # Invited again, the account exists: it is already on the roll, and nobody is mailed twice.
@@ -132,7 +132,7 @@ def test_a_thousand_entries_with_an_unknown_one_add_the_rest_exactly(client, sta
     roll_poll(client, stack)
     names = [f"member-{i:04}" for i in range(999)]
     for name in names:
-        cognito.create_user(stack.idp, stack.pool_id, name, cognito.new_password())
+        signin.create_user(stack.idp, stack.pool_id, name, signin.new_password())
     answer = add(client, stack, names[:400] + ["no-such-member"] + names[400:])
     assert answer.status_code == 200
     assert body(answer) == {"added": 999, "already": 0, "invited": 0, "unknown": ["no-such-member"]}

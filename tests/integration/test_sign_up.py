@@ -14,7 +14,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from chalicelib import runtime
-from devstack import cognito, moto_patches
+from devstack import moto_patches
+from tally_client import signin
 from tests.integration.conftest import body
 from tests.integration.test_results import drain as drain_fixture
 from tests.integration.test_routes import create
@@ -49,7 +50,7 @@ def confirm(stack, email=EMAIL):
 
 
 def sign_in(stack, email=EMAIL, password=PASSWORD):
-    return cognito.sign_in(stack.idp, stack.pool_id, stack.client_id, email, password)
+    return signin.sign_in(stack.idp, stack.pool_id, stack.client_id, email, password)
 
 
 def headers(tokens):

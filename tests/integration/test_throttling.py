@@ -9,7 +9,7 @@ import random
 from botocore.awsrequest import AWSResponse
 
 from chalicelib import runtime
-from cli.retry import Backoff, send_until_answered
+from tally_client.resend import Backoff, send_until_answered
 from tests.integration.conftest import body
 from tests.integration.test_routes import create
 

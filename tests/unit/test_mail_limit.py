@@ -7,7 +7,7 @@ import pytest
 from chalicelib.adapters.cognito_directory import CognitoDirectory
 from chalicelib.api.errors import refusal_response
 from chalicelib.domain.errors import Throttled
-from cli.retry import Backoff, send_until_answered
+from tally_client.resend import Backoff, send_until_answered
 from tests.aws_answers import answer, error
 
 DAILY = ("Exceeded daily email limit for the operation or the account. If a higher limit is required, please "

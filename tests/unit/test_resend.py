@@ -1,7 +1,7 @@
 """The resend policy the CLI and the load test share: what is retried, for how long, and how far apart."""
 import random
 
-from cli.retry import LOST, Backoff, retry_after_s, send_until_answered, worth_resending
+from tally_client.resend import LOST, Backoff, retry_after_s, send_until_answered, worth_resending
 
 
 class Script:

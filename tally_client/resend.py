@@ -1,8 +1,9 @@
-"""When to resend a vote, and how long to wait first: the one policy the CLI and the load test share.
+"""When to resend a request, and how long to wait first: the one policy every tool shares.
 
 Resending is always safe: the API answers a resent ballot with 200 and the ballot that stands, so a retry never
-counts anyone twice (API.md, version 2). What is worth a resend is an answer that says "not now" (429), a
-failure of the service (5xx) or a connection that was lost. The wait is capped exponential backoff with full
+counts anyone twice (openapi.yaml, at its top), and a resent roll change answers the entries done already as such.
+What is worth a resend is an answer that says "not now" (429), a failure of the service (5xx) or a connection that
+was lost. The wait is capped exponential backoff with full
 jitter, so a crowd throttled together does not come back together, and never shorter than the server's
 Retry-After.
 """
