@@ -1,7 +1,7 @@
 """What a deployment is: the template's parameters and the audience it is sized for, read from the project's files.
 
 One source for the three tools that need it: `make deploy` sends the parameters, `make preflight` checks the
-account's quotas against what they and the audience need, and bench/capacity.py sizes and prices both.
+account's quotas against what they and the audience need, and the capacity model (capacity/) sizes and prices both.
 
 - The parameters: each infra/*.json piece's Default, then, for a big vote, infra/overrides/big-vote.json's
   Parameters, then the deployer's own (PARAMS="Name=value ..."). "After" a big vote sets the big vote's parameters

@@ -8,7 +8,7 @@ from .errors import Conflict, Invalid
 # A poll's ballots are spread over buckets, each one partition key of the ballots table, because one partition
 # takes 1,000 writes/s and a broadcast vote peaks on one poll in its first seconds, before DynamoDB would split a
 # hot key. A bucket is planned for a tenth of a partition: DynamoDB places keys on partitions by hash, so one
-# partition may draw several of a poll's buckets (9 of 100 on 40 partitions, at 99%: bench/capacity.py), and
+# partition may draw several of a poll's buckets (9 of 100 on 40 partitions, at 99%: capacity/partitions.py), and
 # they must still fit. Buckets cost nothing on the vote path (the voter's bucket is computed, never looked up),
 # only one Query each when a tool lists a poll's ballots.
 BUCKET_WRITES_PER_S = 100

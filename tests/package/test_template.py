@@ -446,7 +446,7 @@ def test_the_stage_writes_short_json_access_logs_without_voter_identity(resource
     # The route's template, never the path: POST /votes/{candidate} must not log the candidate voted for.
     assert fields["r"] == "$context.resourcePath" and "$context.path" not in setting["Format"]
     group = resources["ApiAccessLogGroup"]
-    assert group["Properties"]["LogGroupClass"] == "INFREQUENT_ACCESS"  # as bench/capacity.py prices it
+    assert group["Properties"]["LogGroupClass"] == "INFREQUENT_ACCESS"  # as capacity/vote_cost.py prices it
     assert 0 < group["Properties"]["RetentionInDays"] <= 90
 
 
@@ -485,7 +485,7 @@ def test_the_api_stage_is_throttled_below_the_account_limit(template, resources)
     assert rate <= template["Parameters"][warm["Ref"]]["Default"]
 
 
-# --- surge headroom and cost levers (docs/big-vote.md, bench/capacity.py) -------------------------------------------
+# --- surge headroom and cost levers (docs/big-vote.md, capacity/) -------------------------------------------
 
 BIG_VOTE = json.loads((ROOT / "infra" / "overrides" / "big-vote.json").read_text())
 
@@ -608,7 +608,7 @@ def test_the_waf_is_a_parameter_off_by_default_with_one_rate_rule_per_ip_on_the_
     assert all(r["Condition"] == "WafOn" for name, r in waf.items() if name != "CdnWebAcl")
     acl = resources["WafWebAcl"]["Properties"]
     assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
-    (rule,) = acl["Rules"]  # bench/capacity.py prices one rule
+    (rule,) = acl["Rules"]  # capacity/bill.py prices one rule
     limit = rule["Statement"]["RateBasedStatement"]
     assert limit["AggregateKeyType"] == "IP" and limit["Limit"] == {"Ref": "WafRateLimitPer5Min"}
     assert template["Parameters"]["WafRateLimitPer5Min"]["MinValue"] >= 10  # WAF's own minimum
