@@ -115,7 +115,7 @@ def provision(env: dict, state_dir: Path) -> dict:
             "demo_status": demo.status(utc_now()) if demo else None}
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--api-port", type=int, default=8000)
@@ -124,31 +124,30 @@ def main() -> int:
     parser.add_argument("--state-dir", default=str(state.DEFAULT_STATE_DIR))
     parser.add_argument("--stage", default="local")
     parser.add_argument("--fresh", action="store_true", help="start empty: drop the kept data first (make reset)")
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    state_dir = Path(args.state_dir)
-    try:
-        if args.fresh:
-            state.reset(state_dir)
-        lock = state.hold(state_dir)  # one stack per state directory; released however this process ends
-        notes = state.check(state_dir)
-    except (state.StateInUse, state.StateDamaged) as error:
-        print(f"devstack: {error}", file=sys.stderr)
-        return 1
-    for note in notes:
+
+def open_state(state_dir: Path, fresh: bool):
+    """Hold the state directory (one stack per directory; released however this process ends) and say what in it
+    is damaged. Raises StateInUse or StateDamaged."""
+    if fresh:
+        state.reset(state_dir)
+    lock = state.hold(state_dir)
+    for note in state.check(state_dir):
         print(f"devstack: {note}", file=sys.stderr, flush=True)
-    moto_file = state_dir / state.MOTO_STATE
-    status_file = state_dir / "stream-status.json"
+    return lock
+
+
+def drop_stale_files(state_dir: Path, status_file: Path) -> None:
+    """What the last run left that this one writes again, and, when moto starts empty, what derives from it."""
     stale = ["stack.json", status_file.name]
     if not state.has_moto_state(state_dir):
-        stale += list(state.INDEX_FILES)  # moto starts empty; so must what derives from it
+        stale += list(state.INDEX_FILES)
     for name in stale:
         (state_dir / name).unlink(missing_ok=True)
-    moto_url = f"http://{args.host}:{args.moto_port}"
-    api_url = f"http://{args.host}:{args.api_port}"
-    env = local_environment(moto_url, args.stage, state_dir)
-    env["TALLY_STREAM_STATUS_FILE"] = str(status_file)
 
+
+def stop_on_signals() -> threading.Event:
     stopping = threading.Event()
 
     def shut_down(signum, _frame):
@@ -156,76 +155,122 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, shut_down)
     signal.signal(signal.SIGINT, shut_down)
-    supervisor = Supervisor()
-    restored = {}
+    return stopping
 
-    def read_snapshot_header():
-        restored["after_crash"] = state.after_crash(state_dir)
 
-    def mend_after_restore():
-        # After an orderly stop the index agrees with moto; after a crash it may lag behind the ballots moto
-        # kept, and it holding more than the ledger would mean answered votes were lost.
-        if restored.get("after_crash") and restored.get("provisioned"):
-            try:
-                changed = state.mend_index(env)
-            except Exception as error:  # the stack still serves; `make reconcile REPAIR=1` mends it later
-                print(f"devstack: could not mend the results index: {error!r}", file=sys.stderr, flush=True)
-                return
-            print(f"devstack: moto came back from a crash with every change it answered; results index: "
-                  f"{changed or 'agrees with the ledger'}", file=sys.stderr, flush=True)
+class CrashRecovery:
+    """Mends the results index when moto comes back from a crash: after an orderly stop the index agrees with moto;
+    after a crash it may lag behind the ballots moto kept, and it holding more than the ledger would mean answered
+    votes were lost. Moto's child calls it around every start; main once the platform is provisioned."""
 
-    # The pages call moto's Cognito from the browser; moto answers no other web origin (devstack/moto_server.py).
-    dashboard_free = not port_in_use(args.host, args.static_port)
-    pages = [f"http://{name}:{args.static_port}" for name in
-             ((args.host, "localhost") if args.host == "127.0.0.1" else (args.host,))] if dashboard_free else []
+    def __init__(self, env: dict, state_dir: Path):
+        self.env, self.state_dir = env, state_dir
+        self.after_crash = self.provisioned = False
+
+    def read_snapshot_header(self) -> None:
+        self.after_crash = state.after_crash(self.state_dir)
+
+    def mend_after_restore(self) -> None:
+        if not (self.after_crash and self.provisioned):
+            return
+        try:
+            changed = state.mend_index(self.env)
+        except Exception as error:  # the stack still serves; `make reconcile REPAIR=1` mends it later
+            print(f"devstack: could not mend the results index: {error!r}", file=sys.stderr, flush=True)
+            return
+        print(f"devstack: moto came back from a crash with every change it answered; results index: "
+              f"{changed or 'agrees with the ledger'}", file=sys.stderr, flush=True)
+
+
+def page_origins(args: argparse.Namespace) -> list:
+    """The pages' web origins: they call moto's Cognito from the browser, and moto answers no other web origin
+    (devstack/moto_server.py). None when the dashboard's port is taken: no pages are served then."""
+    if port_in_use(args.host, args.static_port):
+        return []
+    hosts = (args.host, "localhost") if args.host == "127.0.0.1" else (args.host,)
+    return [f"http://{name}:{args.static_port}" for name in hosts]
+
+
+def platform_children(args: argparse.Namespace, env: dict, state_dir: Path, pages: list,
+                      recovery: CrashRecovery) -> tuple:
+    """moto, the API and the stream runner, as the supervisor starts them (and starts again when they die)."""
+    moto_url, api_url = f"http://{args.host}:{args.moto_port}", f"http://{args.host}:{args.api_port}"
     moto = Child("moto", [sys.executable, "-m", "devstack.moto_server", "--host", args.host,
-                          "--port", str(args.moto_port), "--state-file", str(moto_file),
+                          "--port", str(args.moto_port), "--state-file", str(state_dir / state.MOTO_STATE),
                           *(arg for page in pages for arg in ("--allow-origin", page))],
                  env, str(state_dir / "moto.log"), ready_url=f"{moto_url}/moto-api/", ready_seconds=60,
-                 before_start=read_snapshot_header, after_start=mend_after_restore)
+                 before_start=recovery.read_snapshot_header, after_start=recovery.mend_after_restore)
     api = Child("api", [sys.executable, "-m", "devstack.api", "--host", args.host, "--port", str(args.api_port),
                         "--stage", args.stage], env, str(state_dir / "api.log"), ready_url=f"{api_url}/health")
     runner = Child("stream runner", [sys.executable, "-m", "devstack.stream_runner",
                                      "--dead-letters", str(state_dir / "dead-letters.jsonl"),
-                                     "--positions-table", POSITIONS_TABLE, "--status-file", str(status_file)],
+                                     "--positions-table", POSITIONS_TABLE,
+                                     "--status-file", env["TALLY_STREAM_STATUS_FILE"]],
                    env, str(state_dir / "stream.log"))
     moto.dependents.append(runner)
+    return moto, api, runner
+
+
+def dashboard_child(args: argparse.Namespace, env: dict, state_dir: Path, api_url: str) -> Child:
+    """The dashboard: static files and the config.json made from the API (devstack/static_server.py)."""
+    return Child("static server", [sys.executable, "-m", "devstack.static_server", "--host", args.host,
+                                   "--port", str(args.static_port), "--api-url", api_url],
+                 env, str(state_dir / "static.log"), ready_url=f"http://{args.host}:{args.static_port}/config.json")
+
+
+def watch(supervisor: Supervisor, stopping: threading.Event) -> int:
+    """Until Ctrl-C or SIGTERM: 0; or 1 once a child keeps dying."""
+    while not stopping.wait(0.2):
+        reason = supervisor.check()
+        if reason:
+            print(f"devstack: {reason}", file=sys.stderr, flush=True)
+            return 1
+    return 0
+
+
+def main() -> int:
+    args = parse_args()
+    state_dir = Path(args.state_dir)
+    try:
+        lock = open_state(state_dir, args.fresh)
+    except (state.StateInUse, state.StateDamaged) as error:
+        print(f"devstack: {error}", file=sys.stderr)
+        return 1
+    status_file = state_dir / "stream-status.json"
+    drop_stale_files(state_dir, status_file)
+    moto_url = f"http://{args.host}:{args.moto_port}"
+    api_url = f"http://{args.host}:{args.api_port}"
+    env = local_environment(moto_url, args.stage, state_dir)
+    env["TALLY_STREAM_STATUS_FILE"] = str(status_file)
+    stopping = stop_on_signals()
+    supervisor = Supervisor()
+    recovery = CrashRecovery(env, state_dir)
+    pages = page_origins(args)
+    moto, api, runner = platform_children(args, env, state_dir, pages, recovery)
     static = None
     try:
         supervisor.start(moto)
         ids = provision(env, state_dir)
-        restored["provisioned"] = True
-        mend_after_restore()
+        recovery.provisioned = True
+        recovery.mend_after_restore()
         env["TALLY_USER_POOL_ID"] = ids["user_pool_id"]
         env["TALLY_CLIENT_ID"] = ids["client_id"]
-
         supervisor.start(runner)
         supervisor.start(api)
-
-        # The dashboard: static files and the config.json made from the API (devstack/static_server.py).
         # A busy port costs the dashboard, not the stack: tools that start a stack of their own need no pages.
         dashboard_url = None
-        if not dashboard_free:
+        if not pages:
             print(f"Port {args.static_port} is in use, so the dashboard is not served; "
                   "choose another port with --static-port.", file=sys.stderr)
         else:
             dashboard_url = f"http://{args.host}:{args.static_port}/"
-            static = supervisor.start(Child(
-                "static server", [sys.executable, "-m", "devstack.static_server", "--host", args.host,
-                                  "--port", str(args.static_port), "--api-url", api_url],
-                env, str(state_dir / "static.log"), ready_url=f"{dashboard_url}config.json"))
+            static = supervisor.start(dashboard_child(args, env, state_dir, api_url))
 
         stack = {"api_url": api_url, "moto_url": moto_url, "region": REGION, "dashboard_url": dashboard_url,
                  "user_pool_id": ids["user_pool_id"], "client_id": ids["client_id"], "operator": ids["operator"]}
         write_private(state_dir / "stack.json", json.dumps(stack, indent=2))
         print(banner(stack, state_dir, ids), flush=True)
-
-        while not stopping.wait(0.2):
-            reason = supervisor.check()
-            if reason:
-                print(f"devstack: {reason}", file=sys.stderr, flush=True)
-                return 1
-        return 0
+        return watch(supervisor, stopping)
     except (RuntimeError, TimeoutError) as error:  # a child that did not come up: its log's last line says why
         print(f"devstack: {error}", file=sys.stderr, flush=True)
         return 1
