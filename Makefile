@@ -58,6 +58,7 @@ run: $(DEPS) $(DASHBOARD_BUILT)
 
 test: $(DEPS) $(CHECKOV) $(DASHBOARD_BUILT) $(CHROMIUM) $(ZBARIMG)
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest
 
 bench: $(DEPS)
@@ -89,14 +90,17 @@ VOTERS ?= 2000
 loadtest: $(DEPS)
 	$(PY) -m loadtest --users $(USERS) --duration $(DURATION) --voters $(VOTERS)$(if $(SURGE), --surge)$(if $(ROLL), --roll)$(if $(STACK), --stack $(STACK))
 
+# STATE_DIR= names a local stack other than `make run`'s (the --state-dir it was started with).
 reconcile: $(DEPS)
-	@test -n "$(POLL)" || { echo "usage: make reconcile POLL=<poll_id> [STACK=<stack name>] [REPAIR=1]"; exit 2; }
-	$(PY) -m cli.reconcile --poll $(POLL) $(if $(STACK),--stack $(STACK)) $(if $(REPAIR),--repair)
+	@test -n "$(POLL)" || { echo "usage: make reconcile POLL=<poll_id> [STATE_DIR=<local stack's state dir> | STACK=<stack name>] [REPAIR=1]"; exit 2; }
+	$(PY) -m cli.reconcile --poll $(POLL) $(if $(STACK),--stack $(STACK)) $(if $(STATE_DIR),--state-dir $(STATE_DIR)) $(if $(REPAIR),--repair)
 
 # The local platform keeps its data in .devstack/ between runs: this drops it (polls, ballots, results, voters),
-# so that the next `make run` starts empty. It refuses while a stack runs from .devstack/.
+# so that the next `make run` starts empty. It refuses while a stack runs from there. STATE_DIR= resets another
+# stack's state directory (usage: make reset [STATE_DIR=<dir>]).
 reset: $(DEPS)
-	$(PY) -m devstack.state reset
+	@echo "make reset: dropping the data kept in $(or $(STATE_DIR),.devstack/) (usage: make reset [STATE_DIR=<dir>])"
+	$(PY) -m devstack.state reset $(if $(STATE_DIR),--state-dir $(STATE_DIR))
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .devstack .pytest_cache dashboard/node_modules dashboard/vendor tally.egg-info

@@ -46,8 +46,9 @@ def same_api(one: Optional[str], other: Optional[str]) -> bool:
     return bool(one and other) and one.rstrip("/") == other.rstrip("/")
 
 
-def resolve(api: Optional[str] = None, state_dir: Optional[str] = None, environ=os.environ) -> Target:
-    """The target the options (None when absent) and then the environment name."""
+def resolve(api: Optional[str] = None, state_dir: Optional[str] = None, environ=os.environ,
+            default: Optional[Path] = None) -> Target:
+    """The target the options (None when absent), then the environment, then the default state directory name."""
     api = api or (None if state_dir else environ.get("TALLY_API_URL"))
     state_dir = state_dir or environ.get("TALLY_STATE_DIR")
     if state_dir:
@@ -56,7 +57,7 @@ def resolve(api: Optional[str] = None, state_dir: Optional[str] = None, environ=
             raise Failure(f"No stack runs from {state_dir}: its stack.json is missing or unreadable. Start one "
                           f"with `python -m devstack --state-dir {state_dir}`, or pass --api URL.")
         return Target((api or found).rstrip("/"), Path(state_dir))
-    default = default_state_dir()
+    default = default or default_state_dir()
     found = api_of(default)
     if api:
         return Target(api.rstrip("/"), default if same_api(api, found) else None)

@@ -14,6 +14,7 @@ file that is damaged is said in one sentence before anything starts (devstack/st
 import argparse
 import json
 import secrets
+import shlex
 import signal
 import sys
 import threading
@@ -281,34 +282,50 @@ def main() -> int:
         lock.close()
 
 
-def dashboard_lines(url) -> str:
+def cli_command(state_dir: Path) -> str:
+    """The CLI as a newcomer types it for this stack, from the project's directory: the state directory alone
+    names the stack (its stack.json gives the API's address), so only one that is not the default is said."""
+    if Path(state_dir).resolve() == state.DEFAULT_STATE_DIR.resolve():
+        return ".venv/bin/python -m cli"
+    return f".venv/bin/python -m cli --state-dir {shlex.quote(str(Path(state_dir).resolve()))}"
+
+
+def reset_command(state_dir: Path) -> str:
+    if Path(state_dir).resolve() == state.DEFAULT_STATE_DIR.resolve():
+        return "make reset"
+    return f"make reset STATE_DIR={shlex.quote(str(Path(state_dir).resolve()))}"
+
+
+def dashboard_lines(url, cli: str) -> str:
     if url is None:
         return "  Dashboard      not served: its port is in use (python -m devstack --static-port N)"
     return (f"  Dashboard      {url}   (operators: sign in with the account below)\n"
-            f"  Vote page      {url}vote.html   (voters: .venv/bin/python -m cli voter add NAME)")
+            f"  Vote page      {url}vote.html   (voters: {cli} voter add NAME)")
 
 
 def banner(stack: dict, state_dir: Path, ids: dict) -> str:
-    operator = stack["operator"]
+    operator, cli = stack["operator"], cli_command(state_dir)
     demo = (f"demo ({ids['demo_status']})   results: {stack['api_url']}/polls/demo/results" if ids["demo_status"]
             else "none")
     kept = ("restored from the last run: polls, ballots, results, voters" if ids["restored"]
             else "a new, empty platform")
+    try_it = (f"Make a voter and vote (in another terminal):\n  {cli} vote margherita --as alice --poll demo\n"
+              f"  {cli} poll demo --as alice" if ids["demo_status"] == "open" else
+              f"Make a voter and see the polls (in another terminal):\n  {cli} voter add alice\n"
+              f"  {cli} polls --as alice")
     return f"""
 Tally is up.
   API            {stack['api_url']}   (try {stack['api_url']}/health, {stack['api_url']}/health?deep=1)
   Cognito, AWS   {stack['moto_url']}   (moto server: DynamoDB, Streams, Cognito, Secrets Manager)
-{dashboard_lines(stack['dashboard_url'])}
+{dashboard_lines(stack['dashboard_url'], cli)}
   Operator       username {operator['username']}  password {operator['password']}
   Demo poll      {demo}
   Stream         ballots -> tallies and results index ({state_dir}/results.sqlite3);
                  records that fail go to {state_dir}/dead-letters.jsonl
   State          {kept}. It is kept when the stack stops;
-                 `make reset` (with the stack stopped) starts from empty.
+                 `{reset_command(state_dir)}` (with the stack stopped) starts from empty.
 
-Make a voter and vote (in another terminal):
-  .venv/bin/python -m cli vote margherita --as alice
-  .venv/bin/python -m cli poll demo --as alice
+{try_it}
 Logs and state: {state_dir}.  Stop with Ctrl-C.
 """
 
