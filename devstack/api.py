@@ -42,52 +42,104 @@ def chunk_size(line: bytes) -> int:
     return int(size, 16)
 
 
+NO_SUCH_ROUTE = "There is no such route: see the API reference (openapi.yaml) for the routes and their methods."
+
+
+class BoundedBody:
+    """Reads a request's body only up to the largest any route takes (a roll change's 800 KiB): by Content-Length
+    before a byte is read, a chunked body as soon as it passes the limit."""
+
+    def _parse_payload(self) -> Tuple[dict, Optional[bytes]]:
+        if "chunked" in (self.headers.get("transfer-encoding") or "").lower():
+            return dict(self.headers), self._read_chunked()
+        try:
+            length = int(self.headers.get("content-length") or 0)
+        except ValueError:
+            length = LARGEST_BODY_BYTES + 1
+        # The largest body any route takes; the app refuses one over its own route's limit (api/auth.py).
+        if length > LARGEST_BODY_BYTES:
+            raise BodyTooLarge(f"The body is {length} bytes; the limit is {kib(LARGEST_BODY_BYTES)}.")
+        return dict(self.headers), self.rfile.read(length) if length > 0 else None
+
+    def _read_chunked(self) -> bytes:
+        body = b""
+        while True:
+            size = chunk_size(self.rfile.readline(64))
+            if size == 0:
+                self.rfile.readline(64)  # the blank line after the last chunk
+                return body
+            if len(body) + size > LARGEST_BODY_BYTES:
+                raise BodyTooLarge(f"The body passed the limit of {kib(LARGEST_BODY_BYTES)}.")
+            body += self.rfile.read(size)
+            self.rfile.readline(64)
+
+
+class RouteInAccessLog:
+    """The access log names the route, never the path: the path is the ballot on POST /votes/{candidate}."""
+
+    def parse_request(self) -> bool:
+        self.route_label = None  # a kept-alive connection's next request starts unnamed
+        return super().parse_request()
+
+    def _name_route(self) -> None:
+        try:
+            route = self.local_gateway.event_converter._route_matcher.match_route(self.path).route
+        except ValueError:
+            route = NO_ROUTE
+        self.route_label = f"{self.command[:20]} {route}"
+
+    def log_request(self, code="-", size="-") -> None:
+        # http.server logs the request line, whose path is the ballot on POST /votes/{candidate}.
+        code = getattr(code, "value", code)
+        self.log_message('"%s %s" %s %s', getattr(self, "route_label", None) or "(unreadable request)",
+                         self.request_version, code, size)
+
+
+class RefusalsInTheApiShape:
+    """http.server's and chalice local's own refusals answered as API Gateway answers them: a JSON body with Code
+    and Message, never an HTML page; a method no route has is a 405 that says what the route takes."""
+
+    def _method_not_allowed(self) -> None:
+        self.close_connection = True
+        self._name_route()
+        app = self.local_gateway._app_object
+        try:
+            route = self.local_gateway.event_converter._route_matcher.match_route(self.path.split("?")[0]).route
+        except ValueError:
+            return self._answer(404, "NotFoundError", NO_SUCH_ROUTE)
+        allowed = ", ".join(sorted(app.routes[route]))  # RFC 9110: a 405 says what the route takes
+        self._answer(405, "MethodNotAllowedError", f"{self.command[:20]} is not a method this route takes.",
+                     {"Allow": allowed})
+
+    def __getattr__(self, name):
+        # http.server looks up do_<METHOD>: any method without one (TRACE, CONNECT, made-up ones) is a 405.
+        if name.startswith("do_"):
+            return self._method_not_allowed
+        raise AttributeError(name)
+
+    def send_error(self, code, message=None, explain=None) -> None:
+        # http.server's own refusals (a malformed request line, headers too long): the API's shape, not HTML.
+        self.close_connection = True
+        if code == 431:
+            return self._answer(431, "RequestHeaderFieldsTooLargeError",
+                                "A header is over 64 KiB, or there are over 100 headers; an ID token is a few "
+                                "KiB: send the one from sign-in.")
+        self._answer(code, "BadRequestError" if code < 500 else "InternalServerError",
+                     "The request could not be read as HTTP.")
+
+    def _answer(self, status: int, code: str, message: str, extra=None) -> None:
+        headers = {"Content-Type": "application/json", "X-Content-Type-Options": "nosniff",
+                   "Access-Control-Allow-Origin": "*", **(extra or {})}
+        self._send_http_response(status, headers, json.dumps({"Code": code, "Message": message}))
+
+
 def handler_class():
+    """chalice local's request handler with the three behaviours above (imported here: chalice.local is only
+    needed once a server is made)."""
     from chalice.local import ChaliceRequestHandler, ForbiddenError, LocalGatewayException
 
-    class TallyRequestHandler(ChaliceRequestHandler):
+    class TallyRequestHandler(BoundedBody, RouteInAccessLog, RefusalsInTheApiShape, ChaliceRequestHandler):
         disable_nagle_algorithm = True
-
-        def _parse_payload(self) -> Tuple[dict, Optional[bytes]]:
-            if "chunked" in (self.headers.get("transfer-encoding") or "").lower():
-                return dict(self.headers), self._read_chunked()
-            try:
-                length = int(self.headers.get("content-length") or 0)
-            except ValueError:
-                length = LARGEST_BODY_BYTES + 1
-            # The largest body any route takes; the app refuses one over its own route's limit (api/auth.py).
-            if length > LARGEST_BODY_BYTES:
-                raise BodyTooLarge(f"The body is {length} bytes; the limit is {kib(LARGEST_BODY_BYTES)}.")
-            return dict(self.headers), self.rfile.read(length) if length > 0 else None
-
-        def _read_chunked(self) -> bytes:
-            body = b""
-            while True:
-                size = chunk_size(self.rfile.readline(64))
-                if size == 0:
-                    self.rfile.readline(64)  # the blank line after the last chunk
-                    return body
-                if len(body) + size > LARGEST_BODY_BYTES:
-                    raise BodyTooLarge(f"The body passed the limit of {kib(LARGEST_BODY_BYTES)}.")
-                body += self.rfile.read(size)
-                self.rfile.readline(64)
-
-        def parse_request(self) -> bool:
-            self.route_label = None  # a kept-alive connection's next request starts unnamed
-            return super().parse_request()
-
-        def _name_route(self) -> None:
-            try:
-                route = self.local_gateway.event_converter._route_matcher.match_route(self.path).route
-            except ValueError:
-                route = NO_ROUTE
-            self.route_label = f"{self.command[:20]} {route}"
-
-        def log_request(self, code="-", size="-") -> None:
-            # http.server logs the request line, whose path is the ballot on POST /votes/{candidate}.
-            code = getattr(code, "value", code)
-            self.log_message('"%s %s" %s %s', getattr(self, "route_label", None) or "(unreadable request)",
-                             self.request_version, code, size)
 
         def _generic_handle(self) -> None:
             self._name_route()
@@ -103,48 +155,13 @@ def handler_class():
                 response = self.local_gateway.handle_request(method=self.command, path=self.path, headers=headers,
                                                              body=body)
             except ForbiddenError:
-                return self._answer(404, "NotFoundError", "There is no such route: see the API reference "
-                                                          "(openapi.yaml) for the routes and their methods.")
+                return self._answer(404, "NotFoundError", NO_SUCH_ROUTE)
             except LocalGatewayException as error:
                 return self._send_error_response(error)
             status, out = response["statusCode"], {**response["headers"], **response["multiValueHeaders"]}
             self._send_http_response(status, out, self._handle_binary(response)["body"])
 
         do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
-
-        def _method_not_allowed(self) -> None:
-            self.close_connection = True
-            self._name_route()
-            app = self.local_gateway._app_object
-            try:
-                route = self.local_gateway.event_converter._route_matcher.match_route(self.path.split("?")[0]).route
-            except ValueError:
-                return self._answer(404, "NotFoundError", "There is no such route: see the API reference "
-                                                          "(openapi.yaml) for the routes and their methods.")
-            allowed = ", ".join(sorted(app.routes[route]))  # RFC 9110: a 405 says what the route takes
-            self._answer(405, "MethodNotAllowedError", f"{self.command[:20]} is not a method this route takes.",
-                         {"Allow": allowed})
-
-        def __getattr__(self, name):
-            # http.server looks up do_<METHOD>: any method without one (TRACE, CONNECT, made-up ones) is a 405.
-            if name.startswith("do_"):
-                return self._method_not_allowed
-            raise AttributeError(name)
-
-        def send_error(self, code, message=None, explain=None) -> None:
-            # http.server's own refusals (a malformed request line, headers too long): the API's shape, not HTML.
-            self.close_connection = True
-            if code == 431:
-                return self._answer(431, "RequestHeaderFieldsTooLargeError",
-                                    "A header is over 64 KiB, or there are over 100 headers; an ID token is a few "
-                                    "KiB: send the one from sign-in.")
-            self._answer(code, "BadRequestError" if code < 500 else "InternalServerError",
-                         "The request could not be read as HTTP.")
-
-        def _answer(self, status: int, code: str, message: str, extra=None) -> None:
-            headers = {"Content-Type": "application/json", "X-Content-Type-Options": "nosniff",
-                       "Access-Control-Allow-Origin": "*", **(extra or {})}
-            self._send_http_response(status, headers, json.dumps({"Code": code, "Message": message}))
 
     return TallyRequestHandler
 
