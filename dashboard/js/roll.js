@@ -1,134 +1,149 @@
 // A roll poll's roll as an operator uploads it: a CSV file or a pasted list turned into entries (each with the
-// line it came from), sent to POST /polls/{poll_id}/roll in batches, and what the API did with them summed up.
+// line it came from) by the rule tally_client/rollfile.py states (tests/roll_files.json holds both readers to it),
+// sent to POST /polls/{poll_id}/roll in batches, and what the API did with them summed up.
 // Also the roll read a page at a time (GET), and one voter taken off it (POST .../roll/remove), in words.
 // No DOM here (rollpanel.js draws it): tests/js/roll.test.mjs runs this module in Node.
 import { errorMessage, sendSettled } from "./api.js";
 
 // A header row is one with a cell of these names; its column is the first of them present, in this order.
 export const HEADER_NAMES = ["voter", "username", "email"];
-export const CHUNK_ENTRIES = 250; // per request (the API takes 1 to 1,000): the progress bar moves every few seconds
-const BODY_BYTES = 16 * 1024; // the API's limit (GET /config's limits.max_body_bytes), when config has none
-const BODY_MARGIN = 64; // for {"voters":[],"invite":false}, with room to spare
+const SEPARATORS = [",", ";", "\t"]; // the first wins a tie
+const LINE_END = /\r\n|\n|\r/;
+// Trimmed off a cell: spaces, tabs, a quoted line break, a spreadsheet's no-break space.
+const TRIMMED = /^[ \t\r\n\u00a0]+|[ \t\r\n\u00a0]+$/g;
+const trim = (text) => text.replace(TRIMMED, "");
+export const UNCLOSED = "a quote that is never closed";
+export const AFTER_QUOTE = "text after a closing quote";
 
-// One CSV table (RFC 4180: quoted cells, "" inside quotes, CRLF, LF or CR line ends) as rows of cells, each row
-// with the 1-based line it starts on. The delimiter is the first line's most frequent of comma, semicolon and
-// tab (a spreadsheet in a comma-decimal locale writes semicolons). A byte order mark is dropped.
+// One CSV table (RFC 4180) as rows of cells, each row with the 1-based line it starts on: {rows, problem}, the
+// problem ({line, reason}, or null) ending the reading. Spaces before a cell are skipped, as Python's csv module
+// does with skipinitialspace, and it is as strict: text after a closing quote is a problem, not a guess.
 export function parseCsv(text) {
   const source = text.replace(/^\uFEFF/, "");
-  const delimiter = sniffDelimiter(source);
+  const separator = separatorOf(source);
   const rows = [];
   let cells = [];
   let cell = "";
-  let quoted = false;
+  let state = "start"; // of a cell; or "plain", "quoted", "quote" (a quote inside quotes: the end, or doubled)
   let line = 1;
-  let rowLine = 1;
+  let start = 1;
   const endCell = () => {
     cells.push(cell);
     cell = "";
-  };
-  const endRow = () => {
-    endCell();
-    rows.push({ cells, line: rowLine });
-    cells = [];
+    state = "start";
   };
   for (let i = 0; i < source.length; i++) {
-    const ch = source[i];
-    if (quoted) {
-      if (ch === '"' && source[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (ch === '"') {
-        quoted = false;
-      } else {
-        if (ch === "\n" || (ch === "\r" && source[i + 1] !== "\n")) line++;
-        cell += ch;
-      }
-    } else if (ch === '"' && cell.trim() === "") {
-      quoted = true;
-      cell = "";
-    } else if (ch === delimiter) {
+    let ch = source[i];
+    if (ch === "\r" && source[i + 1] === "\n") {
+      ch = "\r\n";
+      i++;
+    }
+    const lineEnd = ch === "\n" || ch === "\r" || ch === "\r\n";
+    if (state === "quoted") {
+      if (ch === '"') state = "quote";
+      else cell += ch;
+      if (lineEnd) line++;
+    } else if (state === "quote" && ch === '"') {
+      cell += '"';
+      state = "quoted";
+    } else if (state === "quote" && !lineEnd && ch !== separator) {
+      return { rows, problem: { line: start, reason: AFTER_QUOTE } };
+    } else if (ch === separator) {
       endCell();
-    } else if (ch === "\r" || ch === "\n") {
-      if (ch === "\r" && source[i + 1] === "\n") i++;
-      endRow();
-      line++;
-      rowLine = line;
-    } else {
+    } else if (lineEnd) {
+      endCell();
+      rows.push({ cells, line: start });
+      cells = [];
+      start = ++line;
+    } else if (state === "start" && ch === '"') {
+      state = "quoted";
+    } else if (state !== "start" || ch !== " ") { // spaces before a cell are skipped
       cell += ch;
+      state = "plain";
     }
   }
-  if (cell !== "" || cells.length) endRow();
-  return rows;
+  if (state === "quoted") return { rows, problem: { line: start, reason: UNCLOSED } };
+  if (state !== "start" || cells.length) {
+    endCell();
+    rows.push({ cells, line: start });
+  }
+  return { rows, problem: null };
 }
 
-function sniffDelimiter(text) {
-  const first = text.split(/\r\n|\n|\r/).find((l) => l.trim() !== "") ?? "";
+// The first non-blank line's most frequent of comma, semicolon and tab outside quotes; a comma when it has none.
+function separatorOf(text) {
+  const first = text.split(LINE_END).find((l) => trim(l) !== "") ?? "";
   const outside = first.replace(/"[^"]*"/g, "");
-  let best = ",";
-  let most = 0;
-  for (const candidate of [",", ";", "\t"]) {
-    const count = outside.split(candidate).length - 1;
-    if (count > most) {
-      best = candidate;
-      most = count;
-    }
-  }
-  return best;
+  const counts = SEPARATORS.map((candidate) => outside.split(candidate).length - 1);
+  const most = Math.max(...counts);
+  return most ? SEPARATORS[counts.indexOf(most)] : ",";
 }
 
-const blank = (row) => row.cells.every((c) => c.trim() === "");
+const read = (entries, column = null, skipped = [], problems = []) => ({ entries, column, skipped, problems });
 
 // A CSV file's entries: the first column, or, when the first non-blank row is a header (a cell named voter,
-// username or email, in any case), that column below it. Blank lines and rows with that cell empty are skipped
-// (counted in `skipped`); cells are trimmed.
+// username or email, in any case), that column below it. Cells are trimmed; blank rows are skipped, and so are
+// rows with that cell blank (their lines in `skipped`). A malformed line gives `problems` and no entries.
 export function rollFromCsv(text) {
-  const rows = parseCsv(text).filter((row) => !blank(row));
-  let column = 0;
-  let header = null;
-  if (rows.length) {
-    const names = rows[0].cells.map((c) => c.trim().toLowerCase());
-    const found = HEADER_NAMES.find((name) => names.includes(name));
-    if (found) {
-      header = found;
-      column = names.indexOf(found);
-      rows.shift();
+  const { rows, problem } = parseCsv(text);
+  if (problem) return read([], null, [], [problem]);
+  const filled = rows.map((row) => ({ line: row.line, cells: row.cells.map(trim) }))
+    .filter((row) => row.cells.some((c) => c !== ""));
+  let column = null;
+  let index = 0;
+  if (filled.length) {
+    const names = filled[0].cells.map((c) => c.toLowerCase());
+    column = HEADER_NAMES.find((name) => names.includes(name)) ?? null;
+    if (column) {
+      index = names.indexOf(column);
+      filled.shift();
     }
   }
   const entries = [];
-  let skipped = 0;
-  for (const row of rows) {
-    const value = (row.cells[column] ?? "").trim();
+  const skipped = [];
+  for (const row of filled) {
+    const value = row.cells[index] ?? "";
     if (value) entries.push({ value, line: row.line });
-    else skipped++;
+    else skipped.push(row.line);
   }
-  return { entries, header, skipped };
+  return read(entries, column, skipped);
 }
 
-// A pasted list: one entry a line, or several on a line separated by commas or semicolons; trimmed, blanks skipped.
+// A pasted list: one entry a line, or several on a line separated by commas, semicolons or tabs; no header, no
+// quotes; trimmed, blanks skipped.
 export function rollFromList(text) {
   const entries = [];
-  text.split(/\r\n|\n|\r/).forEach((row, index) => {
-    for (const part of row.split(/[,;]/)) {
-      const value = part.trim();
+  text.replace(/^\uFEFF/, "").split(LINE_END).forEach((row, index) => {
+    for (const part of row.split(/[,;\t]/)) {
+      const value = trim(part);
       if (value) entries.push({ value, line: index + 1 });
     }
   });
-  return { entries, header: null, skipped: 0 };
+  return read(entries);
 }
 
-// Batches of at most `size` entries whose request body stays under the API's limit.
-export function chunk(entries, { size = CHUNK_ENTRIES, maxBytes = BODY_BYTES } = {}) {
-  const budget = maxBytes - BODY_MARGIN;
-  const encoder = new TextEncoder();
+// "“roster.csv” line 3: a quote that is never closed", for a reading's problems.
+export const problemText = (name, problems) =>
+  `${name} ${problems.map((p) => `line ${p.line}: ${p.reason}`).join("; ")}`;
+
+// A body counted as the Python client writes it (json.dumps: every non-ASCII character escaped, ", " between
+// entries), never shorter than JSON.stringify's: the two clients cut the same batches (tally_client/rollfile.py).
+const EMPTY_BODY = '{"voters": [], "invite": false}';
+const escapedLength = (value) => JSON.stringify(value).replace(/[\u007f-\uffff]/g, "\\u0000").length;
+
+// Batches of at most `maxEntries` entries whose request body stays within `maxBytes` (GET /config's
+// limits.max_roll_batch and max_roll_body_bytes). An entry too long for any body goes alone, for the API to refuse.
+export function rollBatches(entries, { maxEntries, maxBytes }) {
+  if (!(maxEntries >= 1 && maxBytes >= 1)) throw new TypeError("rollBatches needs the limits of GET /config");
   const batches = [];
   let batch = [];
-  let bytes = 0;
+  let bytes = EMPTY_BODY.length;
   for (const entry of entries) {
-    const cost = encoder.encode(JSON.stringify(entry.value)).length + 1;
-    if (batch.length && (batch.length >= size || bytes + cost > budget)) {
+    const cost = escapedLength(entry.value) + 2; // the entry and its ", "
+    if (batch.length && (batch.length >= maxEntries || bytes + cost > maxBytes)) {
       batches.push(batch);
       batch = [];
-      bytes = 0;
+      bytes = EMPTY_BODY.length;
     }
     batch.push(entry);
     bytes += cost;
@@ -156,12 +171,11 @@ const lines = (batch) => {
 // Stops at the first refusal. Answers the sums so far and how it ended:
 //   outcome "done" | "refused" (message: the API's, with its positions as lines) | "offline" (no answer in time).
 export async function uploadRoll(api, pollId, entries, {
-  invite = false, size = CHUNK_ENTRIES, maxBytes = BODY_BYTES, giveUpMs = 60_000, onProgress = () => {},
-  onRetry = () => {},
-} = {}) {
+  maxEntries, maxBytes, invite = false, giveUpMs = 60_000, onProgress = () => {}, onRetry = () => {},
+}) {
   const summary = { added: 0, already: 0, invited: 0, unknown: [], sent: 0, total: entries.length };
   const path = `/polls/${encodeURIComponent(pollId)}/roll`;
-  const batches = chunk(entries, { size, maxBytes });
+  const batches = rollBatches(entries, { maxEntries, maxBytes });
   for (const [index, batch] of batches.entries()) {
     const settled = await sendSettled(
       (signal) => api.post(path, { voters: batch.map((e) => e.value), invite }, { signal }),

@@ -1,60 +1,61 @@
 // The dashboard's roll upload (dashboard/js/roll.js) in Node, without a browser: `node --test tests/js/`.
 // tests/e2e/test_roll_dashboard.py runs this file too, and drives the same code in Chromium against the stack.
+// The reading and batching run the cases of tests/roll_files.json, which the Python client passes too
+// (tests/unit/test_roll_file.py): the two agree on every one.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import { OfflineError } from "../../dashboard/js/api.js";
 import {
-  chunk, parseCsv, placeInUpload, readRoll, removalOutcome, removeFromRoll, rollFromCsv, rollFromList, uploadRoll,
+  placeInUpload, problemText, readRoll, removalOutcome, removeFromRoll, rollBatches, rollFromCsv, rollFromList,
+  uploadRoll,
 } from "../../dashboard/js/roll.js";
 
-const values = (parsed) => parsed.entries.map((e) => e.value);
-const lines = (parsed) => parsed.entries.map((e) => e.line);
+const CASES = JSON.parse(readFileSync(new URL("../roll_files.json", import.meta.url), "utf-8"));
+const pairs = (parsed) => parsed.entries.map((e) => [e.line, e.value]);
+const LIMITS = { maxEntries: 1000, maxBytes: 16 * 1024 };
 
-test("a CSV without a header: the first column, trimmed, blank lines skipped, each entry with its line", () => {
-  const parsed = rollFromCsv("alice,Alice A\n\n  bob@example.org , Bob\r\n\r\ncarol\n");
-  assert.deepEqual(values(parsed), ["alice", "bob@example.org", "carol"]);
-  assert.deepEqual(lines(parsed), [1, 3, 5]);
-  assert.equal(parsed.header, null);
-});
+for (const file of CASES.files) {
+  test(`a roll file: ${file.case}`, () => {
+    const parsed = rollFromCsv(file.text);
+    if (file.problems) {
+      assert.deepEqual(parsed.problems.map((p) => [p.line, p.reason]), file.problems);
+      assert.deepEqual(parsed.entries, []);
+    } else {
+      assert.deepEqual([pairs(parsed), parsed.column, parsed.skipped, parsed.problems],
+        [file.entries, file.column, file.skipped, []]);
+    }
+  });
+}
 
-test("a header row names the column: voter, username or email, in any case", () => {
-  const parsed = rollFromCsv("\uFEFFName,Email,Team\nAnn Lee,ann@example.org,red\n\nBob,,blue\nCy,cy@example.org,red\n");
-  assert.equal(parsed.header, "email");
-  assert.deepEqual(values(parsed), ["ann@example.org", "cy@example.org"]);
-  assert.deepEqual(lines(parsed), [2, 5]);
-  assert.equal(parsed.skipped, 1); // Bob has no email
-  assert.equal(rollFromCsv("email,USERNAME\nx@example.org,xavier\n").entries[0].value, "xavier");
-  assert.equal(rollFromCsv("Voter\nzoe\n").entries[0].value, "zoe");
-});
+for (const list of CASES.lists) {
+  test(`a pasted list: ${list.case}`, () => assert.deepEqual(pairs(rollFromList(list.text)), list.entries));
+}
 
-test("quoted cells, doubled quotes, line breaks inside quotes, semicolons and tabs", () => {
-  assert.deepEqual(parseCsv('a,"b, c","say ""hi"""\n').map((r) => r.cells), [["a", "b, c", 'say "hi"']]);
-  const multi = rollFromCsv('"first\nsecond",x\nthird,y\n');
-  assert.deepEqual(lines(multi), [1, 3]);
-  assert.deepEqual(values(rollFromCsv("username;team\nann;red\nbob;blue\n")), ["ann", "bob"]);
-  assert.deepEqual(values(rollFromCsv("ann\tred\nbob\tblue\n")), ["ann", "bob"]);
-  assert.deepEqual(values(rollFromCsv("ann\rbob\r")), ["ann", "bob"]);
-});
+for (const cut of CASES.batches) {
+  test(`batches: ${cut.case}`, () => {
+    const entries = cut.entries.map((value, i) => ({ value, line: i + 1 }));
+    const batches = rollBatches(entries, { maxEntries: cut.max_entries, maxBytes: cut.max_bytes });
+    assert.deepEqual(batches.map((b) => b.length), cut.sizes);
+    assert.deepEqual(batches.flat(), entries);
+  });
+}
 
-test("a pasted list: one a line, or separated by commas or semicolons", () => {
-  const parsed = rollFromList("ann, bob;carol\n\n  dave@example.org  \n;,\neve");
-  assert.deepEqual(values(parsed), ["ann", "bob", "carol", "dave@example.org", "eve"]);
-  assert.deepEqual(lines(parsed), [1, 1, 1, 3, 5]);
-});
-
-test("batches of at most size entries, under the body limit", () => {
-  const entries = Array.from({ length: 12 }, (_, i) => ({ value: `voter-${i}`, line: i + 1 }));
-  assert.deepEqual(chunk(entries, { size: 5 }).map((b) => b.length), [5, 5, 2]);
-  const long = Array.from({ length: 300 }, (_, i) => ({ value: `${"x".repeat(120)}${i}`, line: i + 1 }));
-  const batches = chunk(long, { size: 250, maxBytes: 16 * 1024 });
+test("a batch's body as the browser sends it stays within the limit; no limits, no batches", () => {
+  const long = Array.from({ length: 300 }, (_, i) => ({ value: `${"x".repeat(120)}é${i}`, line: i + 1 }));
+  const batches = rollBatches(long, { maxEntries: 250, maxBytes: 16 * 1024 });
   assert.ok(batches.length > 2);
   for (const batch of batches) {
     const body = JSON.stringify({ voters: batch.map((e) => e.value), invite: false });
     assert.ok(new TextEncoder().encode(body).length <= 16 * 1024, body.length);
   }
-  assert.deepEqual(batches.flat(), long);
-  assert.deepEqual(chunk([]), []);
+  assert.throws(() => rollBatches(long, { maxEntries: undefined, maxBytes: 16 * 1024 }), TypeError);
+});
+
+test("a reading's problems in words", () => {
+  assert.equal(problemText("“roster.csv”", rollFromCsv('username\n"ann\n').problems),
+    "“roster.csv” line 2: a quote that is never closed");
 });
 
 test("the API's position in a batch becomes the line in the upload", () => {
@@ -84,7 +85,8 @@ test("an upload sends every batch, sums the answers and reports progress", async
   const entries = rollFromList("a\nb\nc\nnobody-1\ne\nf\ng").entries;
   const api = fakeApi([]);
   const progress = [];
-  const outcome = await uploadRoll(api, "board", entries, { invite: true, size: 3, onProgress: (s) => progress.push(s.sent) });
+  const outcome = await uploadRoll(api, "board", entries,
+    { ...LIMITS, maxEntries: 3, invite: true, onProgress: (s) => progress.push(s.sent) });
   assert.equal(outcome.outcome, "done");
   assert.deepEqual({ added: outcome.added, unknown: outcome.unknown, sent: outcome.sent }, { added: 6, unknown: ["nobody-1"], sent: 7 });
   assert.deepEqual(progress, [3, 6, 7]);
@@ -98,7 +100,7 @@ test("a 429, a 5xx or a lost connection sends the same batch again", async () =>
   const api = fakeApi(["ok", busy, "offline", failed]);
   const retries = [];
   const outcome = await uploadRoll(api, "board", rollFromList("a\nb\nc\nd").entries,
-    { size: 2, onRetry: (r) => retries.push([r.why, r.batch]) });
+    { ...LIMITS, maxEntries: 2, onRetry: (r) => retries.push([r.why, r.batch]) });
   assert.equal(outcome.outcome, "done");
   assert.equal(outcome.added, 4);
   assert.deepEqual(api.sent.map((r) => r.body.voters.join()), ["a,b", "c,d", "c,d", "c,d", "c,d"]);
@@ -109,7 +111,8 @@ test("a 400 stops the upload and names the line; what went before is summed", as
   const refusal = { status: 400, headers: new Headers(), body: { Code: "BadRequestError",
     Message: "Not a username or email address: voters[1] (1 to 128 characters, no spaces). Nothing was added." } };
   const api = fakeApi(["ok", refusal]);
-  const outcome = await uploadRoll(api, "board", rollFromCsv("username\nann\nbob\ncy\nJohn Smith\neve\n").entries, { size: 2 });
+  const outcome = await uploadRoll(api, "board", rollFromCsv("username\nann\nbob\ncy\nJohn Smith\neve\n").entries,
+    { ...LIMITS, maxEntries: 2 });
   assert.equal(outcome.outcome, "refused");
   assert.equal(outcome.added, 2);
   assert.equal(api.sent.length, 2);
@@ -120,7 +123,7 @@ test("a 400 stops the upload and names the line; what went before is summed", as
 
 test("no answer in time ends the upload as offline", async () => {
   const api = fakeApi(["offline", "offline", "offline", "offline", "offline", "offline"]);
-  const outcome = await uploadRoll(api, "board", rollFromList("a").entries, { giveUpMs: 300 });
+  const outcome = await uploadRoll(api, "board", rollFromList("a").entries, { ...LIMITS, giveUpMs: 300 });
   assert.equal(outcome.outcome, "offline");
   assert.match(outcome.message, /The API did not answer/);
 });
