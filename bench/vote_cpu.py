@@ -44,7 +44,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 from bench.machine import cpu_model, quiet_app_output
 from infra import project_root
@@ -96,10 +96,10 @@ def resident_memory_mb(env: Dict[str, str]) -> float:
     return float(result.stdout.strip().splitlines()[-1])
 
 
-def run(votes: int, rounds: int) -> dict:
-    import boto3
+def isolate_prod_environment() -> Dict[str, str]:
+    """The prod stage's environment in this process, on moto: its own signing keys (moto's), a scratch state
+    directory, and no endpoint, Cognito, index or tracing override left from the caller's."""
     import moto
-    from moto import mock_aws
 
     state = Path(tempfile.mkdtemp(prefix="tally-vote-cpu-"))
     jwks = state / "jwks.json"
@@ -109,87 +109,132 @@ def run(votes: int, rounds: int) -> dict:
     os.environ.update(env)
     for name in ("AWS_ENDPOINT_URL", "TALLY_COGNITO_ENDPOINT", "OPENSEARCH_URL", "POWERTOOLS_TRACE_DISABLED"):
         os.environ.pop(name, None)
-    rss_mb = resident_memory_mb(env)
+    return env
 
+
+def provision_emulated_account(idp, dynamodb) -> Tuple[str, str]:
+    """The tables, the voter-key secret and the user pool, in moto; (pool id, client id)."""
+    import boto3
+
+    from chalicelib import config, runtime
+    from devstack import cognito
+    from devstack.tables import create_tables
+
+    create_tables(dynamodb, config.load())
+    boto3.client("secretsmanager", region_name=REGION).create_secret(  # the key of voters' pseudonyms
+        Name=config.load().voter_key_secret, SecretString=secrets.token_urlsafe(48))
+    pool_id, client_id = cognito.create_pool(idp)
+    os.environ.update({"TALLY_USER_POOL_ID": pool_id, "TALLY_CLIENT_ID": client_id})
+    runtime.reset()
+    return pool_id, client_id
+
+
+def signed_in(idp, pool_id: str, client_id: str, name: str, groups=()) -> Dict[str, str]:
+    """A new user's request headers, signed in."""
+    from tally_client import signin
+
+    password = signin.new_password()
+    signin.create_user(idp, pool_id, name, password, groups)
+    token = signin.sign_in(idp, pool_id, client_id, name, password)["IdToken"]
+    return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+
+def open_the_poll(http, operator: Dict[str, str], warm_up_voter: Dict[str, str]) -> str:
+    """The surge's poll, created and opened; one warm-up vote lands it in the cache, reads the signing keys and
+    imports everything. The body of a vote in it."""
+    poll = {"poll_id": POLL, "title": "Surge", "candidates": CANDIDATES}
+    created = http.post("/polls", headers=operator, body=json.dumps(poll))
+    assert created.status_code == 201, created.body
+    opened = http.post(f"/polls/{POLL}/open", headers=operator)
+    assert opened.status_code == 200, opened.body
+    body = json.dumps({"poll_id": POLL})
+    assert http.post("/votes/red", headers=warm_up_voter, body=body).status_code == 201
+    return body
+
+
+def vote_through_the_app(http, body: str, batch: List[dict]) -> None:
+    for i, headers in enumerate(batch):
+        response = http.post(f"/votes/{CANDIDATES[i % 3]}", headers=headers, body=body)
+        assert response.status_code == 201, (response.status_code, response.body)
+
+
+def the_ledgers_table() -> tuple:
+    """The function's DynamoDB client, the ballots table and the buckets of a poll at the default peak."""
+    from chalicelib import runtime
+    from chalicelib.domain.ballots import DEFAULT_PEAK_VOTES_PER_S, buckets_for
+
+    return runtime.get().dynamodb, runtime.get().settings.ballots_table, buckets_for(DEFAULT_PEAK_VOTES_PER_S)
+
+
+def put_raw_ballots(ledger_client, table: str, buckets: int, n: int) -> None:
+    """The baseline: the ballot ledger's conditional PutItem alone, fresh keys, with the function's client."""
+    from chalicelib.adapters.dynamo_ballots import ballot_to_item
+    from chalicelib.domain.ballots import Ballot
+    from chalicelib.domain.times import utc_now
+
+    for i in range(n):
+        ballot = Ballot(poll_id=POLL, voter_id=f"raw-{uuid.uuid4()}", candidate=CANDIDATES[i % 3], cast_at=utc_now())
+        ledger_client.put_item(TableName=table, Item=ballot_to_item(ballot, i % buckets),
+                               ConditionExpression="attribute_not_exists(voter_id)",
+                               ReturnValuesOnConditionCheckFailure="ALL_OLD")
+
+
+def timed(clock: MotoClock, votes: int, phase, *args) -> Dict[str, float]:
+    """A phase's CPU, wall time and time inside moto, per vote."""
+    moto_before, cpu, wall = clock.seconds, time.process_time(), time.perf_counter()
+    with quiet_app_output():
+        phase(*args)
+    return {"cpu_ms": (time.process_time() - cpu) * 1000 / votes,
+            "wall_ms": (time.perf_counter() - wall) * 1000 / votes,
+            "moto_ms": (clock.seconds - moto_before) * 1000 / votes}
+
+
+def interleaved_rounds(clock: MotoClock, http, body: str, voters: List[dict], ledger: tuple, votes: int,
+                       rounds: int) -> List[dict]:
+    """Each round times both sides, the order alternating round by round."""
+    per_round = []
+    for r in range(rounds):
+        batch = [voters.pop() for _ in range(votes)]
+        sides = {"app": (vote_through_the_app, http, body, batch), "raw": (put_raw_ballots, *ledger, votes)}
+        order = ("app", "raw") if r % 2 == 0 else ("raw", "app")
+        measured = {side: timed(clock, votes, *sides[side]) for side in order}
+        per_round.append({"app": measured["app"], "raw": measured["raw"]})
+    return per_round
+
+
+def run(votes: int, rounds: int) -> dict:
+    import boto3
+    from moto import mock_aws
+
+    env = isolate_prod_environment()
+    rss_mb = resident_memory_mb(env)
     clock = MotoClock()
     clock.install()
     with mock_aws():
         from chalice.test import Client
 
-        from chalicelib import config, runtime
-        from chalicelib.adapters.dynamo_ballots import ballot_to_item
-        from chalicelib.domain.ballots import DEFAULT_PEAK_VOTES_PER_S, Ballot, buckets_for
-        from chalicelib.domain.times import utc_now
         from devstack import cognito
-        from devstack.tables import create_tables
-        from tally_client import signin
 
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         idp = boto3.client("cognito-idp", region_name=REGION)
-        create_tables(dynamodb, config.load())
-        boto3.client("secretsmanager", region_name=REGION).create_secret(  # the key of voters' pseudonyms
-            Name=config.load().voter_key_secret, SecretString=secrets.token_urlsafe(48))
-        pool_id, client_id = cognito.create_pool(idp)
-        os.environ.update({"TALLY_USER_POOL_ID": pool_id, "TALLY_CLIENT_ID": client_id})
-        runtime.reset()
-
-        def signed_in(name, groups=()):
-            password = signin.new_password()
-            signin.create_user(idp, pool_id, name, password, groups)
-            token = signin.sign_in(idp, pool_id, client_id, name, password)["IdToken"]
-            return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-
+        pool_id, client_id = provision_emulated_account(idp, dynamodb)
         started = time.perf_counter()
-        operator = signed_in("olga", [cognito.OPERATORS_GROUP])
-        voters = [signed_in(f"voter{i:05d}") for i in range(votes * rounds + 1)]
+        operator = signed_in(idp, pool_id, client_id, "olga", [cognito.OPERATORS_GROUP])
+        voters = [signed_in(idp, pool_id, client_id, f"voter{i:05d}") for i in range(votes * rounds + 1)]
         setup_s = time.perf_counter() - started
 
         from app import app
         with Client(app) as client:
-            http = client.http
-            poll = {"poll_id": POLL, "title": "Surge", "candidates": CANDIDATES}
-            created = http.post("/polls", headers=operator, body=json.dumps(poll))
-            assert created.status_code == 201, created.body
-            opened = http.post(f"/polls/{POLL}/open", headers=operator)
-            assert opened.status_code == 200, opened.body
-            body = json.dumps({"poll_id": POLL})
-            # One warm-up vote: the poll lands in the cache, the signing keys are read, everything is imported.
-            assert http.post("/votes/red", headers=voters.pop(), body=body).status_code == 201
-            ledger_client, table = runtime.get().dynamodb, runtime.get().settings.ballots_table
-            buckets = buckets_for(DEFAULT_PEAK_VOTES_PER_S)
+            body = open_the_poll(client.http, operator, voters.pop())
+            ledger = the_ledgers_table()
+            per_round = interleaved_rounds(clock, client.http, body, voters, ledger, votes, rounds)
+            lines = log_line_bytes(client.http, operator, body)
+    return summary(per_round, votes, rounds, setup_s, rss_mb, lines)
 
-            def app_phase(batch: List[dict]) -> None:
-                for i, headers in enumerate(batch):
-                    response = http.post(f"/votes/{CANDIDATES[i % 3]}", headers=headers, body=body)
-                    assert response.status_code == 201, (response.status_code, response.body)
 
-            def raw_phase(n: int) -> None:
-                for i in range(n):
-                    ballot = Ballot(poll_id=POLL, voter_id=f"raw-{uuid.uuid4()}", candidate=CANDIDATES[i % 3],
-                                    cast_at=utc_now())
-                    ledger_client.put_item(TableName=table, Item=ballot_to_item(ballot, i % buckets),
-                                           ConditionExpression="attribute_not_exists(voter_id)",
-                                           ReturnValuesOnConditionCheckFailure="ALL_OLD")
-
-            def timed(phase, *args) -> Dict[str, float]:
-                moto_before, cpu, wall = clock.seconds, time.process_time(), time.perf_counter()
-                with quiet_app_output():
-                    phase(*args)
-                return {"cpu_ms": (time.process_time() - cpu) * 1000 / votes,
-                        "wall_ms": (time.perf_counter() - wall) * 1000 / votes,
-                        "moto_ms": (clock.seconds - moto_before) * 1000 / votes}
-
-            per_round = []
-            for r in range(rounds):
-                batch = [voters.pop() for _ in range(votes)]
-                if r % 2 == 0:
-                    app, raw = timed(app_phase, batch), timed(raw_phase, votes)
-                else:
-                    raw, app = timed(raw_phase, votes), timed(app_phase, batch)
-                per_round.append({"app": app, "raw": raw})
-
-            lines = log_line_bytes(http, operator, body)
-
+def summary(per_round: List[dict], votes: int, rounds: int, setup_s: float, rss_mb: float,
+            lines: Dict[str, int]) -> dict:
+    """Every figure: the medians over rounds, and the function's CPU per vote with moto's share taken out."""
     def median(side, key):
         return statistics.median(r[side][key] for r in per_round)
 
