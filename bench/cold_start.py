@@ -109,14 +109,18 @@ def one_run(cwd: Path, env: Dict[str, str], isolated: bool = False) -> Dict[str,
     return {"import_ms": import_ms, "import_cpu_ms": import_cpu_ms, "process_ms": wall}
 
 
-def main(argv=None) -> dict:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=15, help="timed runs of each (default 15)")
     modes = parser.add_mutually_exclusive_group()
     modes.add_argument("--no-pyc", action="store_true", help="compile every module from source each run")
     modes.add_argument("--zip", type=Path, help="the Lambda package: precompiled against source only")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+def interleaved_samples(args: argparse.Namespace) -> Dict[str, List[Dict[str, float]]]:
+    """Each subject's timed runs, the subject under test first: one discarded warm-up each, then rounds of one
+    run each, the order alternating round by round."""
     with tempfile.TemporaryDirectory(prefix="tally-cold-") as tmp:
         baseline_dir = Path(tmp) / "baseline"
         baseline_dir.mkdir()
@@ -137,7 +141,12 @@ def main(argv=None) -> dict:
             order = list(subjects) if round_ % 2 == 0 else list(reversed(list(subjects)))
             for name in order:
                 samples[name].append(one_run(subjects[name], env, isolated))
-    subject, baseline = subjects
+    return samples
+
+
+def figures(args: argparse.Namespace, samples: Dict[str, List[Dict[str, float]]]) -> dict:
+    """The medians of each subject and the median of the per-round ratios, with the machine."""
+    subject, baseline = samples
 
     def median(name: str, key: str) -> float:
         return round(statistics.median(sample[key] for sample in samples[name]), 1)
@@ -150,13 +159,13 @@ def main(argv=None) -> dict:
         # in time, so a load that comes and goes cancels within a round. The two can differ by 0.1 or more.
         return round(statistics.median(per_round(key)), 3)
 
-    result = {
+    return {
         "mode": (f"Lambda package {args.zip}" if args.zip
                  else "no .pyc (compiled from source)" if args.no_pyc else "with .pyc (as installed)"),
         "runs": args.runs,
         "subject": subject,
         "baseline": baseline,
-        **{f"{name}_{key}": median(name, key) for name in subjects
+        **{f"{name}_{key}": median(name, key) for name in samples
            for key in ("import_ms", "import_cpu_ms", "process_ms")},
         "import_ratio": ratio("import_ms"),
         "import_cpu_ratio": ratio("import_cpu_ms"),
@@ -169,10 +178,13 @@ def main(argv=None) -> dict:
         "date": time.strftime("%Y-%m-%d"),
     }
 
+
+def print_figures(result: dict, args: argparse.Namespace) -> None:
+    subject, baseline = result["subject"], result["baseline"]
     print(f"Cold start, {result['mode']}: median of {args.runs} interleaved runs each, "
           f"Python {result['python']}, {result['cores']} cores, {result['cpu']}, load {result['load_average']}")
     print(f"  {'':<18} {'import, wall':>14} {'import, CPU':>14} {'process, wall':>14}")
-    for name in subjects:
+    for name in (subject, baseline):
         print(f"  {name:<18} {result[name + '_import_ms']:>11.1f} ms {result[name + '_import_cpu_ms']:>11.1f} ms "
               f"{result[name + '_process_ms']:>11.1f} ms")
     target = "" if args.zip else "; target <= 1.25x"
@@ -180,6 +192,12 @@ def main(argv=None) -> dict:
           f"{result['process_ratio']:>13.2f}x   ({subject} / {baseline}, median of per-round ratios{target})")
     print(f"  per-round import ratios: {' '.join(f'{r:.2f}' for r in result['import_ratio_per_round'])}")
     print(json.dumps(result))
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    result = figures(args, interleaved_samples(args))
+    print_figures(result, args)
     return result
 
 
