@@ -13,7 +13,7 @@
     python -m cli close pasta --at 2026-12-24T18:00:00Z
 
     python -m cli create-poll "Board election" ann bob --id board --electorate roll   # only the roll votes
-    python -m cli roll add board members.csv            # first column, or its username/email/voter column
+    python -m cli roll add board members.csv            # first column, or its voter/username/email column
     python -m cli roll add board members.csv --invite   # and create and invite the emails with no account
     python -m cli roll show board                       # the roll's size and every entry
     python -m cli roll remove board bob-smith ann.lee@example.org
