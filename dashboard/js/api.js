@@ -22,8 +22,9 @@ export class Api {
 
   // Conditional requests come from the browser's HTTP cache: the API sends its results with an ETag and
   // "Cache-Control: no-cache", so the browser keeps them but asks before each use, sending If-None-Match with
-  // the tag it holds; the API answers 304 with no body and the page gets the held body back as a 200. (The page
-  // cannot send If-None-Match itself: the API's CORS settings neither allow that header nor expose ETag.)
+  // the tag it holds; the API answers 304 with no body and the page gets the held body back as a 200. (The API's
+  // CORS settings let the page send If-None-Match and read ETag itself (app.py); it leaves both to the browser's
+  // cache, which keeps the body as well.)
   // The cache mode stays "default" on purpose: Chromium skips its CORS preflight cache for "no-cache" and
   // "no-store" requests, which would add an OPTIONS round trip to every request. Answers without validators
   // or freshness (everything but results) are never reused by the browser.

@@ -1,9 +1,13 @@
-// What the pages need to know about the stack, from config.json next to them. The local stack's static server
-// makes that file from the running API (devstack/static_server.py); on AWS the deploy writes the same file:
-//   {"api_url", "region", "user_pool_id", "client_id", "cognito_endpoint", "limits"}
-// limits are the API's own (GET /config): a page that has none in config.json asks the API (limitsOf).
-// cognito_endpoint is the local Cognito (moto); null on AWS, where the regional endpoint is used. The pages'
-// Content-Security-Policy lets them reach the API and that Cognito endpoint only.
+// What the pages need to know about the stack, in two parts:
+// - config.json next to them, which says where the stack is. The local stack's static server makes that file from
+//   the running API (devstack/static_server.py); on AWS the deploy writes the same file:
+//     {"api_url", "region", "user_pool_id", "client_id", "cognito_endpoint"}
+//   cognito_endpoint is the local Cognito (moto); null on AWS, where the regional endpoint is used. The pages'
+//   Content-Security-Policy lets them reach the API and that Cognito endpoint only.
+// - the API's own rules, from its GET /config (serverRules): `limits` (the id pattern, the longest title and label,
+//   how many candidates, the highest expected peak, the roll's batch and body sizes), `operators_group` (the user
+//   pool group whose members manage polls) and `self_signup`. A page checks with these before it sends, and keeps
+//   no copy of them: the API is the one place they are written.
 import { sleep } from "./ui.js";
 
 export class ConfigError extends Error {}
@@ -19,33 +23,35 @@ export function normalise(raw) {
     userPoolId: raw.user_pool_id,
     clientId: raw.client_id,
     cognitoEndpoint: raw.cognito_endpoint || `https://cognito-idp.${raw.region}.amazonaws.com/`,
-    limits: raw.limits ?? null,
   };
 }
 
-// What a poll may be (ids, candidates, title), as the API keeps it: config.json's copy, else the API's GET /config.
-export async function limitsOf(config) {
-  if (config.limits) return config.limits;
-  const reply = await fetch(`${config.apiUrl}/config`, { cache: "no-cache" });
-  if (!reply.ok) throw new ConfigError(`GET /config answered ${reply.status}`);
-  return (await reply.json()).limits;
-}
-
-// Keeps trying while the stack comes up; onWait(delayMs, reason) lets the page say so.
-export async function loadConfig(onWait = () => {}) {
+// Asks `url` (`name`, in the page's words) until it answers 200: the stack may still be coming up. onWait(delayMs,
+// reason) lets the page say so.
+async function untilAnswered(url, name, fetchOptions, onWait) {
   let delay = 500;
   for (;;) {
     let reason;
     try {
-      const reply = await fetch(new URL("config.json", document.baseURI), { cache: "no-cache" });
-      if (reply.ok) return normalise(await reply.json());
-      reason = `config.json answered ${reply.status}`;
-    } catch (error) {
-      if (error instanceof ConfigError) throw error;
-      reason = "config.json could not be loaded";
+      const reply = await fetch(url, fetchOptions);
+      if (reply.ok) return await reply.json();
+      reason = `${name} answered ${reply.status}`;
+    } catch {
+      reason = `${name} could not be loaded`;
     }
     onWait(delay, reason);
     await sleep(delay);
     delay = Math.min(delay * 2, 8000);
   }
+}
+
+export async function loadConfig(onWait = () => {}) {
+  const url = new URL("config.json", document.baseURI);
+  return normalise(await untilAnswered(url, "config.json", { cache: "no-cache" }, onWait));
+}
+
+// GET /config is public and the same for every caller: the browser (and on AWS the CDN) may keep it.
+export async function serverRules(config, onWait = () => {}) {
+  const rules = await untilAnswered(`${config.apiUrl}/config`, "the API's GET /config", {}, onWait);
+  return { ...rules, pollId: new RegExp(rules.limits.id_pattern) };
 }

@@ -3,13 +3,12 @@
 // (publicpoll.js): no sign-in and no token, so a screen costs the API nothing per viewer behind a CDN, and it can
 // run on any computer, a second screen or in an embed. The page fits its window without scrolling: the title and
 // the bars take the largest type that fits (fit, below), so 2 to 12 candidates of up to 100 characters all show.
-import { loadConfig } from "./config.js";
+import { loadConfig, serverRules } from "./config.js";
 import { drawQr, joinUrl, onlyHere, spokenUrl } from "./join.js";
 import { colour } from "./palette.js";
 import { PublicPollFeed } from "./publicpoll.js";
 import { $, age, clockTime, duration, el, percent, show, when } from "./ui.js";
 
-const POLL_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 // The public document is read every 1 to 1.25 s (jittered): behind a CDN a screen costs the API nothing, and a vote
 // shows within the stream's lag plus at most a read's wait. Never under a second, the document's max-age: a read
 // sooner would only fetch the CDN's same copy again.
@@ -260,7 +259,10 @@ async function main() {
   wireFullscreen();
   new ResizeObserver(fitSoon).observe(ui.screen);
   const pollId = new URLSearchParams(location.search).get("poll");
-  if (!pollId || !POLL_ID.test(pollId)) {
+  const onWait = (delay, reason) => showProblem(`Waiting for the stack: ${reason}…`);
+  const config = pollId && await loadConfig(onWait);
+  const rules = config && await serverRules(config, onWait); // the API's own rule for a poll id
+  if (!rules?.pollId.test(pollId)) {
     showProblem("Which poll? Add its id to this page's address: screen.html?poll=<the poll's id>.");
     return;
   }
@@ -270,7 +272,6 @@ async function main() {
   ui.link.title = onlyHere(link) ? "This address works on this computer only: phones need the stack's network " +
     "address." : "";
   drawQr(ui.qr, link).then((drawn) => show(ui.qr, drawn));
-  const config = await loadConfig((delay, reason) => showProblem(`Waiting for the stack: ${reason}…`));
   new PublicPollFeed(config.apiUrl, pollId, { onDocument, onProblem, everyMs: () => READ_EVERY_MS }).start();
   setInterval(renderClock, 250);
 }

@@ -9,9 +9,9 @@
 import { wireAccount, wireDeleteAccount } from "./account.js";
 import { Api, OfflineError, errorMessage, sendSettled } from "./api.js";
 import { Auth } from "./auth.js";
-import { loadConfig } from "./config.js";
+import { loadConfig, serverRules } from "./config.js";
 import { jittered, PublicPollFeed } from "./publicpoll.js";
-import { $, clockTime, el, plural, setMessage, show, sleep, when } from "./ui.js";
+import { $, clockTime, el, plural, setMessage, show, when } from "./ui.js";
 
 // How often the public document is read, in [min, max) ms (jittered, so that phones that voted together do not ask
 // together): about every 2 s while this voter watches results move, far less while nothing they see can change
@@ -86,6 +86,7 @@ const state = {
   auth: null,
   account: null, // the account steps around the sign-in form (account.js)
   deletion: null, // "Delete my account"
+  operatorsGroup: null, // the user pool group of operators (GET /config): null until the API has said
   session: 0, // counts sign-ins and sign-outs: an answer to an earlier session's request is dropped
   poll: null, // the poll shown: its public document's fields, and `eligible` for this voter
   ballot: null,
@@ -516,9 +517,7 @@ function renderSession(reason = "") {
   clearTimeout(state.timer);
   state.poll = null;
   state.ballot = null;
-  const operator = state.auth.groups.includes("operators");
-  state.deletion.render(state.auth.signedIn, operator);
-  show(ui.accountOperator, state.auth.signedIn && operator);
+  renderAccountKind();
   openAccount(false);
   if (state.auth.signedIn) {
     show(ui.session, true);
@@ -534,6 +533,15 @@ function renderSession(reason = "") {
   }
 }
 
+// An operator's account is an administrator's to remove: its view says so instead of offering "Delete my account".
+// Until GET /config has named the operators' group, neither shows.
+function renderAccountKind() {
+  const signedIn = state.auth.signedIn;
+  const operator = state.operatorsGroup === null ? null : state.auth.groups.includes(state.operatorsGroup);
+  state.deletion.render(signedIn, operator);
+  show(ui.accountOperator, signedIn && operator === true);
+}
+
 // The account's own view, opened from the header: who is signed in on this device, and "Delete my account".
 function openAccount(open) {
   show(ui.accountPanel, open);
@@ -541,22 +549,14 @@ function openAccount(open) {
   if (open) ui.accountClose.focus();
 }
 
-// Whether voters may make their own accounts here, and whether this is the local stack (its Cognito is moto, which
-// sends no mail): the API's GET /config says both. Asked again after a failure; sign-in works meanwhile. The
-// answer is public and cacheable: the browser and the CDN keep it.
-async function accountOptions(apiUrl) {
-  for (let delay = 1000; ; delay = Math.min(delay * 2, 30_000)) {
-    try {
-      const reply = await fetch(`${apiUrl}/config`);
-      if (reply.ok) {
-        const config = await reply.json();
-        return { selfSignup: config.self_signup === true, local: Boolean(config.cognito_endpoint) };
-      }
-    } catch {
-      // no connection yet: try again below
-    }
-    await sleep(delay);
-  }
+// What GET /config says of accounts: whether voters may make their own here, whether this is the local stack (its
+// Cognito is moto, which sends no mail), and which group is the operators'. Asked until the API answers; sign-in
+// works meanwhile. The answer is public and cacheable: the browser and the CDN keep it.
+async function learnAccountRules(config) {
+  const rules = await serverRules(config);
+  state.account.configure({ selfSignup: rules.self_signup === true, local: Boolean(rules.cognito_endpoint) });
+  state.operatorsGroup = rules.operators_group;
+  renderAccountKind();
 }
 
 async function main() {
@@ -577,7 +577,7 @@ async function main() {
     section: ui.accountActions, openButton: ui.deleteAccount, confirmBox: ui.deleteConfirm,
     deleteButton: ui.deleteForGood, keepButton: ui.deleteKeep, error: ui.deleteError,
   });
-  accountOptions(config.apiUrl).then((options) => state.account.configure(options));
+  learnAccountRules(config);
   ui.signOut.addEventListener("click", () => state.auth.signOut("You have signed out."));
   ui.accountButton.addEventListener("click", () => openAccount(ui.accountPanel.hidden));
   ui.accountClose.addEventListener("click", () => {
