@@ -161,32 +161,47 @@ def probe(api_url: str, token: str, votes: Sequence[Vote], errors: List[str], sa
 
 # --- 1. throughput -------------------------------------------------------------------------------------------
 
-def run_load(api_url: str, jobs: deque, clients: int, seconds: float, errors: List[str],
-             during=None) -> dict:
-    """C threads take votes off one queue until the time is up; `during(stop)` runs beside them."""
-    ready, go = threading.Barrier(clients + 1), threading.Barrier(clients + 1)
-    lock = threading.Lock()
-    accepted: Counter = Counter()
-    latencies: List[float] = []
-    last_ok = [0.0]
-    exhausted = [False]
-    clock = time.perf_counter
+class LoadClients:
+    """C threads taking votes off one queue until the time is up, and what they saw: each poll's 201s, their
+    latencies, every other answer (in `errors`) and the last 201."""
 
-    def worker() -> None:
-        conn = api_connection(api_url)
-        mine, lat, bad, last = Counter(), [], [], 0.0
+    def __init__(self, api_url: str, jobs: deque, clients: int, seconds: float, errors: List[str]):
+        self.api_url, self.jobs, self.seconds, self.errors = api_url, jobs, seconds, errors
+        self.ready, self.go = threading.Barrier(clients + 1), threading.Barrier(clients + 1)
+        self.lock = threading.Lock()
+        self.accepted: Counter = Counter()
+        self.latencies: List[float] = []
+        self.last_ok = 0.0
+        self.exhausted = False
+        self.started = 0.0  # set between the barriers, once every client is connected
+        self.threads = [threading.Thread(target=self.client, daemon=True) for _ in range(clients)]
+
+    def client(self) -> None:
+        conn = api_connection(self.api_url)
+        bad: List[str] = []
         try:
             conn.connect()
         except OSError as error:  # the request will reconnect; the error shows if it fails again
             bad.append(f"connect: {error}")
-        ready.wait()
-        go.wait()
-        deadline = started[0] + seconds
+        self.ready.wait()
+        self.go.wait()
+        mine, lat, last = self.vote_until_the_deadline(conn, bad)
+        conn.close()
+        with self.lock:
+            self.accepted.update(mine)
+            self.latencies.extend(lat)
+            self.errors.extend(bad)
+            self.last_ok = max(self.last_ok, last)
+
+    def vote_until_the_deadline(self, conn, bad: List[str]) -> tuple:
+        clock = time.perf_counter
+        mine, lat, last = Counter(), [], 0.0
+        deadline = self.started + self.seconds
         while clock() < deadline:
             try:
-                job = jobs.popleft()
+                job = self.jobs.popleft()
             except IndexError:
-                exhausted[0] = True
+                self.exhausted = True
                 break
             sent = clock()
             status, _, data = exchange(conn, "POST", job.path, job.body, job.headers)
@@ -197,35 +212,35 @@ def run_load(api_url: str, jobs: deque, clients: int, seconds: float, errors: Li
                 last = done
             else:
                 bad.append(f"POST {job.path} {poll_of(job)}: {status} {data[:200]!r}")
-        conn.close()
-        with lock:
-            accepted.update(mine)
-            latencies.extend(lat)
-            errors.extend(bad)
-            last_ok[0] = max(last_ok[0], last)
+        return mine, lat, last
 
-    started = [0.0]
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
-    for thread in threads:
+
+def run_load(api_url: str, jobs: deque, clients: int, seconds: float, errors: List[str],
+             during=None) -> dict:
+    """C threads take votes off one queue until the time is up; `during(stop)` runs beside them."""
+    clock = time.perf_counter
+    load = LoadClients(api_url, jobs, clients, seconds, errors)
+    for thread in load.threads:
         thread.start()
     stop = threading.Event()
     side = None
-    ready.wait()  # every client is connected
-    started[0] = clock()
+    load.ready.wait()  # every client is connected
+    load.started = clock()
     wall_start = time.time()
     if during is not None:
         side = threading.Thread(target=during, args=(stop,), daemon=True)
         side.start()
-    go.wait()
-    for thread in threads:
+    load.go.wait()
+    for thread in load.threads:
         thread.join()
     ended = clock()
     stop.set()
     if side is not None:
         side.join()
-    votes = sum(accepted.values())
-    return {"accepted": accepted, "votes": votes, "seconds": ended - started[0], "last_ok": last_ok[0] or ended,
-            "latencies": latencies, "exhausted": exhausted[0], "wall_start": wall_start, "wall_end": time.time()}
+    votes = sum(load.accepted.values())
+    return {"accepted": load.accepted, "votes": votes, "seconds": ended - load.started,
+            "last_ok": load.last_ok or ended, "latencies": load.latencies, "exhausted": load.exhausted,
+            "wall_start": wall_start, "wall_end": time.time()}
 
 
 def wait_drained(reader: ResultsReader, accepted: Dict[str, int], since: float) -> float:
@@ -566,22 +581,19 @@ def latency_summary(values: Sequence[float]) -> dict:
             "target_met": bool(values) and percentile(values, 0.95) <= TARGET_VISIBLE_P95_S}
 
 
-def through_the_stack(stack: LocalStack, meter: CpuMeter, args, errors: List[str]) -> dict:
-    tag = secrets.token_hex(3)
+def planned_votes(stack: LocalStack, args, tag: str, raw_poll: str) -> tuple:
+    """The load's votes (as many polls of VOTERS as PAIRS_PER_SECOND asks for), and the idle and busy probes'."""
     load_polls = math.ceil(args.seconds * PAIRS_PER_SECOND / VOTERS)
-    raw_poll = f"bench-{tag}-raw"
     planned = list(plan_votes(stack, (load_polls + 2) * VOTERS, tag, [raw_poll]))
     load_jobs = deque(planned[:load_polls * VOTERS])
     idle_votes = planned[load_polls * VOTERS:(load_polls + 1) * VOTERS]
     busy_votes = planned[(load_polls + 1) * VOTERS:]
-    token = stack.token(stack.operator["username"])
+    return load_jobs, idle_votes, busy_votes
 
-    idle = probe(stack.api_url, token, idle_votes, errors, samples=args.idle_samples, warm_up=True)
-    print(f"visibility, idle: {len(idle)} samples  p50 {percentile(idle, .5):.3f} s  "
-          f"p95 {percentile(idle, .95):.3f} s", flush=True)
-    if errors:
-        raise BenchFailed("; ".join(errors[:5]))
 
+def load_with_a_probe(stack: LocalStack, token: str, jobs: deque, busy_votes: List[Vote], meter: CpuMeter, args,
+                      errors: List[str]) -> tuple:
+    """(1) with (2) beside it: the load's figures, the probe's samples under load, and each process's CPU."""
     busy: List[float] = []
 
     def probe_during_load(stop: threading.Event) -> None:
@@ -591,8 +603,47 @@ def through_the_stack(stack: LocalStack, meter: CpuMeter, args, errors: List[str
             errors.append(f"probe under load: {failure}")
 
     cpu_before = meter.sample()
-    load = run_load(stack.api_url, load_jobs, args.clients, args.seconds, errors, during=probe_during_load)
+    load = run_load(stack.api_url, jobs, args.clients, args.seconds, errors, during=probe_during_load)
     cpu_after = meter.sample()
+    return load, busy, {name: cpu_after[name] - cpu_before[name] for name in cpu_before}
+
+
+def raw_baseline(stack: LocalStack, raw_poll: str, meter: CpuMeter, args, errors: List[str]):
+    """The baseline of the same run: moto's raw conditional PutItem of a ballot, as many clients, no API."""
+    dynamodb = stack.aws_client("dynamodb", max_pool_connections=args.clients + 4, retries={"total_max_attempts": 1})
+    raw = raw_put_phase(dynamodb, stack.settings().ballots_table, raw_poll, RAW_PUTS, args.clients, meter)
+    if raw.errors:
+        errors.extend(raw.errors[:5])
+        raise BenchFailed("; ".join(raw.errors[:5]))
+    return raw
+
+
+def replay_changes_nothing(stack: LocalStack, reader: ResultsReader, accepted: Dict[str, int],
+                           errors: List[str]) -> tuple:
+    """(4): the stream replayed through the handler, and the polls whose totals the replay changed (none)."""
+    index = index_requests_per_batch(stack)
+    after = {poll_id: reader.total(poll_id) for poll_id in accepted}
+    changed = {p: (after[p], n) for p, n in accepted.items() if after[p] != n}
+    if changed:
+        errors.append(f"the replay changed totals (shown, accepted): {changed}")
+    print(f"index: replayed {index['replayed_records']} records in {index['invocations']} invocations; "
+          f"index requests per invocation {index['index_requests_per_invocation']}", flush=True)
+    return index, changed
+
+
+def through_the_stack(stack: LocalStack, meter: CpuMeter, args, errors: List[str]) -> dict:
+    tag = secrets.token_hex(3)
+    raw_poll = f"bench-{tag}-raw"
+    load_jobs, idle_votes, busy_votes = planned_votes(stack, args, tag, raw_poll)
+    token = stack.token(stack.operator["username"])
+
+    idle = probe(stack.api_url, token, idle_votes, errors, samples=args.idle_samples, warm_up=True)
+    print(f"visibility, idle: {len(idle)} samples  p50 {percentile(idle, .5):.3f} s  "
+          f"p95 {percentile(idle, .95):.3f} s", flush=True)
+    if errors:
+        raise BenchFailed("; ".join(errors[:5]))
+
+    load, busy, cpu = load_with_a_probe(stack, token, load_jobs, busy_votes, meter, args, errors)
     rate = load["votes"] / load["seconds"]
     print(f"load: {load['votes']} votes accepted in {load['seconds']:.1f} s by {args.clients} clients = "
           f"{rate:.1f} votes/s; errors {len(errors)}", flush=True)
@@ -605,25 +656,11 @@ def through_the_stack(stack: LocalStack, meter: CpuMeter, args, errors: List[str
     drain = wait_drained(reader, load["accepted"], load["last_ok"])
     print(f"drained: every poll shows exactly its accepted votes {drain:.2f} s after the last 201", flush=True)
     stream_during_load = stream_log_batches(stack.state_dir / "stream.log", load["wall_start"], time.time())
-
-    # The baseline of the same run: moto's raw conditional PutItem of a ballot, as many clients, no API.
-    dynamodb = stack.aws_client("dynamodb", max_pool_connections=args.clients + 4, retries={"total_max_attempts": 1})
-    raw = raw_put_phase(dynamodb, stack.settings().ballots_table, raw_poll, RAW_PUTS, args.clients, meter)
-    if raw.errors:
-        errors.extend(raw.errors[:5])
-        raise BenchFailed("; ".join(raw.errors[:5]))
+    raw = raw_baseline(stack, raw_poll, meter, args, errors)
     print(f"baseline: raw conditional PutItem {raw.rate:.1f}/s with {args.clients} clients; "
           f"stack / raw = {rate / raw.rate:.2f}", flush=True)
-
-    index = index_requests_per_batch(stack)
-    after = {poll_id: reader.total(poll_id) for poll_id in load["accepted"]}
-    changed = {p: (after[p], n) for p, n in load["accepted"].items() if after[p] != n}
-    if changed:
-        errors.append(f"the replay changed totals (shown, accepted): {changed}")
+    index, changed = replay_changes_nothing(stack, reader, load["accepted"], errors)
     reader.close()
-    print(f"index: replayed {index['replayed_records']} records in {index['invocations']} invocations; "
-          f"index requests per invocation {index['index_requests_per_invocation']}", flush=True)
-
     return {
         "throughput": {
             "clients": args.clients, "seconds": round(load["seconds"], 2), "votes_accepted": load["votes"],
@@ -633,8 +670,7 @@ def through_the_stack(stack: LocalStack, meter: CpuMeter, args, errors: List[str
             "drain_s": round(drain, 3),
             "raw_put_per_s": round(raw.rate, 1),
             "stack_over_raw": round(rate / raw.rate, 3),
-            "cpu_ms_per_vote": {name: round(1000 * (cpu_after[name] - cpu_before[name]) / max(1, load["votes"]), 2)
-                                for name in cpu_before},
+            "cpu_ms_per_vote": {name: round(1000 * spent / max(1, load["votes"]), 2) for name, spent in cpu.items()},
             "stream_runner_batches": stream_during_load,
         },
         "visibility": {"idle": latency_summary(idle), "under_load": latency_summary(busy),
