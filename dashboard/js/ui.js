@@ -75,16 +75,16 @@ export function percent(share) {
 
 export const plural = (n, one, many = `${one}s`) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
 
-/** The sign-in forms, the same on both pages: the username and password (signed in with SRP: the password never
- *  leaves the page), then, for an account with an authenticator app, its 6-digit code. Each step checks its
- *  fields and says what went wrong; a successful sign-in is announced by auth's "change" event. Without a code
- *  form (the vote page), an account that asks for a code is told where to sign in instead. Returns reset(), which
- *  brings back the first step. */
+// A form waiting for an answer: its buttons off, so that it is not sent twice.
 export function busy(form, on) {
   for (const button of form.querySelectorAll("button")) button.disabled = on;
 }
 
-// Both pages' sign-in form. The vote page adds its own steps: `username` reads the name typed (an email is
+// The sign-in forms, the same on both pages: the username and password (signed in with SRP: the password never
+// leaves the page), then, for an account with an authenticator app, its 6-digit code. Each step checks its
+// fields and says what went wrong; a successful sign-in is announced by auth's "change" event. Without a code
+// form (the vote page), an account that asks for a code is told where to sign in instead. Returns reset(), which
+// brings back the first step. The vote page adds its own steps: `username` reads the name typed (an email is
 // lower-cased there), `onNewPassword` takes an invited account's first sign-in, and `onError(problem, typed)`
 // may take a refusal (true when it did), such as an account whose emailed code was never typed.
 export function wireSignIn(auth, { form, error, totpForm = null, totpError = null, totpCancel = null,
