@@ -47,6 +47,7 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Dict, List
 
@@ -180,8 +181,54 @@ def write_cost(stored: Dict, transactions: int) -> Dict:
 
 # --- the run ---------------------------------------------------------------------------------------------------
 
+@dataclass
+class ImportRounds:
+    """The roll's import requests and the raw baseline's phases, interleaved, with the CPU each process spent on
+    the requests and the wall time of the whole."""
+    requests: List[Dict] = field(default_factory=list)
+    baselines: List[Dict] = field(default_factory=list)
+    cpu: Dict[str, float] = field(default_factory=dict)
+    wall: float = 0.0
+
+
+def timed_import(stack, meter: CpuMeter, token: str, poll_id: str, chunk: List[str], cpu: Dict[str, float]) -> Dict:
+    """One import request, the CPU each process spent on it added to `cpu`."""
+    before = meter.sample()
+    request = import_request(stack.api_url, token, poll_id, chunk)
+    after = meter.sample()
+    for process in after:
+        cpu[process] = cpu.get(process, 0.0) + after[process] - before[process]
+    return request
+
+
+def interleaved_import(stack, meter: CpuMeter, token: str, names: List[str], batch: int, roll_poll: str,
+                       raw_poll: str) -> ImportRounds:
+    """The roll in batches cut as the CLI cuts them (tally_client/rollfile.py, with the limit GET /config gives),
+    each request beside a raw phase of as many blank ballots, the order alternating request by request."""
+    rounds = ImportRounds()
+    ballots_table = stack.settings().ballots_table
+    raw_buckets = buckets_for(DEFAULT_PEAK_VOTES_PER_S)
+    dynamodb = stack.aws_client("dynamodb", retries={"total_max_attempts": 1})
+    _, _, config = send(stack.api_url, "GET", "/config")
+    started = time.perf_counter()
+    for number, chunk in enumerate(roll_batches(names, max_bytes=roll_body_limit(config), max_entries=batch)):
+        sides = ["import", "raw"] if number % 2 == 0 else ["raw", "import"]
+        for side in sides:
+            if side == "import":
+                rounds.requests.append(timed_import(stack, meter, token, roll_poll, chunk, rounds.cpu))
+            else:
+                rounds.baselines.append(raw_puts(dynamodb, ballots_table, raw_poll, raw_buckets, len(chunk)))
+        request, baseline = rounds.requests[-1], rounds.baselines[-1]
+        ratio = (request["seconds"] / request["entries"]) / (baseline["seconds"] / baseline["items"])
+        request["ratio"] = ratio
+        print(f"request {number + 1}: {request['entries']:,} entries in {request['seconds']:.2f} s "
+              f"({request['error'] or 'all added'}); raw PutItem {baseline['items']:,} in "
+              f"{baseline['seconds']:.2f} s; ratio {ratio:.2f} ({sides[0]} first)", flush=True)
+    rounds.wall = time.perf_counter() - started
+    return rounds
+
+
 def measure(stack, meter: CpuMeter, voters: int, batch: int) -> Dict:
-    settings = stack.settings()
     token = stack.token(stack.operator["username"])
     # Short usernames (10 characters), so that 1,000 fit in the documented 16 KiB body; the batches are cut as the
     # CLI cuts them (tally_client/rollfile.py, with the limit GET /config gives), so longer ones would go in more.
@@ -193,47 +240,30 @@ def measure(stack, meter: CpuMeter, voters: int, batch: int) -> Dict:
     roll_poll, raw_poll = f"rollbench-{tag}", f"rollbench-raw-{tag}"
     create_poll(stack.api_url, token, roll_poll, "roll")
     create_poll(stack.api_url, token, raw_poll, "roll")  # nobody on its roll: the raw blanks are all it holds
-    raw_buckets = buckets_for(DEFAULT_PEAK_VOTES_PER_S)
-    dynamodb = stack.aws_client("dynamodb", retries={"total_max_attempts": 1})
-
-    requests, baselines, cpu = [], [], {}
-    _, _, config = send(stack.api_url, "GET", "/config")
-    started = time.perf_counter()
-    for number, chunk in enumerate(roll_batches(names, max_bytes=roll_body_limit(config), max_entries=batch)):
-        sides = ["import", "raw"] if number % 2 == 0 else ["raw", "import"]
-        for side in sides:
-            if side == "import":
-                before = meter.sample()
-                request = import_request(stack.api_url, token, roll_poll, chunk)
-                after = meter.sample()
-                for process in after:
-                    cpu[process] = cpu.get(process, 0.0) + after[process] - before[process]
-                requests.append(request)
-            else:
-                baselines.append(raw_puts(dynamodb, settings.ballots_table, raw_poll, raw_buckets, len(chunk)))
-        request, baseline = requests[-1], baselines[-1]
-        ratio = (request["seconds"] / request["entries"]) / (baseline["seconds"] / baseline["items"])
-        request["ratio"] = ratio
-        print(f"request {number + 1}: {request['entries']:,} entries in {request['seconds']:.2f} s "
-              f"({request['error'] or 'all added'}); raw PutItem {baseline['items']:,} in "
-              f"{baseline['seconds']:.2f} s; ratio {ratio:.2f} ({sides[0]} first)", flush=True)
-    wall = time.perf_counter() - started
-
+    rounds = interleaved_import(stack, meter, token, names, batch, roll_poll, raw_poll)
     status, _, page = send(stack.api_url, "GET", f"/polls/{roll_poll}/roll", token)
-    stored = stored_items(stack, settings, roll_poll)
+    stored = stored_items(stack, stack.settings(), roll_poll)
+    counts = {"roll_size": page.get("size") if status == 200 else None, "roll_entries": len(stored["entries"]),
+              "blanks": sum(1 for item in stored["blanks"] if BLANK in item)}
+    return {"voters": voters, "batch": batch, "requests": len(rounds.requests), "accounts_made_s": round(made, 1),
+            **figures(rounds, stored, counts, voters),
+            "machine": {**machine(), "load_average_before": load_before}}
+
+
+def figures(rounds: ImportRounds, stored: Dict, counts: Dict, voters: int) -> Dict:
+    """The import against its baseline, what it stored and wrote, and every error (a count that is not the
+    roll's size among them)."""
+    requests, baselines = rounds.requests, rounds.baselines
     transactions = sum(r["transactions"] or 0 for r in requests)
     import_seconds = sum(r["seconds"] for r in requests)
     raw_seconds = sum(b["seconds"] for b in baselines)
     raw_items = sum(b["items"] for b in baselines)
     errors = [r["error"] for r in requests if r["error"]] + [e for b in baselines for e in b["errors"]]
-    counts = {"roll_size": page.get("size") if status == 200 else None, "roll_entries": len(stored["entries"]),
-              "blanks": sum(1 for item in stored["blanks"] if BLANK in item)}
     if any(count != voters for count in counts.values()):
         errors.append(f"stored counts {counts} are not {voters}")
     seconds = [r["seconds"] for r in requests]
     return {
-        "voters": voters, "batch": batch, "requests": len(requests), "accounts_made_s": round(made, 1),
-        "wall_s": round(wall, 1), "import_s": round(import_seconds, 2),
+        "wall_s": round(rounds.wall, 1), "import_s": round(import_seconds, 2),
         "entries_per_s": round(voters / import_seconds, 1),
         "request_s_median": round(statistics.median(seconds), 2), "request_s_max": round(max(seconds), 2),
         "target_request_s": TARGET_REQUEST_S, "request_target_met": max(seconds) <= TARGET_REQUEST_S,
@@ -244,8 +274,8 @@ def measure(stack, meter: CpuMeter, voters: int, batch: int) -> Dict:
         **counts,
         **write_cost(stored, transactions),
         "cognito_admin_get_user": voters + len(requests), "cognito_list_groups": len(requests),
-        "cpu_ms_per_entry": {k: round(v * 1000 / voters, 2) for k, v in cpu.items() if not math.isnan(v)},
-        "errors": errors, "machine": {**machine(), "load_average_before": load_before},
+        "cpu_ms_per_entry": {k: round(v * 1000 / voters, 2) for k, v in rounds.cpu.items() if not math.isnan(v)},
+        "errors": errors,
     }
 
 
