@@ -4,11 +4,21 @@ import os
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from devstack.stack import LocalStack
 from infra import project_root
 
 ROOT = project_root()
+# The browser the dashboard tests drive: Debian's Chromium (the Makefile installs it), without what it would
+# otherwise fetch or sync in the background.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHART_LIBRARY = ROOT / "dashboard" / "vendor" / "chart.umd.min.js"  # built by `make dashboard`
+# How long expect() waits for a page unless a step says longer, the same for every browser test: Playwright's 5 s
+# default is short for a machine under load.
+expect.set_options(timeout=10_000)
 
 
 def wait_for(condition, deadline_seconds, what):
@@ -37,8 +47,6 @@ def running_stack(tmp_path_factory):
 def browser():
     """Chromium from Debian, driven by Playwright (no browser is downloaded), for the dashboard and vote page."""
     from playwright.sync_api import sync_playwright
-
-    from tests.e2e.dashboard_browser import CHART_LIBRARY, CHROMIUM, CHROMIUM_ARGS
 
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install -y chromium)")

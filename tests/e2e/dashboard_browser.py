@@ -12,16 +12,13 @@ from typing import List, Optional, Tuple
 import requests
 
 from devstack import cognito
-from infra import project_root
 from tally_client import signin
 
-ROOT = project_root()
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
-CHART_LIBRARY = ROOT / "dashboard" / "vendor" / "chart.umd.min.js"
+# The two devices the pages are tried on (a test that measures a layout at other sizes gives them where it does).
 OPERATOR_SCREEN = {"viewport": {"width": 1366, "height": 900}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+# A candidate's button on the vote page: CHOICE.format(candidate_id).
+CHOICE = 'button.choice[data-candidate="{}"]'
 
 # Chromium reports every answer of 400 or more as a console error, "Failed to load resource: the server
 # responded with a status of 404 (...)", with the URL as its location; refused connections likewise as

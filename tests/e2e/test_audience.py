@@ -42,7 +42,6 @@ from tests.e2e.dashboard_browser import (
 )
 
 pytestmark = pytest.mark.e2e
-expect.set_options(timeout=10_000)
 
 ZBARIMG = "/usr/bin/zbarimg"
 WORDS = ("motion to adopt the revised budget for the community garden with a new greenhouse, two compost bays and "

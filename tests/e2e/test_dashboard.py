@@ -15,11 +15,11 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import wait_for
+from tests.e2e.conftest import ROOT, wait_for
 from tests.e2e.dashboard_browser import (
+    CHOICE,
     OPERATOR_SCREEN,
     PHONE,
-    ROOT,
     CognitoCalls,
     api_vote,
     chart_data,
@@ -37,11 +37,9 @@ from tests.e2e.dashboard_browser import (
 )
 
 pytestmark = pytest.mark.e2e
-expect.set_options(timeout=10_000)
 
 POLL = "pasta-e2e"
 TITLE = "Best pasta (e2e)"
-CHOICE = 'button.choice[data-candidate="{}"]'
 SESSION_KEY = "tally.dashboard.session"
 
 
@@ -50,16 +48,35 @@ def row_figures(page, candidate: str):
     return row.locator(".votes"), row.locator(".share")
 
 
-def test_operator_creates_a_poll_voters_vote_and_the_dashboard_follows_it_to_the_close(running_stack, browser,
-                                                                                     screenshots):
-    stack = running_stack
-    site = site_of(stack)
+class Journey:
+    """One poll's life on the dashboard and the vote page, in steps: each test_journey_ test takes it one step on
+    from where the one before left it (they run in the order written), so that a step that fails still lets the
+    later ones run and report. Every page it opens has its console checked at the end."""
 
-    # --- The operator signs in and creates a poll with the form. -----------------------------------------------
-    dash, dash_console = open_page(browser, OPERATOR_SCREEN, "dashboard")
-    results_requests = []
-    dash.on("request", lambda r: results_requests.append(r) if r.url.endswith(f"/polls/{POLL}/results") else None)
-    dash.goto(site)
+    def __init__(self, stack, browser, screenshots):
+        self.stack, self.browser, self.screenshots = stack, browser, screenshots
+        self.site = site_of(stack)
+        self.consoles = []
+        self.dash, self.dash_console = self.open_page(OPERATOR_SCREEN, "dashboard")
+        self.results_requests = []
+        self.dash.on("request", lambda r: self.results_requests.append(r)
+                     if r.url.endswith(f"/polls/{POLL}/results") else None)
+
+    def open_page(self, device: dict, name: str):
+        page, console = open_page(self.browser, device, name)
+        self.consoles.append(console)
+        return page, console
+
+
+@pytest.fixture(scope="module")
+def journey(running_stack, browser, screenshots):
+    yield Journey(running_stack, browser, screenshots)
+    print(f"screenshots in {screenshots}")
+
+
+def test_journey_the_operator_signs_in_and_creates_a_poll_with_the_form(journey):
+    stack, dash = journey.stack, journey.dash
+    dash.goto(journey.site)
     sign_in(dash, stack.info["operator"])
     expect(dash.locator("#who")).to_have_text("operator")
     dash.get_by_label("Title", exact=True).fill(TITLE)
@@ -79,11 +96,14 @@ def test_operator_creates_a_poll_voters_vote_and_the_dashboard_follows_it_to_the
                         timeout=10).json()
     assert [c["label"] for c in poll["candidates"]] == ["Carbonara", "Amatriciana", "Cacio e pepe"]
 
-    # --- A voter on a phone: two polls are open (demo and this one), so the page asks which. -----------------
-    phone, phone_console = open_page(browser, PHONE, "vote page, phone-1")
+
+def test_journey_a_voter_on_a_phone_picks_the_poll_and_votes_once(journey):
+    """Two polls are open (demo and this one), so the page asks which."""
+    journey.phone, phone_console = journey.open_page(PHONE, "vote page, phone-1")
+    phone = journey.phone
     phone_console.expect("/votes/mine", "404")  # the page asks for an earlier vote; there is none yet
-    phone.goto(f"{site}vote.html")
-    voter_1 = new_voter(stack, "phone-1")
+    phone.goto(f"{journey.site}vote.html")
+    voter_1 = new_voter(journey.stack, "phone-1")
     sign_in(phone, voter_1)
     phone.get_by_role("link", name=TITLE).tap()
     expect(phone.locator("#poll-title")).to_have_text(TITLE)
@@ -99,13 +119,15 @@ def test_operator_creates_a_poll_voters_vote_and_the_dashboard_follows_it_to_the
     phone.locator(CHOICE.format("amatriciana")).tap()
     expect(phone.locator("#outcome")).to_have_text(
         "You already voted for Carbonara in this poll, and a vote cannot be changed. Your vote stands.")
-    phone.screenshot(path=screenshots / "vote-page.png", full_page=True)
+    phone.screenshot(path=journey.screenshots / "vote-page.png", full_page=True)
 
-    # --- A voter with the keyboard only, with the poll in the link; a quick double Enter counts once. --------
-    keys, keys_console = open_page(browser, PHONE, "vote page, keyboard")
+
+def test_journey_a_voter_with_the_keyboard_only_votes_and_a_quick_double_enter_counts_once(journey):
+    """The poll is in the link."""
+    keys, keys_console = journey.open_page(PHONE, "vote page, keyboard")
     keys_console.expect("/votes/mine", "404")
-    keys.goto(f"{site}vote.html?poll={POLL}")
-    voter_2 = new_voter(stack, "keyboard-1")
+    keys.goto(f"{journey.site}vote.html?poll={POLL}")
+    voter_2 = new_voter(journey.stack, "keyboard-1")
     expect(keys.locator("#sign-in-username")).to_be_visible()
     keys.keyboard.press("Tab")
     expect(keys.locator("#sign-in-username")).to_be_focused()
@@ -125,21 +147,26 @@ def test_operator_creates_a_poll_voters_vote_and_the_dashboard_follows_it_to_the
     expect(keys.locator("#outcome")).to_have_text(re.compile(
         r"^Your vote for Cacio e pepe (is in\. Thank you!|was already recorded at .*)$"))
 
-    # --- A third voter opens the page and waits: after the close, their tap must be refused. ----------------
-    late, late_console = open_page(browser, PHONE, "vote page, late voter")
-    late_console.expect("/votes/mine", "404")
-    late.goto(f"{site}vote.html?poll={POLL}")
-    late_voter = new_voter(stack, "late-1")
-    sign_in(late, late_voter)
+
+def test_journey_a_third_voter_opens_the_page_and_waits(journey):
+    """After the close, their tap must be refused (test_journey_the_vote_page_refuses_votes_after_the_close)."""
+    journey.late, journey.late_console = journey.open_page(PHONE, "vote page, late voter")
+    late = journey.late
+    journey.late_console.expect("/votes/mine", "404")
+    late.goto(f"{journey.site}vote.html?poll={POLL}")
+    journey.late_voter = new_voter(journey.stack, "late-1")
+    sign_in(late, journey.late_voter)
     expect(late.locator(CHOICE.format("carbonara"))).to_be_enabled()
 
-    # --- Voters through the API. ------------------------------------------------------------------------------
+
+def test_journey_the_dashboard_shows_the_exact_counts_within_2_s_of_the_last_vote(journey):
+    stack, dash = journey.stack, journey.dash
+    # Voters through the API.
     for name, candidate in [("api-1", "amatriciana"), ("api-2", "amatriciana"), ("api-3", "amatriciana"),
                             ("api-4", "carbonara")]:
         assert api_vote(stack, new_voter(stack, name), POLL, candidate).status_code == 201
     last_vote = time.monotonic()
 
-    # --- The dashboard shows the exact counts within 2 s of the last vote. ------------------------------------
     expected = {"carbonara": ["2", "33%"], "amatriciana": ["3", "50%"], "cacio-e-pepe": ["1", "17%"]}
     dash.wait_for_function(
         """(expected) => document.querySelector("#total").textContent === "6" &&
@@ -157,9 +184,9 @@ def test_operator_creates_a_poll_voters_vote_and_the_dashboard_follows_it_to_the
     assert chart_data(dash, "#bars-chart") == [2, 3, 1]
     assert sum(chart_data(dash, "#timeline-chart")) == 6  # per second, the last five minutes
     dash.evaluate("window.scrollTo(0, 0)")
-    settled_screenshot(dash, screenshots / "dashboard-live.png")
+    settled_screenshot(dash, journey.screenshots / "dashboard-live.png")
     if os.environ.get("TALLY_README_SCREENSHOT"):
-        shutil.copyfile(screenshots / "dashboard-live.png", ROOT / "docs" / "dashboard.png")
+        shutil.copyfile(journey.screenshots / "dashboard-live.png", ROOT / "docs" / "dashboard.png")
     dash.get_by_role("button", name="Per minute").click()
     expect(dash.get_by_role("button", name="Per minute")).to_have_attribute("aria-pressed", "true")
     assert sum(chart_data(dash, "#timeline-chart")) == 6
@@ -168,15 +195,20 @@ def test_operator_creates_a_poll_voters_vote_and_the_dashboard_follows_it_to_the
     expect(dash.locator("#source-note")).to_be_hidden()
     expect(dash.locator("#countdown")).to_have_text("Open until closed by hand")
 
-    # Polling is conditional: the browser sends back the ETag it holds, and the API answers 304 while nothing
-    # changed (the page then reuses what it has).
-    api_log = stack.state_dir / "api.log"  # its access lines name routes, not paths (devstack/api.py)
+
+def test_journey_the_dashboard_asks_for_the_results_with_their_etag_and_gets_304(journey):
+    """The browser sends back the ETag it holds, and the API answers 304 while nothing changed (the page then
+    reuses what it has)."""
+    api_log = journey.stack.state_dir / "api.log"  # its access lines name routes, not paths (devstack/api.py)
     wait_for(lambda: '"GET /polls/{poll_id}/results HTTP/1.1" 304' in api_log.read_text(), 5, "a 304 for the results")
-    sent_tags = [r.all_headers().get("if-none-match") for r in results_requests[-3:]]
+    sent_tags = [r.all_headers().get("if-none-match") for r in journey.results_requests[-3:]]
     assert all(tag and tag.startswith('"') for tag in sent_tags), f"If-None-Match sent: {sent_tags}"
 
-    # --- The operator closes the poll (two steps: a closed poll cannot reopen). The close takes effect a few
-    # seconds ahead (the answer's closes_at), once every API instance can know of it; the page counts down to it.
+
+def test_journey_the_operator_closes_the_poll_and_the_dashboard_counts_down_to_the_close(journey):
+    """Two steps (a closed poll cannot reopen). The close takes effect a few seconds ahead (the answer's
+    closes_at), once every API instance can know of it; the page counts down to it."""
+    dash = journey.dash
     dash.get_by_role("button", name=f"Close poll {TITLE}", exact=True).click()
     expect(dash.locator(f"#confirm-{POLL}")).to_contain_text("It takes effect a few seconds after you confirm")
     with dash.expect_response(lambda r: r.url.endswith(f"/polls/{POLL}/close")) as answer:
@@ -190,10 +222,12 @@ def test_operator_creates_a_poll_voters_vote_and_the_dashboard_follows_it_to_the
     expect(dash.locator(f'.poll-item[data-poll="{POLL}"] .badge')).to_have_text("Closed")
     expect(dash.get_by_role("button", name=f"Close poll {TITLE}", exact=True)).to_have_count(0)
 
-    # --- The vote page refuses further votes. -------------------------------------------------------------------
-    # The late voter's page still showed the poll open (unless its own status check came first and disabled the
-    # buttons): either way the tap does not count and the page says why.
-    late_console.expect("/votes/carbonara", "409")
+
+def test_journey_the_vote_page_refuses_votes_after_the_close(journey):
+    """The late voter's page still showed the poll open (unless its own status check came first and disabled the
+    buttons): either way the tap does not count and the page says why."""
+    stack, late = journey.stack, journey.late
+    journey.late_console.expect("/votes/carbonara", "409")
     late_votes = []
     late.on("response", lambda r: late_votes.append(r.status) if r.url.endswith("/votes/carbonara") else None)
     late.locator(CHOICE.format("carbonara")).tap(force=True)
@@ -205,23 +239,26 @@ def test_operator_creates_a_poll_voters_vote_and_the_dashboard_follows_it_to_the
     expect(late.locator("#outcome")).to_have_text("Voting has closed for this poll, so no more votes can be cast.")
     for candidate in ("carbonara", "amatriciana", "cacio-e-pepe"):
         expect(late.locator(CHOICE.format(candidate))).to_be_disabled()
-    late.screenshot(path=screenshots / "vote-page-closed.png", full_page=True)
+    late.screenshot(path=journey.screenshots / "vote-page-closed.png", full_page=True)
     mine = requests.get(f"{stack.api}/votes/mine", params={"poll_id": POLL},
-                        headers={"Authorization": f"Bearer {id_token(stack, late_voter)}"}, timeout=10)
+                        headers={"Authorization": f"Bearer {id_token(stack, journey.late_voter)}"}, timeout=10)
     assert mine.status_code == 404
     assert api_vote(stack, new_voter(stack, "api-late"), POLL, "carbonara").status_code == 409
 
-    # The first voter, back on the page, sees their vote and the close.
+
+def test_journey_the_first_voter_sees_the_vote_and_the_close_and_the_final_count_stands(journey):
+    phone, dash = journey.phone, journey.dash
     phone.reload()
     expect(phone.locator("#outcome")).to_contain_text("You voted for Carbonara at")
     expect(phone.locator("#poll-state")).to_have_text("Voting has closed.")
     expect(phone.locator(CHOICE.format("carbonara"))).to_have_attribute("aria-pressed", "true")
-
     # The final count stands on the dashboard.
     expect(dash.locator("#total")).to_have_text("6")
-    settled_screenshot(dash, screenshots / "dashboard-closed.png")
-    print(f"screenshots in {screenshots}")
-    check_consoles(dash_console, phone_console, keys_console, late_console)
+    settled_screenshot(dash, journey.screenshots / "dashboard-closed.png")
+
+
+def test_journey_no_page_of_the_journey_logged_an_unexpected_error(journey):
+    check_consoles(*journey.consoles)
 
 
 def test_the_dashboard_says_reconnecting_while_the_api_is_away_and_recovers_by_itself(running_stack, browser):

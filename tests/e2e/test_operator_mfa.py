@@ -27,7 +27,6 @@ from tests.e2e.dashboard_browser import (
 )
 
 pytestmark = pytest.mark.e2e
-expect.set_options(timeout=10_000)
 
 MFA_REFUSAL = "Operators must use an authenticator app (TOTP MFA) on this stage"
 

@@ -22,9 +22,9 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import ROOT
 from tests.e2e.dashboard_browser import (
     OPERATOR_SCREEN,
-    ROOT,
     api_vote,
     check_consoles,
     new_voter,
@@ -37,7 +37,6 @@ from tests.e2e.dashboard_browser import (
 )
 
 pytestmark = pytest.mark.e2e
-expect.set_options(timeout=10_000)
 
 POLL = "board-e2e"
 TITLE = "Board election (e2e)"
@@ -137,23 +136,38 @@ def summary(page) -> dict:
                                                                           "unknown-count")}
 
 
-def test_operator_uploads_a_roll_and_watches_the_turnout_move(running_stack, browser, screenshots):
-    stack = running_stack
-    site = site_of(stack)
-    voters = {name: new_voter(stack, name) for name in ("roll-ann", "roll-bob", "roll-cy", "roll-dee", "roll-eve")}
-    outsider = new_voter(stack, "roll-outsider")
+ON_ROLL = sorted(["roll-ann", "roll-bob", "roll-cy", "roll-dee", "roll-eve", "new.member@example.org"])
 
-    dash, console = open_page(browser, OPERATOR_SCREEN, "dashboard")
-    posts = RollPosts(dash, stack, unavailable={1})  # the second batch is refused once, then sent again
-    ShortFirstPage(dash, stack, entries=3)
-    removals = RemovalPosts(dash, stack, posts.stand_in, unavailable={0})  # the first removal is refused once
-    console.expect(f"/polls/{POLL}/roll", "503")  # and /roll/remove's 503
-    console.expect(f"/polls/{POLL}/roll", "400")  # the malformed entry, below
-    dash.goto(f"{site}?roll_batch=3")
+
+class RollJourney:
+    """A roll poll's life on the dashboard, in steps: each test_roll_journey_ test takes it one step on from where
+    the one before left it (they run in the order written), so that a step that fails still lets the later ones
+    run and report."""
+
+    def __init__(self, stack, browser, screenshots):
+        self.stack, self.screenshots = stack, screenshots
+        self.voters = {name: new_voter(stack, name)
+                       for name in ("roll-ann", "roll-bob", "roll-cy", "roll-dee", "roll-eve")}
+        self.outsider = new_voter(stack, "roll-outsider")
+        self.dash, self.console = open_page(browser, OPERATOR_SCREEN, "dashboard")
+        self.posts = RollPosts(self.dash, stack, unavailable={1})  # the second batch is refused once, then resent
+        ShortFirstPage(self.dash, stack, entries=3)
+        # the first removal is refused once
+        self.removals = RemovalPosts(self.dash, stack, self.posts.stand_in, unavailable={0})
+        self.console.expect(f"/polls/{POLL}/roll", "503")  # and /roll/remove's 503
+        self.console.expect(f"/polls/{POLL}/roll", "400")  # the malformed entry
+
+
+@pytest.fixture(scope="module")
+def journey(running_stack, browser, screenshots):
+    return RollJourney(running_stack, browser, screenshots)
+
+
+def test_roll_journey_a_roll_poll_made_with_the_form_shows_the_roll_panel_with_an_empty_roll(journey):
+    stack, dash = journey.stack, journey.dash
+    dash.goto(f"{site_of(stack)}?roll_batch=3")
     sign_in(dash, stack.info["operator"])
     expect(dash.locator("#who")).to_have_text("operator")
-
-    # --- A roll poll, made with the form: the roll panel appears, with an empty roll. --------------------------
     dash.get_by_label("Title", exact=True).fill(TITLE)
     dash.get_by_label("Candidates").fill("Ann for chair\nBob for chair\n")
     dash.get_by_label("only the voters on its roll").check()
@@ -171,7 +185,9 @@ def test_operator_uploads_a_roll_and_watches_the_turnout_move(running_stack, bro
     poll = requests.get(f"{stack.api}/polls/{POLL}", headers=operator_headers(stack), timeout=10).json()
     assert poll["electorate"] == "roll"
 
-    # --- A CSV file with a header row and blank lines: its Username column, in batches of 3. -----------------
+
+def test_roll_journey_a_csv_file_with_a_header_row_and_blank_lines_goes_by_its_username_column_in_batches(journey):
+    dash, posts = journey.dash, journey.posts
     dash.get_by_label("Voters from a CSV file").set_input_files(
         files=[{"name": "roster.csv", "mimeType": "text/csv", "buffer": ROSTER.encode()}])
     expect(dash.locator("#roll-found")).to_have_text(
@@ -189,7 +205,9 @@ def test_operator_uploads_a_roll_and_watches_the_turnout_move(running_stack, bro
     expect(dash.locator("#roll-size")).to_have_text("4 voters on the roll")
     expect(dash.locator("#turnout-figures")).to_have_text("· 0 of 4 voters on the roll have voted")
 
-    # --- A pasted list with a malformed entry in its second batch: named by its line, and the upload stops. ----
+
+def test_roll_journey_a_malformed_entry_in_a_pasted_list_is_named_by_its_line_and_the_list_is_sent_again(journey):
+    stack, dash = journey.stack, journey.dash
     invite_list = "roll-eve\nroll-fay; roll-gus\nnew.member@example.org\n"
     dash.get_by_label("Or paste a list").fill(invite_list + "John Smith\n")
     expect(dash.locator("#roll-found")).to_have_text("5 entries in the list.")
@@ -217,7 +235,9 @@ def test_operator_uploads_a_roll_and_watches_the_turnout_move(running_stack, bro
     invited = stack.idp.admin_get_user(UserPoolId=stack.info["user_pool_id"], Username="new.member@example.org")
     assert invited["UserStatus"] == "FORCE_CHANGE_PASSWORD"
 
-    # --- A long list of unknown entries is folded. --------------------------------------------------------------
+
+def test_roll_journey_a_long_list_of_unknown_entries_is_folded(journey):
+    dash = journey.dash
     dash.get_by_label("Or paste a list").fill(",".join(f"ghost-{n}" for n in range(12)))
     dash.get_by_role("button", name="Add to the roll").click()
     expect(dash.locator("#roll-progress-text")).to_have_text("All 12 entries sent.")
@@ -228,28 +248,33 @@ def test_operator_uploads_a_roll_and_watches_the_turnout_move(running_stack, bro
     expect(dash.locator("#roll-unknown-list li")).to_have_count(12)
     expect(dash.locator("#roll-unknown-list li").last).to_be_visible()
 
-    dash.locator("#roll-panel").screenshot(path=screenshots / "roll-panel.png")
+    dash.locator("#roll-panel").screenshot(path=journey.screenshots / "roll-panel.png")
     dash.evaluate("window.scrollTo(0, 0)")
-    settled_screenshot(dash, screenshots / "roll-dashboard.png")
+    settled_screenshot(dash, journey.screenshots / "roll-dashboard.png")
 
-    # --- The roll's members: folded under their count, a page at a time (the stand-in's pages hold 3). ---------
-    on_roll = sorted(["roll-ann", "roll-bob", "roll-cy", "roll-dee", "roll-eve", "new.member@example.org"])
+
+def test_roll_journey_the_members_are_folded_under_their_count_and_shown_a_page_at_a_time(journey):
+    """The stand-in's pages hold 3."""
+    dash = journey.dash
     fold = dash.locator("#roll-members-summary")
     expect(fold).to_have_text("On the roll (6)")
     expect(dash.locator("#roll-member-list")).to_be_hidden()
     fold.click()
     expect(dash.locator("#roll-member-list .roll-member")).to_have_count(3)
-    assert members(dash) == on_roll[:3]
+    assert members(dash) == ON_ROLL[:3]
     expect(dash.locator("#roll-members-status")).to_have_text("3 of 6 voters shown, by username.")
     ann = dash.locator('#roll-member-list .roll-member[data-username="roll-ann"]')
     expect(ann.locator(".roll-member-added")).to_have_text(re.compile(r"^added \S"))
     dash.get_by_role("button", name="Show more").click()
     expect(dash.locator("#roll-member-list .roll-member")).to_have_count(6)
-    assert members(dash) == on_roll
+    assert members(dash) == ON_ROLL
     expect(dash.get_by_role("button", name="Show more")).to_be_hidden()
     expect(dash.locator("#roll-members-status")).to_have_text("")
 
-    # --- One who has not voted is taken off (asked once; the first try gets a 503 and is sent again). ---------
+
+def test_roll_journey_one_who_has_not_voted_is_taken_off_after_one_confirmation(journey):
+    """Asked once; the first try gets a 503 and is sent again."""
+    dash, removals = journey.dash, journey.removals
     dash.get_by_role("button", name="Remove roll-dee from the roll").click()
     dash.get_by_role("button", name="Cancel").click()  # thought better of it: nothing is sent
     expect(dash.get_by_role("button", name="Remove roll-dee from the roll")).to_be_focused()
@@ -261,22 +286,28 @@ def test_operator_uploads_a_roll_and_watches_the_turnout_move(running_stack, bro
     expect(dash.locator("#roll-removal")).to_have_text("roll-cy can no longer vote in this poll.")
     assert removals.voters == [["roll-cy"], ["roll-cy"]]  # the resend after the 503
     expect(dash.locator("#roll-size")).to_have_text("5 voters on the roll")
-    expect(fold).to_have_text("On the roll (5)")
+    expect(dash.locator("#roll-members-summary")).to_have_text("On the roll (5)")
     expect(dash.locator("#roll-member-list .roll-member")).to_have_count(5)  # read again as far as shown
-    assert members(dash) == [name for name in on_roll if name != "roll-cy"]
+    assert members(dash) == [name for name in ON_ROLL if name != "roll-cy"]
     expect(dash.locator("#turnout-figures")).to_have_text("· 0 of 5 voters on the roll have voted",
                                                          timeout=TURNOUT_DEADLINE_MS)
-    dash.locator("#roll-panel").screenshot(path=screenshots / "roll-members.png")
+    dash.locator("#roll-panel").screenshot(path=journey.screenshots / "roll-members.png")
 
-    # --- The poll opens: from then on no one leaves the roll (a removal would say whether they had voted). -----
+
+def test_roll_journey_once_the_poll_opens_no_one_leaves_the_roll(journey):
+    """A removal would then say whether they had voted."""
+    stack, dash = journey.stack, journey.dash
     opened = requests.post(f"{stack.api}/polls/{POLL}/open", headers=operator_headers(stack), timeout=10)
     assert opened.status_code == 200, opened.text
     expect(dash.locator("#roll-member-list button")).to_have_count(0, timeout=TURNOUT_DEADLINE_MS)
     expect(dash.locator("#roll-member-list .roll-member")).to_have_count(5)
     expect(dash.locator("#roll-form")).to_be_visible()  # it can still grow
 
-    # --- Voters on the roll vote (through the API, with their own tokens): the turnout moves. ------------------
-    assert api_vote(stack, outsider, POLL, "ann-for-chair").status_code == 403  # not on the roll
+
+def test_roll_journey_voters_on_the_roll_vote_and_the_turnout_moves(journey):
+    """Through the API, with their own tokens."""
+    stack, dash, voters = journey.stack, journey.dash, journey.voters
+    assert api_vote(stack, journey.outsider, POLL, "ann-for-chair").status_code == 403  # not on the roll
     assert api_vote(stack, voters["roll-ann"], POLL, "ann-for-chair").status_code == 201
     expect(dash.locator("#turnout-figures")).to_have_text("· 1 of 5 voters on the roll has voted",
                                                          timeout=TURNOUT_DEADLINE_MS)
@@ -288,7 +319,10 @@ def test_operator_uploads_a_roll_and_watches_the_turnout_move(running_stack, bro
     expect(dash.locator("#turnout-share")).to_have_text("40%")
     expect(dash.locator("#total")).to_have_text("2")
 
-    # --- The results as CSV: fetched with the operator's token, saved from a blob: URL under the page's CSP. -----
+
+def test_roll_journey_the_results_download_as_csv_from_a_blob_url_under_the_pages_csp(journey):
+    """Fetched with the operator's token."""
+    dash = journey.dash
     with dash.expect_download() as download_info:
         dash.get_by_role("button", name="Download CSV").click()
     download = download_info.value
@@ -304,7 +338,9 @@ def test_operator_uploads_a_roll_and_watches_the_turnout_move(running_stack, bro
     assert any(r[0] == "timeline" for r in rows)
     expect(dash.locator("#notice")).not_to_have_attribute("data-kind", "error")
 
-    # --- Once the poll is closed its roll is final: the list stays, without Remove buttons. --------------------
+
+def test_roll_journey_once_the_poll_is_closed_its_roll_is_final_and_offers_no_removal(journey):
+    stack, dash = journey.stack, journey.dash
     closing = requests.post(f"{stack.api}/polls/{POLL}/close", headers=operator_headers(stack), timeout=10)
     assert closing.status_code == 200, closing.text
     deadline_ms = seconds_until(closing.json()["closes_at"], 10) * 1000
@@ -313,4 +349,6 @@ def test_operator_uploads_a_roll_and_watches_the_turnout_move(running_stack, bro
     expect(dash.locator("#roll-member-list .roll-member")).to_have_count(5)
     expect(dash.locator("#roll-form")).to_be_hidden()
 
-    check_consoles(console)
+
+def test_roll_journey_the_dashboard_logged_no_unexpected_error(journey):
+    check_consoles(journey.console)

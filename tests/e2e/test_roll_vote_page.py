@@ -4,11 +4,18 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.e2e.dashboard_browser import PHONE, check_consoles, new_voter, open_page, operator_headers, sign_in, site_of
+from tests.e2e.dashboard_browser import (
+    CHOICE,
+    PHONE,
+    check_consoles,
+    new_voter,
+    open_page,
+    operator_headers,
+    sign_in,
+    site_of,
+)
 
 pytestmark = pytest.mark.e2e
-
-CHOICE = 'button.choice[data-candidate="{}"]'
 
 
 def test_a_voter_off_the_roll_is_told_so_and_votes_once_added(browser, running_stack):

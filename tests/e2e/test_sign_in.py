@@ -11,6 +11,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.e2e.dashboard_browser import (
+    CHOICE,
     OPERATOR_SCREEN,
     PHONE,
     CognitoCalls,
@@ -23,9 +24,6 @@ from tests.e2e.dashboard_browser import (
 )
 
 pytestmark = pytest.mark.e2e
-expect.set_options(timeout=10_000)
-
-CHOICE = 'button.choice[data-candidate="{}"]'
 
 
 def csp(reply) -> dict:

@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from devstack import cognito
 from tests.e2e.conftest import wait_for
 from tests.e2e.dashboard_browser import (
+    CHOICE,
     PHONE,
     CognitoCalls,
     check_consoles,
@@ -26,9 +27,7 @@ from tests.e2e.dashboard_browser import (
 )
 
 pytestmark = pytest.mark.e2e
-expect.set_options(timeout=10_000)
 
-CHOICE = 'button.choice[data-candidate="{}"]'
 GOOD_PASSWORD = "Voting-at-home-42"
 
 

@@ -20,6 +20,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.e2e.dashboard_browser import (
+    CHOICE,
     OPERATOR_SCREEN,
     PHONE,
     CognitoCalls,
@@ -34,9 +35,7 @@ from tests.e2e.dashboard_browser import (
 )
 
 pytestmark = pytest.mark.e2e
-expect.set_options(timeout=10_000)
 
-CHOICE = 'button.choice[data-candidate="{}"]'
 BUDGET = 3  # requests of a visit that reach the API function
 PUBLIC = ("/public/", "/config", "/health")
 SESSION_KEY = "tally.vote.session."

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import wait_for
 from tests.e2e.dashboard_browser import (
+    CHOICE,
     PHONE,
     check_consoles,
     create_poll,
@@ -28,9 +29,7 @@ from tests.e2e.dashboard_browser import (
 )
 
 pytestmark = pytest.mark.e2e
-expect.set_options(timeout=10_000)
 
-CHOICE = 'button.choice[data-candidate="{}"]'
 CANDIDATES = [{"id": "tea", "label": "Tea"}, {"id": "coffee", "label": "Coffee"}]
 IS_IN = "Your vote for Tea is in. Thank you!"
 

@@ -1,16 +1,12 @@
 """The app against moto in-process (mock_aws): real tables from infra/, a real user pool, real tokens."""
-import gzip
 import io
 import json
 import logging
 import secrets
 import threading
-import time
-from pathlib import Path
 
 import boto3
 import jwt
-import moto
 import pytest
 from botocore.config import Config
 from chalice.test import Client
@@ -18,20 +14,17 @@ from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 
 from chalicelib import config, runtime
+from chalicelib.events.tally import tally_ballots
 from chalicelib.observability import logger
 from devstack import cognito, moto_patches
 from devstack.api import make_server
 from devstack.processes import free_port
-from devstack.stream_runner import stream_arn_of
+from devstack.stream_runner import StreamRunner, stream_arn_of
 from devstack.tables import create_tables
 from tally_client import signin
+from tests.integration.helpers import moto_jwk
 
 REGION = "us-east-1"
-MOTO_RESOURCES = Path(moto.__file__).parent / "cognitoidp" / "resources"
-
-
-def moto_jwk(name):
-    return json.loads(gzip.decompress((MOTO_RESOURCES / f"{name}.json.gz").read_bytes()))
 
 
 class Stack:
@@ -146,6 +139,13 @@ def dead_letters(tmp_path):
 
 
 @pytest.fixture
+def drain(stream, dead_letters):
+    """The stream consumer, run until the stream is empty: call it to count what was cast so far."""
+    streams, arn = stream
+    return StreamRunner(streams, arn, tally_ballots, str(dead_letters), window_seconds=0).drain
+
+
+@pytest.fixture
 def api(stack):
     """The app behind the threaded local HTTP server (as `chalice local` serves it), for requests in parallel."""
     from chalice.config import Config as ChaliceConfig
@@ -165,21 +165,6 @@ def client(stack):
     from app import app
     with Client(app) as test_client:
         yield test_client.http
-
-
-def body(response):
-    return json.loads(response.body)
-
-
-def wait_until(condition, timeout=10.0, interval=0.05, message="condition"):
-    """Poll `condition` until it is truthy or the deadline passes; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value or time.monotonic() > deadline:
-            assert value, f"{message} did not hold within {timeout} s"
-            return value
-        time.sleep(interval)
 
 
 @pytest.fixture

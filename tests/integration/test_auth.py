@@ -4,35 +4,15 @@ import json
 import time
 
 import boto3
-import jwt
 import pytest
 
 from chalicelib import runtime
 from devstack import cognito
 from tally_client import signin
-from tests.integration.conftest import body, moto_jwk
+from tests.integration.helpers import body, call, create, resign
 
 PROTECTED = [("GET", "/polls"), ("GET", "/polls/demo"), ("POST", "/polls"), ("POST", "/polls/demo/open"),
              ("POST", "/polls/demo/close"), ("POST", "/votes/red"), ("GET", "/votes/mine")]
-
-
-def moto_private_key():
-    return jwt.PyJWK(moto_jwk("jwks-private")).key
-
-
-def resign(token, key=None, algorithm="RS256", kid="dummy", **changes):
-    claims = {**jwt.decode(token, options={"verify_signature": False}), **changes}
-    return jwt.encode(claims, key if key is not None else moto_private_key(), algorithm=algorithm,
-                      headers={"kid": kid})
-
-
-def call(client, method, path, token=None, header=None):
-    headers = {"Content-Type": "application/json"}
-    if header is not None:
-        headers["Authorization"] = header
-    elif token is not None:
-        headers["Authorization"] = f"Bearer {token}"
-    return client.request(method, path, headers=headers, body="{}" if method == "POST" else b"")
 
 
 def assert_401(response, words):
@@ -158,7 +138,6 @@ def test_unreadable_signing_keys_are_a_503_not_the_callers_fault(client, stack, 
 
 @pytest.mark.parametrize("sub", ["", "x" * 129, "x" * 2048, 42, None])
 def test_a_validly_signed_token_with_an_unusable_sub_is_a_401_never_a_500(client, stack, sub):
-    from tests.integration.test_routes import create
     create(client, stack)
     token = resign(stack.tokens("vera")["IdToken"], sub=sub)
     for method, path in (("POST", "/votes/red"), ("GET", "/votes/mine?poll_id=colours"), ("GET", "/polls")):

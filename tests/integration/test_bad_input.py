@@ -3,8 +3,7 @@ import json
 
 import pytest
 
-from tests.integration.conftest import body
-from tests.integration.test_routes import COLOURS, create
+from tests.integration.helpers import COLOURS, body, create
 
 
 def polls_count(stack):

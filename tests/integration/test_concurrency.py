@@ -1,25 +1,13 @@
 """Many voters at once, through the local HTTP server (threaded, like `chalice local`) against moto."""
-import json
 import threading
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from chalicelib import runtime
-from tests.integration.test_routes import COLOURS
+from tests.integration.helpers import COLOURS, post
 
 VOTERS = 200
-
-
-def post(url, headers, payload):
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(), headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as reply:
-            return reply.status, json.load(reply)
-    except urllib.error.HTTPError as error:
-        return error.code, json.load(error)
 
 
 def test_200_voters_at_once_make_exactly_200_ballots(api, stack):

@@ -16,8 +16,7 @@ from chalicelib.events.tally import tally_ballots
 from chalicelib.services.ports import IndexDamaged, IndexUnavailable
 from cli.reconcile import run
 from devstack.stream_runner import StreamRunner, stream_arn_of
-from tests.integration.conftest import body, wait_until
-from tests.integration.test_routes import COLOURS, create, vote
+from tests.integration.helpers import COLOURS, body, create, vote, wait_until
 
 EVERYTHING = Windows(coarse_from=0, fine_from=0, until=0)
 W = "2026-11-22T10:20:00.000Z"

@@ -9,9 +9,7 @@ import requests
 
 from chalicelib import runtime
 from devstack.processes import free_port
-from tests.integration.conftest import body
-from tests.integration.test_auth import call, resign
-from tests.integration.test_routes import create
+from tests.integration.helpers import body, call, create, resign
 
 
 def port_of(api):

@@ -14,8 +14,8 @@ from chalicelib import runtime
 from chalicelib.domain.ballots import Ballot, bucket_of
 from chalicelib.domain.times import utc_now
 from chalicelib.events.tally import tally_ballots
-from devstack.stream_runner import MAX_RETRIES, LocalContext, StreamRunner, lambda_event, lambda_record
-from tests.integration.test_routes import COLOURS, create, vote
+from devstack.stream_runner import MAX_RETRIES, LocalContext, StreamRunner
+from tests.integration.helpers import COLOURS, all_records, assert_reconciled, counts, create, deliver, runner_for, vote
 
 
 class Recorder:
@@ -29,39 +29,9 @@ class Recorder:
         return tally_ballots(event, context)
 
 
-def runner_for(stream, dead_letters, handler, batch_size=100):
-    streams, arn = stream
-    return StreamRunner(streams, arn, handler, str(dead_letters), batch_size=batch_size, window_seconds=0)
-
-
 def cast(client, stack, votes, poll="colours"):
     for i, candidate in enumerate(votes):
         assert vote(client, stack, candidate, poll, voter=f"{poll}-voter-{i}").status_code == 201
-
-
-def counts(poll_id):
-    return runtime.get().reconciler.compare(poll_id).counts
-
-
-def assert_reconciled(poll_id, expected):
-    found = counts(poll_id)
-    assert found["ledger"] == expected
-    assert found["tallies"] == expected
-    assert found["index"] == expected
-
-
-def all_records(stream):
-    streams, arn = stream
-    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
-    records = streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)["Records"]
-    return shard, [lambda_record(r, arn) for r in records]
-
-
-def deliver(stream, shard, records):
-    _, arn = stream
-    from datetime import datetime, timezone
-    return tally_ballots(lambda_event(records, arn, shard, datetime.now(timezone.utc)), LocalContext())
 
 
 def test_ballots_reach_tallies_and_index(client, stack, stream, dead_letters):

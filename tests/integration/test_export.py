@@ -4,10 +4,7 @@ import io
 import json
 
 from chalicelib.events.tally import tally_ballots
-from tests.integration.conftest import body
-from tests.integration.test_exactly_once import runner_for
-from tests.integration.test_roll import BOARD, accounts, add
-from tests.integration.test_routes import COLOURS, create, vote
+from tests.integration.helpers import BOARD, COLOURS, accounts, add, body, create, runner_for, vote
 
 
 def exported(client, stack, poll_id):

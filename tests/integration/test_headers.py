@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from tests.integration.test_routes import create, vote
+from tests.integration.helpers import create, vote
 
 
 def answers(client, stack):

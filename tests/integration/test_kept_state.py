@@ -14,7 +14,7 @@ from chalicelib.services.reconcile import Reconciler
 from devstack import moto_state, state
 from devstack.stream_runner import StreamRunner, stream_arn_of
 from tally_client import signin
-from tests.integration.test_routes import create, vote
+from tests.integration.helpers import create, vote
 
 
 def runner(stack, tmp_path, start_after=None):

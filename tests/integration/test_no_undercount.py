@@ -11,8 +11,7 @@ from chalicelib import runtime
 from chalicelib.events.tally import tally_ballots
 from cli.reconcile import run
 from devstack.stream_runner import StreamRunner, stream_arn_of
-from tests.integration.conftest import body
-from tests.integration.test_routes import create, vote
+from tests.integration.helpers import body, close, create, vote
 
 INDEX_DOWN = "CREATE TRIGGER index_down BEFORE INSERT ON ballots BEGIN SELECT RAISE(ABORT, 'index down'); END"
 
@@ -84,7 +83,6 @@ def test_a_new_empty_index_answers_from_the_counters_until_it_is_refilled(client
 def test_the_tallies_are_rebased_only_on_a_drained_stream(client, stack, runner):
     from chalicelib.domain.times import utc_now
     from chalicelib.services.reconcile import Reconciler
-    from tests.integration.test_routes import close
 
     create(client, stack)
     for i, candidate in enumerate(["red", "blue", "blue"]):

@@ -15,7 +15,7 @@ from botocore.config import Config
 from chalicelib.events.tally import tally_ballots
 from devstack.stream_runner import LocalContext, StreamRunner, lambda_event, lambda_record, stream_arn_of
 from infra import project_root
-from tests.integration.test_routes import create, vote
+from tests.integration.helpers import create, vote
 
 
 def emf(out):

@@ -5,8 +5,7 @@ import pytest
 
 from chalicelib import runtime
 from devstack import cognito
-from tests.integration.conftest import body
-from tests.integration.test_routes import COLOURS, create
+from tests.integration.helpers import COLOURS, body, create
 
 OPERATOR_ROUTES = [("POST", "/polls", json.dumps({**COLOURS, "poll_id": "another"})),
                    ("POST", "/polls/colours/open", ""), ("POST", "/polls/colours/close", "")]

@@ -11,12 +11,7 @@ from chalicelib import runtime
 from chalicelib.api import caching
 from chalicelib.domain.polls import Candidate, Poll
 from chalicelib.domain.times import later, utc_now
-from tests.integration.conftest import body
-from tests.integration.test_results import drain as drain_fixture
-from tests.integration.test_roll import accounts, add
-from tests.integration.test_routes import close, create, vote
-
-drain = drain_fixture  # the stream consumer, run until the stream is empty
+from tests.integration.helpers import accounts, add, body, close, create, vote
 
 POLL = {"poll_id": "final-vote", "title": "Final vote", "candidates": ["ann", {"id": "bob", "label": "Bob B."}]}
 FUTURE = "2099-01-01T00:00:00Z"

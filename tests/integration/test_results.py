@@ -1,24 +1,7 @@
 """GET /polls/{id}/results: exact totals once the stream is drained, a timeline, ETags, visibility."""
-
-import boto3
-import pytest
-from botocore.config import Config
-
 from chalicelib import runtime
-from chalicelib.events.tally import tally_ballots
 from devstack.processes import free_port
-from devstack.stream_runner import StreamRunner, stream_arn_of
-from tests.integration.conftest import body
-from tests.integration.test_routes import COLOURS, close, create, vote
-
-
-@pytest.fixture
-def drain(stack, tmp_path):
-    streams = boto3.client("dynamodbstreams", region_name="us-east-1",
-                           config=Config(account_id_endpoint_mode="disabled"))
-    runner = StreamRunner(streams, stream_arn_of(stack.dynamodb, stack.settings.ballots_table), tally_ballots,
-                          str(tmp_path / "dead.jsonl"), window_seconds=0)
-    return runner.drain
+from tests.integration.helpers import COLOURS, body, close, create, vote
 
 
 def results(client, stack, poll_id="colours", who=None, etag=None):

@@ -6,8 +6,7 @@ import time
 import pytest
 
 from devstack import cognito
-from tests.integration.conftest import body, wait_until
-from tests.integration.test_routes import COLOURS, create
+from tests.integration.helpers import COLOURS, body, create, wait_until
 
 
 def results(client, headers):

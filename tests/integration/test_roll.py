@@ -9,36 +9,27 @@ from chalicelib import runtime
 from chalicelib.adapters.dynamo_ballots import BLANK
 from chalicelib.events.tally import tally_ballots
 from tally_client import signin
-from tests.integration.conftest import body
-from tests.integration.test_concurrency import post
-from tests.integration.test_exactly_once import all_records, assert_reconciled, deliver, runner_for
-from tests.integration.test_routes import create, vote
-
-BOARD = {"poll_id": "board", "title": "Board election", "candidates": ["ann", "bob"], "electorate": "roll"}
-
-
-def accounts(stack, *names):
-    """Voter accounts in the pool, as self sign-up or an administrator leaves them."""
-    for name in names:
-        stack.tokens(name)
-    return list(names)
-
-
-def add(client, stack, voters, poll_id="board", invite=None):
-    payload = {"voters": voters, **({"invite": invite} if invite is not None else {})}
-    return client.post(f"/polls/{poll_id}/roll", headers=stack.operator(), body=json.dumps(payload))
+from tests.integration.helpers import (
+    BOARD,
+    accounts,
+    add,
+    all_records,
+    assert_reconciled,
+    body,
+    close,
+    create,
+    deliver,
+    post,
+    runner_for,
+    stored,
+    vote,
+)
 
 
 def roll_poll(client, stack, voters=()):
     assert create(client, stack, BOARD).status_code == 201
     if voters:
         assert add(client, stack, accounts(stack, *voters)).status_code == 200
-
-
-def stored(stack, table, poll_id="board"):
-    pages = stack.dynamodb.get_paginator("scan").paginate(
-        TableName=table, FilterExpression="poll_id = :p", ExpressionAttributeValues={":p": {"S": poll_id}})
-    return [item for page in pages for item in page["Items"]]
 
 
 def roll_state(stack, poll_id="board"):
@@ -205,7 +196,6 @@ def test_before_the_poll_opens_a_removal_takes_the_blank_entry_and_size_together
 
 
 def test_a_closed_polls_roll_is_final(client, stack):
-    from tests.integration.test_routes import close
     roll_poll(client, stack, ["rita"])
     close(client, stack, "board")
     refused = add(client, stack, accounts(stack, "ravi"))

@@ -13,10 +13,7 @@ import pytest
 
 from chalicelib.adapters.dynamo_ballots import BLANK
 from devstack import moto_patches
-from tests.integration.conftest import body
-from tests.integration.test_exactly_once import all_records
-from tests.integration.test_roll import BOARD, accounts, add, stored
-from tests.integration.test_routes import create, vote
+from tests.integration.helpers import BOARD, accounts, add, all_records, body, create, stored, vote
 
 ROLL = ["rita", "ravi", "rosa", "rudi"]
 CHOICES = {"rita": "ann", "ravi": "bob", "rosa": "ann", "rudi": "bob"}

@@ -1,28 +1,8 @@
-"""Every route of API.md and every status it names, through chalice.test.Client against moto."""
+"""Every route of openapi.yaml and every status it names, through chalice.test.Client against moto."""
 import json
 
 from devstack import cognito
-from tests.integration.conftest import body, wait_until
-
-COLOURS = {"poll_id": "colours", "title": "Best colour", "candidates": ["red", {"id": "blue", "label": "Blue"}]}
-
-
-def create(client, stack, poll=COLOURS):
-    return client.post("/polls", headers=stack.operator(), body=json.dumps(poll))
-
-
-def vote(client, stack, candidate, poll_id="colours", voter="vera"):
-    payload = json.dumps({"poll_id": poll_id}) if poll_id else ""
-    return client.post(f"/votes/{candidate}", headers=stack.voter(voter), body=payload)
-
-
-def close(client, stack, poll_id="colours"):
-    """Close the poll and wait until the close has taken effect (it takes effect a cache lifetime later)."""
-    response = client.post(f"/polls/{poll_id}/close", headers=stack.operator())
-    assert response.status_code == 200, response.body
-    wait_until(lambda: body(client.get(f"/polls/{poll_id}", headers=stack.voter()))["status"] == "closed",
-               message=f"poll {poll_id} closed")
-    return body(response)
+from tests.integration.helpers import COLOURS, body, close, create, vote
 
 
 def test_health_is_public(client):

@@ -9,8 +9,7 @@ from botocore.config import Config
 from chalicelib import runtime
 from chalicelib.events.tally import tally_ballots
 from devstack.stream_runner import StreamRunner, stream_arn_of
-from tests.integration.conftest import body
-from tests.integration.test_routes import create, vote
+from tests.integration.helpers import BOARD, add, body, create, stored, vote
 
 VOTERS = ["zebra-voter-7781", "okapi-voter-3392", "quokka-voter-5510"]
 
@@ -69,8 +68,6 @@ def test_a_ballot_is_kept_under_a_keyed_pseudonym_that_only_the_key_recomputes(c
 
 
 def test_a_roll_names_its_voters_but_links_none_of_them_to_a_ballot(client, stack, tmp_path):
-    from tests.integration.test_roll import BOARD, add, stored
-
     assert client.post("/polls", headers=stack.operator(), body=json.dumps(BOARD)).status_code == 201
     for name in VOTERS:
         stack.tokens(name)

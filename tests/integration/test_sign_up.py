@@ -16,15 +16,12 @@ from botocore.exceptions import ClientError
 from chalicelib import runtime
 from devstack import moto_patches
 from tally_client import signin
-from tests.integration.conftest import body
-from tests.integration.test_results import drain as drain_fixture
-from tests.integration.test_routes import create
+from tests.integration.helpers import body, create
 
 EMAIL = "nia.voter@example.org"
 PASSWORD = "Correct-horse-42"  # 12+ characters, upper, lower, digit, symbol: the pool's policy
 
 
-drain = drain_fixture  # the stream consumer, run until the stream is empty
 
 
 @pytest.fixture(autouse=True)

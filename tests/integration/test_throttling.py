@@ -10,8 +10,7 @@ from botocore.awsrequest import AWSResponse
 
 from chalicelib import runtime
 from tally_client.resend import Backoff, send_until_answered
-from tests.integration.conftest import body
-from tests.integration.test_routes import create
+from tests.integration.helpers import body, create
 
 
 class Throttle:
