@@ -230,8 +230,8 @@ def interleaved_import(stack, meter: CpuMeter, token: str, names: List[str], bat
 
 def measure(stack, meter: CpuMeter, voters: int, batch: int) -> Dict:
     token = stack.token(stack.operator["username"])
-    # Short usernames (10 characters), so that 1,000 fit in the documented 16 KiB body; the batches are cut as the
-    # CLI cuts them (tally_client/rollfile.py, with the limit GET /config gives), so longer ones would go in more.
+    # Short usernames (10 characters); the batches are cut as the CLI cuts them (tally_client/rollfile.py, with the
+    # limits GET /config gives: a roll change's body and entries per request), so longer ones could go in more.
     tag = uuid.uuid4().hex[:4]
     names = [f"r{tag}{n:05d}" for n in range(voters)]
     load_before = machine()["load_average"]
