@@ -5,7 +5,7 @@ pseudonym of the token's sub (domain/voters.py: VoterKeys.log_ref), never the su
 Metrics go out as EMF. Tracing is on where POWERTOOLS_TRACE_DISABLED is not set (prod), and
 the X-Ray SDK is only imported there.
 
-What a vote costs in logs is kept small on purpose (docs/big-vote.md, bench/capacity.py):
+What a vote costs in logs is kept small on purpose (docs/big-vote.md, capacity/vote_cost.py):
 - An accepted or repeated vote is logged only on the sampled share of invocations: Powertools' log sampling
   (POWERTOOLS_LOGGER_SAMPLE_RATE, set per stage in .chalice/config.json) raises the logger to DEBUG for that
   share, and `log_sampled` writes the line then. It writes it at INFO, not DEBUG, because on AWS Lambda's own
@@ -32,7 +32,7 @@ tracer = Tracer(service="tally")
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 
-def count(name: str, value: float = 1, unit: str = MetricUnit.Count) -> None:
+def count(name: str, value: float = 1, unit: MetricUnit = MetricUnit.Count) -> None:
     metrics.add_metric(name=name, unit=unit, value=value)
 
 
@@ -47,7 +47,7 @@ def sampled() -> bool:
     return logger.log_level <= logging.DEBUG
 
 
-def log_sampled(message: str, **extra) -> None:
+def log_sampled(message: str, **extra: object) -> None:
     """An INFO line for the sampled share of invocations only: routine successes, not refusals or errors."""
     if sampled():
         logger.info(message, extra=extra)

@@ -5,7 +5,7 @@ Each piece is built when something first needs it, so a vote never pays for the 
 """
 import threading
 from functools import cached_property
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import boto3
 from botocore.config import Config
@@ -22,11 +22,15 @@ from .domain.voters import VoterKeys
 from .services.catalog import PollCatalog
 from .services.operators import OperatorGate
 from .services.polls import CLOCK_SKEW_S, PollService
+from .services.ports import BallotLedger, PollStore, ResultsIndex, TallyStore
 from .services.reconcile import Reconciler
 from .services.results import ResultsService
 from .services.roll import RollService
 from .services.tallying import TallyService
 from .services.votes import VoteService
+
+if TYPE_CHECKING:  # the typed client is the checker's (requirements-dev.txt), not in the Lambda package
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 _BOTO_CONFIG = Config(
     # The local server answers many requests at once from one process; Lambda uses one connection.
@@ -42,11 +46,11 @@ class Runtime:
         self.settings = settings
 
     @cached_property
-    def dynamodb(self):
+    def dynamodb(self) -> "DynamoDBClient":
         return boto3.session.Session().client("dynamodb", region_name=self.settings.region, config=_BOTO_CONFIG)
 
     @cached_property
-    def poll_store(self) -> DynamoPollStore:
+    def poll_store(self) -> PollStore:
         return DynamoPollStore(self.dynamodb, self.settings.polls_table)
 
     @cached_property
@@ -58,7 +62,7 @@ class Runtime:
         return PollService(self.poll_store, self.catalog, utc_now)
 
     @cached_property
-    def ledger(self) -> DynamoBallotLedger:
+    def ledger(self) -> BallotLedger:
         return DynamoBallotLedger(self.dynamodb, self.settings.ballots_table)
 
     @cached_property
@@ -69,7 +73,10 @@ class Runtime:
 
         client = boto3.session.Session().client("secretsmanager", region_name=self.settings.region,
                                                 config=_BOTO_CONFIG)
-        return VoterKeys(SecretsProvider(boto3_client=client).get(self.settings.voter_key_secret).encode())
+        secret = SecretsProvider(boto3_client=client).get(self.settings.voter_key_secret)
+        if not isinstance(secret, str):
+            raise ValueError(f"the secret {self.settings.voter_key_secret} must hold the voters' key as text")
+        return VoterKeys(secret.encode())
 
     @cached_property
     def votes(self) -> VoteService:
@@ -100,11 +107,11 @@ class Runtime:
                            clock_skew_s=CLOCK_SKEW_S)
 
     @cached_property
-    def tallies(self) -> DynamoTallyStore:
+    def tallies(self) -> TallyStore:
         return DynamoTallyStore(self.dynamodb, self.settings.tallies_table, utc_now)
 
     @cached_property
-    def index(self):
+    def index(self) -> ResultsIndex:
         """The results index: OpenSearch when OPENSEARCH_URL is set, else the embedded SQLite file."""
         if self.settings.opensearch_url:
             from .adapters.opensearch_index import OpenSearchIndex, client_for

@@ -1,5 +1,5 @@
 """In-memory stand-ins for the storage ports, for unit tests of the use cases."""
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from chalicelib.domain.ballots import Ballot
 from chalicelib.domain.errors import Conflict
@@ -9,7 +9,7 @@ from chalicelib.domain.times import later
 
 
 class FakePollStore:
-    def __init__(self, polls=()):
+    def __init__(self, polls: Iterable[Poll] = ()) -> None:
         self.polls: Dict[str, Poll] = {p.poll_id: p for p in polls}
         self.reads = 0
         self.scans = 0
@@ -39,7 +39,7 @@ class FakePollStore:
 class FakeLedger:
     """Ballots by (poll, voter), with the bucket each was filed under kept to check that callers agree on it."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.ballots: Dict[Tuple[str, str], Ballot] = {}
         self.buckets: Dict[Tuple[str, str], int] = {}
         self.writes = 0
@@ -81,12 +81,12 @@ class FakeLedger:
 class FakeRollStore:
     """A roll kept as blanks in a FakeLedger (a blank: a bucket with no ballot), entries and a size."""
 
-    def __init__(self, ledger: FakeLedger):
+    def __init__(self, ledger: FakeLedger) -> None:
         self.ledger = ledger
         self.entries: Dict[Tuple[str, str], Enrolment] = {}
 
-    def enrol(self, poll_id: str, voters) -> List[str]:
-        already = []
+    def enrol(self, poll_id: str, voters: Sequence[Enrolment]) -> List[str]:
+        already: List[str] = []
         for voter in voters:
             key = (poll_id, voter.voter_id)
             if key in self.ledger.buckets:
@@ -109,7 +109,7 @@ class FakeRollStore:
     def size(self, poll_id: str) -> int:
         return sum(1 for p, _ in self.ledger.buckets if p == poll_id)
 
-    def page(self, poll_id: str, after, limit: int):
+    def page(self, poll_id: str, after: Optional[str], limit: int) -> Tuple[List[dict], Optional[str]]:
         names = sorted(u for p, u in self.entries if p == poll_id and (after is None or u > after))
         page = names[:limit]
         entries = [{"username": u, "email": None, "added_on": "x"} for u in page]
@@ -119,7 +119,7 @@ class FakeRollStore:
 class FakeDirectory:
     """Accounts by username and by email; invite() creates one."""
 
-    def __init__(self, *accounts: Account):
+    def __init__(self, *accounts: Account) -> None:
         self.accounts = list(accounts)
         self.invited: List[str] = []
 
@@ -137,7 +137,7 @@ class FakeDirectory:
 class Clock:
     """A clock the test moves by hand."""
 
-    def __init__(self, now: str = "2026-11-22T10:00:00.000Z", monotonic: float = 1000.0):
+    def __init__(self, now: str = "2026-11-22T10:00:00.000Z", monotonic: float = 1000.0) -> None:
         self.now = now
         self.monotonic_now = monotonic
 

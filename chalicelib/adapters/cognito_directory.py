@@ -2,20 +2,23 @@
 read users, and create them for a roll's invitations)."""
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Dict, Iterator, Mapping, Optional
 
 from botocore.exceptions import ClientError
 
-from ..domain.errors import Throttled
+from ..domain.errors import Conflict, Throttled
 from ..domain.roll import Account, is_email
 from ..services.ports import Standing
 from .dynamo import error_code
+
+if TYPE_CHECKING:  # the typed client is the checker's (requirements-dev.txt), not in the Lambda package
+    from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
 
 SOFTWARE_TOKEN = "SOFTWARE_TOKEN_MFA"
 
 
 @contextmanager
-def throttling_as_refusal():
+def throttling_as_refusal() -> Iterator[None]:
     # Cognito's admin calls have per-second quotas (AdminGetUser 120/s, ListUsers 30/s, AdminCreateUser 50/s by
     # default): a roll request beyond them gets a 429, and its resend finds the entries done so far "already".
     try:
@@ -38,7 +41,7 @@ def _until_tomorrow_s() -> int:
     return max(1, int((midnight - now).total_seconds()))
 
 
-def _attributes(user: dict, key: str) -> dict:
+def _attributes(user: Mapping[str, Any], key: str) -> Dict[str, str]:
     return {a["Name"]: a["Value"] for a in user.get(key) or []}
 
 
@@ -50,7 +53,7 @@ def _proves(attributes: dict, status: Optional[str], email: str) -> bool:
 
 
 class CognitoDirectory:
-    def __init__(self, client, pool_id: str):
+    def __init__(self, client: "CognitoIdentityProviderClient", pool_id: str):
         self._client = client
         self._pool_id = pool_id
 
@@ -101,12 +104,16 @@ class CognitoDirectory:
                     UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
                 )["User"]
             except ClientError as error:
-                if error_code(error) == "UsernameExistsException":  # made a moment ago by another request
-                    return self.account(email)
-                raise
+                if error_code(error) != "UsernameExistsException":
+                    raise
+                made = self.account(email)  # made a moment ago by another request
+                if made is None:
+                    raise Conflict(f"An account for {email} is being made by another request at this moment; "
+                                   "send the roll again.") from None
+                return made
         return Account(username=user["Username"].lower(), sub=_attributes(user, "Attributes")["sub"], email=email)
 
-    def _user(self, username: str) -> Optional[dict]:
+    def _user(self, username: str) -> Optional[Mapping[str, Any]]:
         try:
             return self._client.admin_get_user(UserPoolId=self._pool_id, Username=username)
         except ClientError as error:

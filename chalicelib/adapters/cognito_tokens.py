@@ -13,9 +13,12 @@ import time
 import unicodedata
 import urllib.request
 from dataclasses import dataclass
-from typing import Callable, Dict, FrozenSet, Optional
+from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, Optional
 
 from ..domain.limits import OPERATORS_GROUP
+
+if TYPE_CHECKING:  # imported on first use (above)
+    import jwt
 
 ALGORITHMS = ["RS256"]
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "token_use"]
@@ -51,7 +54,8 @@ class Caller:
 
 def fetch_json(url: str, timeout: float = 3.0) -> dict:
     with urllib.request.urlopen(url, timeout=timeout) as reply:
-        return json.load(reply)
+        document: dict = json.load(reply)
+    return document
 
 
 class JwksCache:
@@ -69,12 +73,12 @@ class JwksCache:
         self._min_refetch = min_refetch_seconds
         self._retry = retry_seconds
         self._monotonic = monotonic
-        self._keys: Dict[str, object] = {}  # kid -> jwt.PyJWK
-        self._next_fetch_at = None  # monotonic; None: never fetched
+        self._keys: Dict[str, "jwt.PyJWK"] = {}
+        self._next_fetch_at: Optional[float] = None  # monotonic; None: never fetched
         self._failure: Optional[Exception] = None  # why the last fetch failed, if it did
         self._lock = threading.Lock()
 
-    def key(self, kid: str):
+    def key(self, kid: str) -> "jwt.PyJWK":
         key = self._keys.get(kid)
         if key is None:
             with self._lock:

@@ -1,5 +1,6 @@
 """What every DynamoDB adapter shares: turning throttling into a refusal the API can answer with 429."""
 from contextlib import contextmanager
+from typing import Iterator, Optional
 
 from botocore.exceptions import ClientError
 
@@ -12,8 +13,15 @@ def error_code(error: ClientError) -> str:
     return error.response.get("Error", {}).get("Code", "")
 
 
+def refused_item(error: ClientError) -> Optional[dict]:
+    """The stored item a refused conditional write answers with (ReturnValuesOnConditionCheckFailure ALL_OLD):
+    DynamoDB's addition to the error, which botocore's types of an error do not know."""
+    item = error.response.get("Item")
+    return item if isinstance(item, dict) else None
+
+
 @contextmanager
-def throttling_as_refusal():
+def throttling_as_refusal() -> Iterator[None]:
     try:
         yield
     except ClientError as error:

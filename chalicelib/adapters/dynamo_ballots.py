@@ -10,13 +10,17 @@ A blank has no candidate, so nothing that counts ballots ever counts one; fillin
 a filled blank is the same item an open poll's vote writes.
 """
 import secrets
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 from botocore.exceptions import ClientError
 
 from ..domain.ballots import Ballot
 from ..domain.roll import NotOnRoll
-from .dynamo import error_code, throttling_as_refusal
+from .dynamo import error_code, refused_item, throttling_as_refusal
+
+if TYPE_CHECKING:  # the typed client is the checker's (requirements-dev.txt), not in the Lambda package
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import GetItemInputTypeDef
 
 BALLOT_FIELDS = {"poll_id", "voter_id", "candidate", "cast_at"}
 BLANK = "blank"  # the mark of a roll voter's unfilled ballot
@@ -55,7 +59,7 @@ def item_to_ballot(item: dict) -> Ballot:
 
 
 class DynamoBallotLedger:
-    def __init__(self, client, table: str):
+    def __init__(self, client: "DynamoDBClient", table: str):
         self._client = client
         self._table = table
 
@@ -75,8 +79,8 @@ class DynamoBallotLedger:
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
         except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException" and "Item" in error.response:
-                standing = error.response["Item"]
+            standing = refused_item(error)
+            if error_code(error) == "ConditionalCheckFailedException" and standing is not None:
                 if standing.get("attempt", {}).get("S") == mark:
                     return None
                 return item_to_ballot(standing)
@@ -103,7 +107,7 @@ class DynamoBallotLedger:
         except ClientError as error:
             if error_code(error) != "ConditionalCheckFailedException":
                 raise
-            standing = error.response.get("Item")
+            standing = refused_item(error)
             if standing is None:
                 raise NotOnRoll(ballot.poll_id) from None
             if standing.get("attempt", {}).get("S") == mark:
@@ -111,12 +115,16 @@ class DynamoBallotLedger:
             return item_to_ballot(standing)
         return None
 
-    def _item(self, poll_id: str, bucket: int, voter_id: str, consistent: bool, **projection) -> Optional[dict]:
+    def _item(self, poll_id: str, bucket: int, voter_id: str, consistent: bool,
+              projection: Optional[str] = None) -> Optional[dict]:
+        request: "GetItemInputTypeDef" = {
+            "TableName": self._table,
+            "Key": {"poll_bucket": {"S": partition_key(poll_id, bucket)}, "voter_id": {"S": voter_id}},
+            "ConsistentRead": consistent}
+        if projection:
+            request["ProjectionExpression"] = projection
         with throttling_as_refusal():
-            reply = self._client.get_item(
-                TableName=self._table,
-                Key={"poll_bucket": {"S": partition_key(poll_id, bucket)}, "voter_id": {"S": voter_id}},
-                ConsistentRead=consistent, **projection)
+            reply = self._client.get_item(**request)
         return reply.get("Item")
 
     def find(self, poll_id: str, bucket: int, voter_id: str) -> Optional[Ballot]:
@@ -126,7 +134,7 @@ class DynamoBallotLedger:
     def on_roll(self, poll_id: str, bucket: int, voter_id: str) -> bool:
         """Whether the voter has a ballot, blank or cast, in a roll poll (a key-only, eventually consistent read:
         a voter added a moment ago may see "not eligible" for a second)."""
-        return self._item(poll_id, bucket, voter_id, consistent=False, ProjectionExpression="voter_id") is not None
+        return self._item(poll_id, bucket, voter_id, consistent=False, projection="voter_id") is not None
 
     def bucket_sizes(self, poll_id: str, buckets: int) -> List[int]:
         """How many items each bucket of the poll holds (a count-only Query each: no ballot leaves the table)."""
@@ -142,7 +150,7 @@ class DynamoBallotLedger:
         """Every ballot of a poll, bucket by bucket, for reconciliation and repair (never on the vote path). Blanks
         and items that are not ballots (no API writes those, but a hand can) are not counted, as the tally
         consumer does not count them."""
-        found = []
+        found: List[Ballot] = []
         for bucket in range(buckets):
             pages = self._client.get_paginator("query").paginate(
                 TableName=self._table, KeyConditionExpression="poll_bucket = :b",

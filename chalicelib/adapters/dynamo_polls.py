@@ -1,11 +1,14 @@
 """PollStore on a DynamoDB table keyed by poll_id."""
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 from botocore.exceptions import ClientError
 
 from ..domain.errors import Conflict
 from ..domain.polls import Candidate, Poll
 from .dynamo import error_code, throttling_as_refusal
+
+if TYPE_CHECKING:  # the typed client is the checker's (requirements-dev.txt), not in the Lambda package
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 _OPTIONAL_TIMES = ("opens_at", "closes_at")
 
@@ -46,7 +49,7 @@ def item_to_poll(item: dict) -> Poll:
 
 
 class DynamoPollStore:
-    def __init__(self, client, table: str):
+    def __init__(self, client: "DynamoDBClient", table: str):
         self._client = client
         self._table = table
 
@@ -70,7 +73,7 @@ class DynamoPollStore:
         return item_to_poll(item) if item else None
 
     def all(self) -> List[Poll]:
-        polls = []
+        polls: List[Poll] = []
         with throttling_as_refusal():
             for page in self._client.get_paginator("scan").paginate(TableName=self._table, ConsistentRead=True):
                 polls.extend(item_to_poll(item) for item in page["Items"])

@@ -12,7 +12,7 @@ ballot that fills it (docs/security.md): an entry carries the day it was added, 
 request's blanks are written in the order of their own voter ids (keyed pseudonyms), which says nothing the
 stored ids do not already say, rather than in the order the operator sent the names.
 """
-from typing import List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple
 
 from botocore.exceptions import ClientError
 
@@ -21,19 +21,24 @@ from .dynamo import error_code, throttling_as_refusal
 from .dynamo_ballots import BLANK, blank_item, partition_key
 from .dynamo_tallies import ROLL_LANE, ROLL_SIZE
 
+if TYPE_CHECKING:  # the typed client is the checker's (requirements-dev.txt), not in the Lambda package
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, QueryInputTypeDef, TransactWriteItemTypeDef
+
 VOTERS_PER_TRANSACTION = 49
 MAX_ATTEMPTS = 5
 
 
 class DynamoRollStore:
-    def __init__(self, client, rolls_table: str, ballots_table: str, tallies_table: str, clock):
+    def __init__(self, client: "DynamoDBClient", rolls_table: str, ballots_table: str, tallies_table: str,
+                 clock: Callable[[], str]):
         self._client = client
         self._rolls = rolls_table
         self._ballots = ballots_table
         self._tallies = tallies_table
         self._clock = clock
 
-    def _size_change(self, poll_id: str, change: int) -> dict:
+    def _size_change(self, poll_id: str, change: int) -> "TransactWriteItemTypeDef":
         return {"Update": {
             "TableName": self._tallies,
             "Key": {"poll_id": {"S": poll_id}, "shard_id": {"S": ROLL_LANE}},
@@ -44,23 +49,25 @@ class DynamoRollStore:
 
     def enrol(self, poll_id: str, voters: Sequence[Enrolment]) -> List[str]:
         """Put the voters on the roll; return the usernames of those that were on it already."""
-        already = []
+        already: List[str] = []
         voters = sorted(voters, key=lambda voter: voter.voter_id)
         for start in range(0, len(voters), VOTERS_PER_TRANSACTION):
             already += self._enrol_some(poll_id, voters[start:start + VOTERS_PER_TRANSACTION])
         return already
 
     def _enrol_some(self, poll_id: str, pending: List[Enrolment]) -> List[str]:
-        already, added_on = [], self._clock()[:len("2026-12-01")]
+        already: List[str] = []
+        added_on = self._clock()[:len("2026-12-01")]
         for _ in range(MAX_ATTEMPTS):
             if not pending:
                 return already
-            items = []
+            items: List["TransactWriteItemTypeDef"] = []
             for voter in pending:
                 items.append({"Put": {
                     "TableName": self._ballots, "Item": blank_item(poll_id, voter.voter_id, voter.bucket),
                     "ConditionExpression": "attribute_not_exists(voter_id)"}})
-                entry = {"poll_id": {"S": poll_id}, "username": {"S": voter.username}, "added_on": {"S": added_on}}
+                entry: Dict[str, "AttributeValueTypeDef"] = {
+                    "poll_id": {"S": poll_id}, "username": {"S": voter.username}, "added_on": {"S": added_on}}
                 if voter.email:
                     entry["email"] = {"S": voter.email}
                 items.append({"Put": {"TableName": self._rolls, "Item": entry}})
@@ -115,8 +122,8 @@ class DynamoRollStore:
 
     def page(self, poll_id: str, after: Optional[str], limit: int) -> Tuple[List[dict], Optional[str]]:
         """Up to `limit` entries in username order after the page token `after`; and the next page's token."""
-        query = {"TableName": self._rolls, "KeyConditionExpression": "poll_id = :p", "Limit": limit,
-                 "ExpressionAttributeValues": {":p": {"S": poll_id}}}
+        query: "QueryInputTypeDef" = {"TableName": self._rolls, "KeyConditionExpression": "poll_id = :p",
+                                      "Limit": limit, "ExpressionAttributeValues": {":p": {"S": poll_id}}}
         if after:
             query["ExclusiveStartKey"] = {"poll_id": {"S": poll_id}, "username": {"S": after}}
         with throttling_as_refusal():

@@ -5,13 +5,17 @@ condition that the checkpoint is still below the batch. A redelivered batch fail
 refusal carries the stored checkpoint, so the retry adds only what is past it, on condition that it is
 unchanged. Nothing is counted twice, and the common case costs one write per poll per batch and no read.
 """
-from typing import Dict, Sequence
+from typing import TYPE_CHECKING, Callable, Dict, Optional, Sequence
 
 from botocore.exceptions import ClientError
 
 from ..domain.results import Counts
 from ..domain.stream import StreamBallot, after_checkpoint, counts
-from .dynamo import error_code, throttling_as_refusal
+from .dynamo import error_code, refused_item, throttling_as_refusal
+
+if TYPE_CHECKING:  # the typed client is the checker's (requirements-dev.txt), not in the Lambda package
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
 COUNT_PREFIX = "c_"
 REPAIR_LANE = "repair"
@@ -23,7 +27,7 @@ MAX_ATTEMPTS = 5
 
 
 class DynamoTallyStore:
-    def __init__(self, client, table: str, clock):
+    def __init__(self, client: "DynamoDBClient", table: str, clock: Callable[[], str]):
         self._client = client
         self._table = table
         self._clock = clock
@@ -31,7 +35,7 @@ class DynamoTallyStore:
     def apply(self, poll_id: str, shard_id: str, ballots: Sequence[StreamBallot]) -> int:
         pending = sorted(ballots, key=lambda b: b.sequence)
         condition = "attribute_not_exists(#checkpoint) OR #checkpoint < :first"
-        values = {":first": {"S": pending[0].sequence}} if pending else {}
+        values: Dict[str, "AttributeValueTypeDef"] = {":first": {"S": pending[0].sequence}} if pending else {}
         for _ in range(MAX_ATTEMPTS):
             if not pending:
                 return 0
@@ -41,12 +45,13 @@ class DynamoTallyStore:
             except ClientError as error:
                 if error_code(error) != "ConditionalCheckFailedException":
                     raise
-                stored = error.response.get("Item", {}).get("checkpoint", {}).get("S", "")
+                stored = (refused_item(error) or {}).get("checkpoint", {}).get("S", "")
                 pending = after_checkpoint(pending, stored)
                 condition, values = "#checkpoint = :stored", {":stored": {"S": stored}}
         raise RuntimeError(f"tally lane {poll_id}/{shard_id} kept moving; the batch will be retried")
 
-    def _add(self, poll_id, shard_id, pending, condition, values):
+    def _add(self, poll_id: str, shard_id: str, pending: Sequence[StreamBallot], condition: str,
+             values: Dict[str, "AttributeValueTypeDef"]) -> None:
         names = {"#checkpoint": "checkpoint", "#updated_at": "updated_at"}
         values = {**values, ":last": {"S": pending[-1].sequence}, ":now": {"S": self._clock()}}
         adds = []
@@ -66,7 +71,9 @@ class DynamoTallyStore:
             )
 
     def counts(self, poll_id: str) -> Counts:
-        votes, as_of, roll = {}, None, None
+        votes: Dict[str, int] = {}
+        as_of: Optional[str] = None
+        roll: Optional[int] = None
         with throttling_as_refusal():
             pages = self._client.get_paginator("query").paginate(
                 TableName=self._table,

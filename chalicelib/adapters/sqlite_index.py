@@ -13,7 +13,7 @@ import contextlib
 import os
 import sqlite3
 import threading
-from typing import Iterator, Sequence
+from typing import Dict, Iterator, Sequence
 
 from ..domain.ballots import Ballot, ballot_key
 from ..domain.results import MINUTE_MS, Counts, Windows, instant_ms
@@ -99,7 +99,7 @@ class SqliteIndex:
             votes = dict(db.execute(
                 "SELECT candidate, COUNT(*) FROM ballots WHERE poll_id = ? GROUP BY candidate", (poll_id,)))
 
-            def histogram(width, start, end):
+            def histogram(width: int, start: int, end: int) -> Dict[int, int]:
                 return dict(db.execute(
                     "SELECT cast_at_ms - cast_at_ms % ?, COUNT(*) FROM ballots "
                     "WHERE poll_id = ? AND cast_at_ms >= ? AND cast_at_ms < ? GROUP BY 1",

@@ -9,7 +9,7 @@ import hashlib
 import json
 
 from chalice import Response
-from chalice.app import Request
+from chalice.app import HeadersType, Request
 
 # An open poll's document changes with every vote counted: about one origin request per second per poll,
 # whatever the audience, and viewers at most about a second behind.
@@ -35,7 +35,7 @@ def matches(request: Request, tag: str) -> bool:
 
 def conditional(request: Request, body: object, tag: str, cache_control: str) -> Response:
     """200 with the body, or 304 without it when the caller holds `tag`; either way the tag and how to cache."""
-    headers = {"ETag": tag, "Cache-Control": cache_control}
+    headers: HeadersType = {"ETag": tag, "Cache-Control": cache_control}
     if matches(request, tag):
         return Response(body="", status_code=304, headers=headers)
     return Response(body=body, status_code=200, headers=headers)

@@ -8,15 +8,17 @@ time, as moto does while it restarts; or answering with a 5xx after botocore's o
 Retry-After, not a 500: the caller did nothing wrong, and a vote resent after it is safe (one ballot per voter).
 """
 import functools
-from typing import Optional
+from typing import Any, Callable, Optional
 
 import chalice
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from chalice import Response
+from chalice.app import HeadersType
 
 from ..domain import errors
 from ..observability import logger
+from .marks import View, mark
 
 # Most specific first is not needed: a refusal's own class is looked up first, then its bases (its MRO).
 _AS_HTTP = {
@@ -34,7 +36,7 @@ RETRY_AFTER_S = 1
 def refusal_response(refusal: errors.TallyError) -> Response:
     status, code = next(_AS_HTTP[kind] for kind in type(refusal).__mro__ if kind in _AS_HTTP)
     wait = getattr(refusal, "retry_after_s", 0) or RETRY_AFTER_S
-    headers = {"Retry-After": str(wait)} if status == 429 else {}
+    headers: HeadersType = {"Retry-After": str(wait)} if status == 429 else {}
     return Response(body={"Code": code, "Message": str(refusal)}, status_code=status, headers=headers)
 
 
@@ -57,9 +59,9 @@ def unavailable_response(error: Exception) -> Response:
                     status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
-def answers_refusals(view):
+def answers_refusals(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return view(*args, **kwargs)
         except errors.TallyError as refusal:
@@ -68,13 +70,12 @@ def answers_refusals(view):
             if not unreachable(error):
                 raise
             return unavailable_response(error)
-    wrapper.tally_answers_refusals = True
-    return wrapper
+    return mark(wrapper, tally_answers_refusals=True)
 
 
 class Blueprint(chalice.Blueprint):
     """Chalice's Blueprint, whose every route answers domain refusals in the API's shape."""
 
-    def route(self, path: str, **kwargs):
+    def route(self, path: str, **kwargs: Any) -> Callable[[View], View]:
         register = super().route(path, **kwargs)
         return lambda view: register(answers_refusals(view))

@@ -5,6 +5,8 @@ import time
 from datetime import datetime, timezone
 from typing import Optional
 
+from chalice import Response
+
 from .. import runtime
 from ..domain.errors import Invalid, NotFound
 from ..domain.limits import OPERATORS_GROUP, client_limits
@@ -30,8 +32,9 @@ STATUS_FILE_VARIABLE = "TALLY_STREAM_STATUS_FILE"
 
 @bp.route("/health", methods=["GET"])
 @public
-def health():
-    deep = (bp.current_request.query_params or {}).get("deep")
+def health() -> dict:
+    params = bp.current_request.query_params
+    deep = params.get("deep") if params else None
     if deep not in ("1", "true"):
         return {"status": "ok"}  # liveness: no I/O
     report = stream_health(os.environ.get(STATUS_FILE_VARIABLE), time.time())
@@ -49,10 +52,11 @@ _index_probe: dict = {}
 
 def index_health(index: ResultsIndex, now: float) -> dict:
     if _index_probe.get("index") is index and _index_probe["until"] > now:
-        return _index_probe["answer"]
+        kept: dict = _index_probe["answer"]
+        return kept
     try:
         index.counts(PROBE_POLL, Windows(coarse_from=0, fine_from=0, until=0))
-        answer = {"available": True}
+        answer: dict = {"available": True}
     except IndexUnavailable as error:
         answer = {"available": False, "reason": f"{error}; results come from the counters meanwhile"}
     _index_probe.update(index=index, until=now + INDEX_PROBE_SECONDS, answer=answer)
@@ -90,7 +94,7 @@ def stream_health(status_file: Optional[str], now: float) -> dict:
 
 @bp.route("/config", methods=["GET"])
 @public
-def client_config():
+def client_config() -> Response:
     settings = runtime.get().settings
     config = {
         "region": settings.region,
@@ -106,7 +110,7 @@ def client_config():
 
 @bp.route("/public/polls/{poll_id}", methods=["GET"])
 @public
-def public_poll(poll_id):
+def public_poll(poll_id: str) -> Response:
     """The audience's one read (domain/audience.py): the same answer whoever asks, token or not, so that a shared
     cache answers nearly every viewer and the function sees about one request per poll per second."""
     request = bp.current_request

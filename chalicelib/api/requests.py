@@ -1,11 +1,12 @@
 """Reading a request: its JSON body and the verified caller the auth middleware attached."""
 import json
-from typing import Optional
+from typing import Callable, Optional
 
 from chalice.app import Request
 
 from ..adapters.cognito_tokens import Caller
 from ..domain.errors import Invalid
+from .marks import View, mark
 
 MAX_BODY_BYTES = 16 * 1024
 # A roll change carries up to 1,000 entries of up to 128 characters (domain/roll.py), each of which JSON may
@@ -14,12 +15,9 @@ MAX_ROLL_BODY_BYTES = 800 * 1024
 LARGEST_BODY_BYTES = MAX_ROLL_BODY_BYTES  # what any route takes: the local server reads no more
 
 
-def body_limit(max_bytes: int):
+def body_limit(max_bytes: int) -> Callable[[View], View]:
     """Let a view take a body up to `max_bytes` instead of MAX_BODY_BYTES (api/auth.py enforces it)."""
-    def mark(view):
-        view.tally_max_body_bytes = max_bytes
-        return view
-    return mark
+    return lambda view: mark(view, tally_max_body_bytes=max_bytes)
 
 
 def kib(n: int) -> str:
@@ -56,7 +54,8 @@ def query(request: Request, *names: str) -> dict:
 
 
 def caller(request: Request) -> Caller:
-    return request.context["tally_caller"]
+    who: Caller = request.context["tally_caller"]  # set by api/auth.py
+    return who
 
 
 def operator(request: Request) -> Caller:

@@ -21,7 +21,7 @@ def etag(view: dict) -> str:
 
 
 @bp.route("/polls/{poll_id}/results", methods=["GET"])
-def poll_results(poll_id):
+def poll_results(poll_id: str) -> Response:
     request = bp.current_request
     service = runtime.get()
     try:
@@ -38,7 +38,7 @@ def poll_results(poll_id):
 
 
 @bp.route("/polls/{poll_id}/results.csv", methods=["GET"])
-def poll_results_csv(poll_id):
+def poll_results_csv(poll_id: str) -> Response:
     """The results as a file for operators: totals, shares, turnout and timeline (domain/export.py)."""
     operator(bp.current_request)
     service = runtime.get()

@@ -14,7 +14,7 @@ bp = Blueprint(__name__)
 
 @bp.route("/votes/{candidate}", methods=["POST"])
 @secret_ballot
-def cast_vote(candidate):
+def cast_vote(candidate: str) -> Response:
     request = bp.current_request
     try:
         body = json_object(request, optional=True)
@@ -44,7 +44,7 @@ def cast_vote(candidate):
 
 @bp.route("/votes/mine", methods=["GET"])
 @secret_ballot
-def my_vote():
+def my_vote() -> dict:
     request = bp.current_request
     params = query(request, "poll_id")
     ballot = runtime.get().votes.mine(caller(request).sub, params.get("poll_id"))

@@ -20,7 +20,7 @@ PUBLIC_FIELDS = ("poll_id", "title", "candidates", "status", "opens_at", "closes
 
 def is_final(poll: Poll, now: str) -> bool:
     """Will the document not change again? Closed, and closed long enough for the stream to have counted all."""
-    return poll.status(now) == "closed" and now >= later(poll.closes_at, SETTLE_SECONDS)
+    return poll.closes_at is not None and now >= later(poll.closes_at, SETTLE_SECONDS)
 
 
 def public_document(poll: Poll, now: str, results: Optional[dict]) -> dict:

@@ -66,7 +66,9 @@ def windows(poll: Poll, now: str) -> Windows:
 
 
 def timeline(counts: Counts, w: Windows) -> List[dict]:
-    def points(first, last, step, buckets):
+    if counts.per_minute is None or counts.per_second is None:
+        return []  # counts without a timeline (the tallies')
+    def points(first: int, last: int, step: int, buckets: Dict[int, int]) -> List[dict]:
         return [{"t": _iso(t), "votes": buckets.get(t, 0), "seconds": step // 1000} for t in range(first, last, step)]
     return points(w.coarse_from, w.fine_from, MINUTE_MS, counts.per_minute) + \
         points(w.fine_from, w.until, 1000, counts.per_second)
@@ -87,7 +89,7 @@ def results_view(poll: Poll, counts: Counts, now: str) -> dict:
              "share": round(counts.votes.get(c.id, 0) / total, 4) if total else 0.0}
             for c in poll.candidates
         ],
-        "timeline": timeline(counts, windows(poll, now)) if counts.per_second is not None else [],
+        "timeline": timeline(counts, windows(poll, now)),
         # With no vote counted yet, the counts last changed when the poll was made: a stable as_of keeps the
         # ETag stable, so an idle dashboard costs 304s.
         "as_of": counts.as_of or poll.created_at,

@@ -4,6 +4,7 @@ Fixed width and always UTC, so that DynamoDB conditions can compare instants as 
 """
 import re
 from datetime import datetime, timedelta, timezone
+from typing import TypeGuard
 
 from .errors import Invalid
 
@@ -36,7 +37,7 @@ def parse_instant(text: object, field: str) -> str:
 _STORED_FORM = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 
 
-def is_instant(text: object) -> bool:
+def is_instant(text: object) -> TypeGuard[str]:
     """Whether text is an instant in Tally's stored form (and a real one: no 13th month)."""
     if not isinstance(text, str) or not _STORED_FORM.fullmatch(text):
         return False

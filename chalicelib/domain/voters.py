@@ -15,7 +15,7 @@ from dataclasses import dataclass
 class VoterKeys:
     secret: bytes
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if len(self.secret) < 32:
             raise ValueError("the voter key must be at least 32 bytes")
 

@@ -4,9 +4,11 @@ Imported lazily by the handler: Powertools' batch utility costs ~110 ms of impor
 which share this package, should not pay at cold start.
 """
 import time
+from typing import Optional
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from .. import runtime
 from ..observability import count, logger, tracer
@@ -27,7 +29,7 @@ def _unindexed(error: Exception, ballots: int) -> None:
     logger.warning("batch counted, not indexed", extra={"ballots": ballots, "reason": str(error)})
 
 
-def handle(event: dict, context=None) -> dict:
+def handle(event: dict, context: Optional[LambdaContext] = None) -> dict:
     shard_id = event.get("shardId")
     if not shard_id:
         # Exactly-once counting is per (poll, shard); Lambda names the shard only in tumbling-window events.

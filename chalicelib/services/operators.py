@@ -34,7 +34,7 @@ class OperatorGate:
         self._standings: Dict[str, Tuple[float, Optional[Standing]]] = {}  # username -> (read at, standing)
         self._lock = threading.Lock()
 
-    def confirm(self, username: str, token_groups: frozenset) -> None:
+    def confirm(self, username: Optional[str], token_groups: frozenset) -> None:
         """Raise Forbidden unless the user is an operator now (and has MFA, where required)."""
         if OPERATORS not in token_groups:
             raise Forbidden("Only members of the operators group can manage polls.")

@@ -1,6 +1,6 @@
 """The interfaces the use cases need from storage. Adapters implement them; fakes stand in for unit tests."""
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, List, Optional, Protocol, Sequence, Tuple
+from typing import Dict, FrozenSet, List, Optional, Protocol, Sequence, Tuple, runtime_checkable
 
 from ..domain.ballots import Ballot
 from ..domain.polls import Poll
@@ -44,8 +44,9 @@ class PollStore(Protocol):
         """Write poll's opens_at/closes_at if the stored ones are still previous's. False if they moved."""
 
 
-class BallotLedger(Protocol):
-    """Ballots kept under (poll, bucket) partition keys; the bucket is the voter's (domain.ballots.bucket_of)."""
+class BallotBox(Protocol):
+    """The vote path's part of the ledger. Ballots are kept under (poll, bucket) partition keys; the bucket is the
+    voter's (domain.ballots.bucket_of)."""
 
     def cast(self, ballot: Ballot, bucket: int) -> Optional[Ballot]:
         """Record the ballot unless the voter has one in this poll. None if recorded, else the existing one."""
@@ -59,6 +60,10 @@ class BallotLedger(Protocol):
 
     def on_roll(self, poll_id: str, bucket: int, voter_id: str) -> bool:
         ...
+
+
+class BallotLedger(BallotBox, Protocol):
+    """The whole ledger: the ballot box, and the reads of every ballot that reconcile and repair make."""
 
     def ballots(self, poll_id: str, buckets: int) -> List[Ballot]:
         """Every ballot of the poll, from each of its buckets (reconcile and repair; never the vote path)."""
@@ -118,5 +123,10 @@ class ResultsIndex(Protocol):
     def replace_poll(self, poll_id: str, ballots: Sequence[Ballot], written_at: str) -> None:
         """Drop the poll's documents and index these instead (repair, on a drained stream)."""
 
-    # An index whose storage can be damaged (it raises IndexDamaged) also has:
-    # def recreate(self) -> None: replace the damaged store with a new empty one (repair refills every poll).
+
+@runtime_checkable
+class RecreatableIndex(ResultsIndex, Protocol):
+    """An index whose own storage can be damaged (it raises IndexDamaged), and so can be made anew."""
+
+    def recreate(self) -> None:
+        """Replace the damaged store with a new empty one (repair refills every poll)."""

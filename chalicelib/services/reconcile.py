@@ -22,7 +22,7 @@ from typing import Callable, Dict, Optional
 from ..domain.errors import NotFound
 from ..domain.polls import Poll
 from ..domain.results import Windows
-from .ports import BallotLedger, IndexDamaged, IndexUnavailable, PollStore, ResultsIndex, TallyStore
+from .ports import BallotLedger, IndexDamaged, IndexUnavailable, PollStore, RecreatableIndex, ResultsIndex, TallyStore
 
 SOURCES = ("ledger", "tallies", "index")
 EVERYTHING = Windows(coarse_from=0, fine_from=0, until=0)  # totals only: no timeline buckets
@@ -136,6 +136,8 @@ class Reconciler:
     def _recreate_index(self) -> Dict[str, int]:
         """A new empty index in place of the damaged one, then every poll's ballots in it (create-only, so safe
         while the stream writes there too): the damage lost them all. How many each poll got."""
+        # Only an index with storage of its own raises IndexDamaged, and such an index can be made anew.
+        assert isinstance(self._index, RecreatableIndex), "IndexDamaged from an index without recreate()"
         self._index.recreate()
         return {poll.poll_id: self._index.fill(self._ledger.ballots(poll.poll_id, poll.buckets), self._clock())
                 for poll in self._polls.all()}

@@ -85,7 +85,7 @@ class RollService:
                 "voters": voters, "next": next_token}
 
     @staticmethod
-    def _lookup(find, names: List[str]) -> List[Optional[Account]]:
+    def _lookup(find: Callable[[str], Optional[Account]], names: List[str]) -> List[Optional[Account]]:
         from concurrent.futures import ThreadPoolExecutor  # here: only roll changes pay for its import
 
         with ThreadPoolExecutor(max_workers=LOOKUPS_AT_ONCE) as pool:

@@ -5,11 +5,11 @@ from ..domain.ballots import Ballot, bucket_of, resolve_repeat
 from ..domain.errors import Conflict, Invalid, NotFound
 from ..domain.polls import Poll, check_id
 from .catalog import PollCatalog
-from .ports import BallotLedger
+from .ports import BallotBox
 
 
 class VoteService:
-    def __init__(self, catalog: PollCatalog, ledger: BallotLedger, clock: Callable[[], str],
+    def __init__(self, catalog: PollCatalog, ledger: BallotBox, clock: Callable[[], str],
                  pseudonym: Callable[[str], str]):
         """`pseudonym` turns a voter's sub into the id their ballots are kept under (domain/voters.py)."""
         self._catalog = catalog
