@@ -20,6 +20,7 @@
     python -m cli export board -o board.csv             # the results as CSV (stdout without -o)
 
     python -m cli --json poll demo --as alice           # raw JSON on stdout, for scripts
+    python -m cli --state-dir /tmp/st polls --as alice  # the stack `python -m devstack --state-dir /tmp/st` runs
 
 The CLI talks to the stack that runs from a state directory: .devstack/ (`make run`'s) unless --state-dir DIR or
 TALLY_STATE_DIR says otherwise. Its stack.json gives the API's address and the operator's password, and voters.json

@@ -4,8 +4,12 @@ import http.client
 import json
 import urllib.error
 import urllib.request
+from typing import Any, Dict, Optional, Tuple
 
 from tally_client.resend import LOST
+
+RawAnswer = Tuple[Optional[int], Dict[str, str], bytes]  # (status or LOST, headers, body)
+Answer = Tuple[Optional[int], Dict[str, str], Any]  # the body decoded
 
 
 class Failure(Exception):
@@ -16,7 +20,8 @@ class Unreachable(Failure):
     """No answer came from the API: a tool adds how it is pointed at another one."""
 
 
-def send_raw(api: str, method: str, path: str, token: str = None, body: dict = None, timeout: float = 30):
+def send_raw(api: str, method: str, path: str, token: Optional[str] = None, body: Optional[dict] = None,
+             timeout: float = 30) -> RawAnswer:
     """One request; returns (status, headers, the body's bytes), with status LOST and the reason as the body's
     text when no answer came. For answers that are not JSON (the results CSV)."""
     request = urllib.request.Request(api.rstrip("/") + path, method=method,
@@ -34,7 +39,8 @@ def send_raw(api: str, method: str, path: str, token: str = None, body: dict = N
         return LOST, {}, str(getattr(error, "reason", error) or type(error).__name__).encode()
 
 
-def send(api: str, method: str, path: str, token: str = None, body: dict = None, timeout: float = 30):
+def send(api: str, method: str, path: str, token: Optional[str] = None, body: Optional[dict] = None,
+         timeout: float = 30) -> Answer:
     """One request; returns (status, headers, decoded JSON), with status LOST when no answer came."""
     status, headers, raw = send_raw(api, method, path, token, body, timeout)
     if status is LOST:
@@ -51,7 +57,8 @@ def unreachable(api: str, body: dict) -> Unreachable:
     return Unreachable(f"Cannot reach the API at {api} ({body['Message']}).")
 
 
-def call(api: str, method: str, path: str, token: str = None, body: dict = None):
+def call(api: str, method: str, path: str, token: Optional[str] = None,
+         body: Optional[dict] = None) -> Tuple[int, Any]:
     """One request; returns (status, decoded JSON); no answer at all raises Unreachable."""
     status, _, answer = send(api, method, path, token, body)
     if status is LOST:

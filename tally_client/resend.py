@@ -53,7 +53,7 @@ class Backoff:
 Answer = Tuple[Optional[int], Mapping[str, str], object]  # (status or LOST, headers, body)
 
 
-def send_until_answered(send: Callable[[], Answer], policy: Backoff = None,
+def send_until_answered(send: Callable[[], Answer], policy: Optional[Backoff] = None,
                         sleep: Callable[[float], None] = time.sleep,
                         clock: Callable[[], float] = time.monotonic,
                         on_retry: Callable[[Answer, float], None] = lambda answer, wait: None) -> Answer:

@@ -19,7 +19,7 @@ def fetch(api: str) -> dict:
                if key not in config]
     if missing:
         raise Failure(f"GET {api}/config lacks {', '.join(missing)}: is {api} a Tally API?")
-    return config
+    return dict(config)
 
 
 def is_local(config: dict) -> bool:

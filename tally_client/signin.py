@@ -6,20 +6,18 @@ principal allowed cognito-idp:AdminInitiateAuth on a stage), so the app client o
 public (browsers and phones use SRP, and never send the password).
 """
 import secrets
-from typing import Iterable
+from typing import Any, Dict, Iterable
 
 from tally_client.server_config import is_local
 
-LOCAL_KEYS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}  # moto takes any
 
-
-def pool_client(config: dict):
+def pool_client(config: dict) -> Any:
     """A boto3 cognito-idp client of the pool /config names: moto's with any keys, AWS's with the caller's."""
     import boto3
 
     if is_local(config):
         return boto3.client("cognito-idp", region_name=config["region"], endpoint_url=config["cognito_endpoint"],
-                            **LOCAL_KEYS)
+                            aws_access_key_id="local", aws_secret_access_key="local")  # moto takes any
     return boto3.client("cognito-idp", region_name=config["region"])
 
 
@@ -28,7 +26,7 @@ def new_password() -> str:
     return secrets.token_urlsafe(12) + "Aa1!"
 
 
-def create_user(idp, pool_id: str, username: str, password: str, groups: Iterable[str] = ()) -> None:
+def create_user(idp: Any, pool_id: str, username: str, password: str, groups: Iterable[str] = ()) -> None:
     """A confirmed user with a permanent password, no mail sent; in each of `groups`."""
     idp.admin_create_user(UserPoolId=pool_id, Username=username, MessageAction="SUPPRESS")
     idp.admin_set_user_password(UserPoolId=pool_id, Username=username, Password=password, Permanent=True)
@@ -36,7 +34,7 @@ def create_user(idp, pool_id: str, username: str, password: str, groups: Iterabl
         idp.admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName=group)
 
 
-def sign_in(idp, pool_id: str, client_id: str, username: str, password: str) -> dict:
+def sign_in(idp: Any, pool_id: str, client_id: str, username: str, password: str) -> Dict[str, str]:
     """IdToken, AccessToken, RefreshToken for a user's password."""
     reply = idp.admin_initiate_auth(
         UserPoolId=pool_id,
@@ -44,4 +42,4 @@ def sign_in(idp, pool_id: str, client_id: str, username: str, password: str) -> 
         AuthFlow="ADMIN_USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": username, "PASSWORD": password},
     )
-    return reply["AuthenticationResult"]
+    return dict(reply["AuthenticationResult"])

@@ -6,7 +6,7 @@ that ballot, a vote for another candidate is a 409, the results count each ballo
 (cli.reconcile) exits 0, which is then true: the ledger, the tallies and the index agree because nothing was
 lost, not because the index was cut down to a ledger that lost ballots.
 
-Votes that meet moto down are resent under the CLI's policy (cli/retry.py): a resend is always safe.
+Votes that meet moto down are resent under the tools' policy (tally_client/resend.py): a resend is always safe.
 """
 import os
 import signal
