@@ -1,6 +1,8 @@
 """The capacity model (capacity/), run as `python -m capacity` runs it: the template's defaults sized for a try-out, and
 the big vote (infra/overrides/big-vote.json) sized for a weekly show of 1,000,000 voters an episode, both read from
 the project's files; and held to the template `make package` builds."""
+import subprocess
+import sys
 from dataclasses import asdict, fields
 
 import pytest
@@ -151,6 +153,15 @@ def test_the_feature_plan_each_pool_feature_needs_is_listed_and_what_the_pool_us
 def test_the_custom_metrics_are_counted_from_the_code(model):
     # BallotsCounted, BallotsNotIndexed, TallyLagSeconds, BatchSize, and VotesRejected once per refusal kind.
     assert model["defaults"]["deployment"]["custom_metrics"] >= 4 + 5
+
+
+def test_the_custom_metrics_are_counted_alike_whatever_was_imported_before(model):
+    # A fresh interpreter imports nothing but the model: every refusal kind is counted there too (NotOnRoll is
+    # defined in a module chalicelib.api alone does not import).
+    fresh = subprocess.run([sys.executable, "-c", "from capacity.deployment import custom_metrics; "
+                            "print(custom_metrics())"], cwd=ROOT, capture_output=True, text=True, check=True)
+    counted = {model[scenario]["deployment"]["custom_metrics"] for scenario in ("defaults", "big_vote")}
+    assert counted == {int(fresh.stdout)}
 
 
 def test_the_fullest_partition_is_read_from_the_exact_distribution():
