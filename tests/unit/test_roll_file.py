@@ -2,6 +2,8 @@
 reader passes too (tests/js/roll.test.mjs); and what only the Python side does: files on disk, GET /config's
 limits, bodies as really sent."""
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -79,3 +81,14 @@ def test_a_file_on_disk(tmp_path):
         read_roll_file(path)
     with pytest.raises(Failure, match="Cannot read"):
         read_roll_file(tmp_path / "absent.csv")
+
+
+def test_the_cli_refuses_a_malformed_file_before_it_sends_anything(tmp_path):
+    path = tmp_path / "members.csv"
+    path.write_text('username\nann\n"bob\n')
+    # Nothing listens on port 9: a CLI that sent anything would say it cannot reach the API.
+    env = {"TALLY_API_URL": "http://127.0.0.1:9", "TALLY_STATE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    ran = subprocess.run([sys.executable, "-m", "cli", "roll", "add", "board", str(path)], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 1
+    assert f"{path} line 3: a quote that is never closed. Nothing was sent" in ran.stderr, ran.stderr
