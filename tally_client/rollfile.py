@@ -29,7 +29,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple, TypeVar, Union
 
 from tally_client.http import Failure
 
@@ -42,6 +42,7 @@ QUOTED = re.compile(r'"[^"]*"')
 UNCLOSED = "a quote that is never closed"
 AFTER_QUOTE = "text after a closing quote"
 EMPTY_BODY = json.dumps({"voters": [], "invite": False})
+Item = TypeVar("Item")
 
 
 class RollFileError(Failure):
@@ -91,7 +92,7 @@ def read_list(text: str) -> Roll:
     return Roll([(number, part) for number, part in parts if part])
 
 
-def read_roll_file(path) -> Roll:
+def read_roll_file(path: Union[str, Path]) -> Roll:
     """A roll CSV file's voters; a Failure that says why when it cannot be read."""
     try:
         text = Path(path).read_bytes().decode("utf-8")  # not read_text, which would rewrite the line ends
@@ -144,15 +145,17 @@ def _limit(config: dict, name: str) -> int:
         raise Failure(f"The API's GET /config gives no limits.{name}: it is older than this client.") from None
 
 
-def roll_batches(items: Sequence, *, max_bytes: int, max_entries: int,
-                 entry: Callable[[object], str] = lambda item: item) -> list:
+def roll_batches(items: Sequence[Item], *, max_bytes: int, max_entries: int,
+                 entry: Optional[Callable[[Item], str]] = None) -> List[List[Item]]:
     """`items` cut into consecutive batches of at most `max_entries` whose body stays within `max_bytes`, counted
-    as the module's docstring says (entry(item) is the string sent). An entry too long for any body goes alone,
-    for the API to refuse."""
+    as the module's docstring says (entry(item) is the string sent; the item itself without it). An entry too
+    long for any body goes alone, for the API to refuse."""
     base = len(EMPTY_BODY.encode())
-    batches, current, size = [], [], base
+    batches: List[List[Item]] = []
+    current: List[Item] = []
+    size = base
     for item in items:
-        cost = len(json.dumps(entry(item)).encode()) + 2  # the entry and its ", "
+        cost = len(json.dumps(entry(item) if entry else item).encode()) + 2  # the entry and its ", "
         if current and (len(current) == max_entries or size + cost > max_bytes):
             batches.append(current)
             current, size = [], base
