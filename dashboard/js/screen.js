@@ -3,7 +3,7 @@
 // (publicpoll.js): no sign-in and no token, so a screen costs the API nothing per viewer behind a CDN, and it can
 // run on any computer, a second screen or in an embed. The page fits its window without scrolling: the title and
 // the bars take the largest type that fits (fit, below), so 2 to 12 candidates of up to 100 characters all show.
-import { loadConfig, serverRules } from "./config.js";
+import { loadConfig } from "./config.js";
 import { drawQr, joinUrl, onlyHere, spokenUrl } from "./join.js";
 import { colour } from "./palette.js";
 import { PublicPollFeed } from "./publicpoll.js";
@@ -259,10 +259,9 @@ async function main() {
   wireFullscreen();
   new ResizeObserver(fitSoon).observe(ui.screen);
   const pollId = new URLSearchParams(location.search).get("poll");
-  const onWait = (delay, reason) => showProblem(`Waiting for the stack: ${reason}…`);
-  const config = pollId && await loadConfig(onWait);
-  const rules = config && await serverRules(config, onWait); // the API's own rule for a poll id
-  if (!rules?.pollId.test(pollId)) {
+  // An id the API does not take is answered as no such poll (publicpoll.js): the API's rule for ids is the one the
+  // screen follows, and the screen reads nothing but the public document.
+  if (!pollId) {
     showProblem("Which poll? Add its id to this page's address: screen.html?poll=<the poll's id>.");
     return;
   }
@@ -272,6 +271,7 @@ async function main() {
   ui.link.title = onlyHere(link) ? "This address works on this computer only: phones need the stack's network " +
     "address." : "";
   drawQr(ui.qr, link).then((drawn) => show(ui.qr, drawn));
+  const config = await loadConfig((delay, reason) => showProblem(`Waiting for the stack: ${reason}…`));
   new PublicPollFeed(config.apiUrl, pollId, { onDocument, onProblem, everyMs: () => READ_EVERY_MS }).start();
   setInterval(renderClock, 250);
 }
