@@ -17,7 +17,7 @@ import pytest
 
 from tally_client.http import send
 from tally_client.resend import Backoff, send_until_answered
-from tests.e2e.test_keeps_working import CANDIDATES, Stack, caught_up
+from tests.e2e.kept_stack import CANDIDATES, Stack, caught_up
 
 pytestmark = pytest.mark.e2e
 VOTERS = 160
