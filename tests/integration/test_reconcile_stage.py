@@ -20,7 +20,7 @@ from chalicelib.services.reconcile import Reconciler
 from cli.reconcile import iterator_age_check
 from infra import piece
 from infra.stage import NotAStage, deployed_stage
-from tests.unit.test_opensearch_requests import FakeCluster, RecordingConnection, expected_id
+from tests.opensearch_fake import FakeCluster, RecordingConnection, expected_id
 
 REGION = "eu-west-1"
 TABLES = piece("tables")["Resources"]

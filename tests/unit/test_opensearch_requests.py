@@ -3,77 +3,20 @@
 The client is real; only its connection is replaced by one that records each request and answers with canned
 JSON, so everything above the socket (serialization, paths, query parameters, error mapping) is the library's.
 """
-import hashlib
-import json
-from dataclasses import dataclass
-from typing import Optional
 
 import opensearchpy
 import pytest
-from opensearchpy import Connection, OpenSearch, Urllib3AWSV4SignerAuth, Urllib3HttpConnection
+from opensearchpy import OpenSearch, Urllib3AWSV4SignerAuth, Urllib3HttpConnection
 
 from chalicelib.adapters.opensearch_index import IndexWriteFailed, OpenSearchIndex, client_for
 from chalicelib.domain.ballots import Ballot
 from chalicelib.domain.results import Counts, Windows
 from chalicelib.domain.stream import StreamBallot
 from chalicelib.services.ports import IndexUnavailable
+from tests.opensearch_fake import FakeCluster, RecordingConnection, expected_id
 
 WRITTEN_AT = "2026-11-22T10:05:00.250Z"
 T0 = 1795341600000  # 2026-11-22T10:00:00.000Z in epoch ms
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    params: dict
-    body: Optional[str]
-
-    def json(self):
-        return json.loads(self.body)
-
-    def ndjson(self):
-        assert self.body.endswith("\n")
-        return [json.loads(line) for line in self.body.splitlines()]
-
-
-class FakeCluster:
-    """Records requests; answers each from `answers[(method, path)]` or a plausible default."""
-
-    def __init__(self):
-        self.requests = []
-        self.answers = {}
-
-    def handle(self, request: Request):
-        answer = self.answers.get((request.method, request.path))
-        if isinstance(answer, Exception):
-            raise answer
-        if answer is not None:
-            return answer
-        if request.path.endswith("/_bulk"):
-            actions = request.ndjson()[::2]
-            return 200, {"took": 1, "errors": False,
-                         "items": [{"create": {"_id": a["create"]["_id"], "status": 201}} for a in actions]}
-        return 200, {"acknowledged": True}
-
-    def since(self, start):
-        return self.requests[start:]
-
-
-class RecordingConnection(Connection):
-    cluster: FakeCluster
-
-    def perform_request(self, method, url, params=None, body=None, timeout=None, ignore=(), headers=None):
-        if isinstance(body, bytes):
-            body = body.decode("utf-8")
-        params = {k: v.decode() if isinstance(v, bytes) else v for k, v in (params or {}).items()}
-        request = Request(method, url, params, body)
-        self.cluster.requests.append(request)
-        status, payload = self.cluster.handle(request)
-        raw = json.dumps(payload)
-        if not 200 <= status < 300 and status not in ignore:
-            self._raise_error(status, raw, "application/json")
-        return status, {"content-type": "application/json"}, raw
 
 
 @pytest.fixture
@@ -90,11 +33,6 @@ def index(cluster):
 
 def ballot(voter, candidate="red", poll="colours", cast_at="2026-11-22T10:01:02.345Z", sequence=1):
     return StreamBallot(str(sequence).zfill(40), Ballot(poll, voter, candidate, cast_at))
-
-
-def expected_id(poll, voter):
-    # Pinned here, not imported: if ids ever changed, every replayed ballot would be counted a second time.
-    return hashlib.sha256(f"{poll}\n{voter}".encode()).hexdigest()[:32]
 
 
 def error(status, kind, reason="because"):
