@@ -1,6 +1,7 @@
-"""The command line's roll commands and the results export against `make run`'s stack: a roll poll made with
---electorate roll, its roll filled from a CSV file (a header, blank lines, a bad line named by its line number, a
-resend that adds nobody twice, batches of 1,000), shown, trimmed, and the results exported as CSV."""
+"""The command line's roll commands and the results export against a stack named by its state directory alone: a
+roll poll made with --electorate roll, its roll filled from a CSV file (a header, blank lines, a bad line named by
+its line number, a resend that adds nobody twice, batches of 1,000), shown, trimmed, and the results exported as
+CSV."""
 import csv
 import io
 import json
@@ -16,11 +17,12 @@ from tests.e2e.conftest import wait_for
 
 @pytest.fixture(scope="module")
 def cli(running_stack):
-    env = {"TALLY_API_URL": running_stack.api, "TALLY_STATE_DIR": str(running_stack.state_dir), "PATH": "/usr/bin:/bin"}
+    """The CLI pointed at the stack by its state directory alone: the API's address comes from its stack.json."""
+    env = {"PATH": "/usr/bin:/bin"}
 
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "cli", *args], env=env, cwd=running_stack.state_dir,
-                              capture_output=True, text=True, timeout=180)
+        return subprocess.run([sys.executable, "-m", "cli", "--state-dir", str(running_stack.state_dir), *args],
+                              env=env, cwd=running_stack.state_dir, capture_output=True, text=True, timeout=180)
     return run
 
 

@@ -1,11 +1,14 @@
 """`make run`'s stack end to end: sign in through Cognito as a client would, create a poll, vote, read back."""
+import json
+import shlex
+import stat
 import subprocess
 import sys
 
 import requests
 
-from devstack.stack import LocalStack
-from tests.e2e.conftest import wait_for
+from devstack.stack import LocalStack, default_state_dir
+from tests.e2e.conftest import ROOT, wait_for
 
 
 def signed_in(stack, username, password=None):
@@ -99,3 +102,45 @@ def test_a_client_stalled_mid_request_holds_up_no_other_request_to_moto(running_
         started = time.monotonic()
         running_stack.idp.list_user_pools(MaxResults=5)
         assert time.monotonic() - started < 2
+
+
+def run_cli(argv, **env):
+    return subprocess.run([sys.executable, "-m", "cli", *argv], env={"PATH": "/usr/bin:/bin", **env},
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+def test_the_banners_cli_commands_work_for_the_ports_and_state_dir_in_use(running_stack):
+    """The stack runs on free ports from a temporary state dir: the commands its banner prints must reach it."""
+    log = (running_stack.state_dir / "devstack.log").read_text()
+    commands = [line.strip() for line in log.splitlines() if line.strip().startswith(".venv/bin/python -m cli")]
+    assert len(commands) == 2, log
+    assert f"make reset STATE_DIR={running_stack.state_dir.resolve()}" in log
+    for command in commands:
+        assert f"--state-dir {running_stack.state_dir.resolve()}" in command
+        ran = run_cli(shlex.split(command)[3:])
+        assert ran.returncode == 0, f"{command}: {ran.stderr}"
+    assert "voted margherita in demo" in run_cli(shlex.split(commands[0])[3:]).stdout
+
+
+def test_the_state_dir_alone_names_the_stack_and_a_url_alone_writes_no_password_anywhere(running_stack, tmp_path):
+    state_dir = str(running_stack.state_dir)
+    voted = run_cli(["vote", "pineapple", "--as", "sami", "--poll", "demo"], TALLY_STATE_DIR=state_dir)
+    assert voted.returncode == 0 and voted.stdout.startswith("201 voted pineapple in demo"), voted.stderr
+    voters = running_stack.state_dir / "voters.json"
+    assert stat.S_IMODE(voters.stat().st_mode) == 0o600 and "sami" in json.loads(voters.read_text())
+
+    default_voters = default_state_dir() / "voters.json"
+    before = default_voters.read_bytes() if default_voters.exists() else None
+    refused = subprocess.run([sys.executable, "-m", "cli", "--api", running_stack.api, "voter", "add", "tess"],
+                             env={"PATH": "/usr/bin:/bin"}, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 1 and "pass --state-dir DIR" in refused.stderr, refused.stderr
+    assert (default_voters.read_bytes() if default_voters.exists() else None) == before
+    assert not list(tmp_path.iterdir()) and "tess" not in json.loads(voters.read_text())
+
+
+def test_close_says_when_the_poll_closes(running_stack):
+    state = ["--state-dir", str(running_stack.state_dir)]
+    assert run_cli([*state, "create-poll", "Soon closed?", "yes", "no", "--id", "soon"]).returncode == 0
+    closed = run_cli([*state, "close", "soon"])
+    assert closed.returncode == 0, closed.stderr
+    assert closed.stdout.startswith("200 poll soon closes at 20") and "is now" not in closed.stdout
