@@ -1,7 +1,7 @@
 """The tally function's event source mapping as the template deploys it, read from where the deploy reads it:
 batch size and batching window from the handler's decorator (chalicelib/events/tally.py, through the app's event
 sources, as `chalice package` does), retries, bisection, record age, tumbling window and parallelisation from
-infra/stream.json. The local stream runner plays the mapping with these settings; the capacity model (capacity/) models them.
+infra/stream.json. The local stream runner plays the mapping with these settings; capacity/ models them.
 """
 from dataclasses import dataclass
 from functools import lru_cache
