@@ -1,6 +1,6 @@
 """The load test's reading of a vote's answers, resends included: each voter's first ballot accepted once."""
-from tally_client.resend import LOST
 from loadtest.answers import first_ballot_problem, retry_key, unprompted_200
+from tally_client.resend import LOST
 
 BALLOT = {"poll_id": "p", "candidate": "amber", "cast_at": "2026-11-30T10:00:00.000Z"}
 

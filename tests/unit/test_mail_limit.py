@@ -36,8 +36,8 @@ def test_cognitos_daily_mail_limit_is_a_429_until_tomorrow():
     answer = refusal_response(refused.value)
     assert answer.status_code == 429 and answer.body["Code"] == "TooManyRequestsError"
     assert answer.headers["Retry-After"] == str(refused.value.retry_after_s)
-    # The clients' resend policy (tally_client/resend.py; the dashboard's sendSettled likewise) gives up at once rather than
-    # sending again for half a minute: the wait the answer asks for is past its deadline.
+    # The clients' resend policy (tally_client/resend.py; the dashboard's sendSettled likewise) gives up at once
+    # rather than sending again for half a minute: the wait the answer asks for is past its deadline.
     sent = []
     status, headers, _ = send_until_answered(lambda: sent.append(1) or (429, answer.headers, answer.body),
                                              Backoff(), sleep=lambda s: pytest.fail("slept"))
