@@ -6,4 +6,5 @@ use it, and it uses none of them (tests/unit/test_tool_imports.py).
     server_config  GET /config: the pool, every limit and the operators' group, as the server publishes them
     signin         Cognito users and sign-in, in the local stack's pool or a deployed one
     private_files  files only their owner can read, from the first byte
+    rollfile       a roll file (CSV or a pasted list) read by the one rule, and cut into batches by /config's limits
 """
