@@ -64,7 +64,10 @@ export class BarsChart {
         indexAxis: "y",
         responsive: true,
         maintainAspectRatio: false,
-        animation: reducedMotion ? false : { duration: 300 },
+        // Chart.js puts off a resize that comes during an animation until the next draw, and an animation's last
+        // frame draws nothing: a window resized in that frame kept the old width until the next vote. Measure
+        // again once each animation is done (a no-op when the size is unchanged).
+        animation: reducedMotion ? false : { duration: 300, onComplete: ({ chart }) => chart.resize() },
         // A new width cuts the labels again (after this resize, not inside it).
         onResize: (_chart, size) => {
           if (Math.round(size.width) !== this.#width) requestAnimationFrame(() => this.update(this.candidates));
