@@ -56,10 +56,14 @@ $(ZBARIMG):
 run: $(DEPS) $(DASHBOARD_BUILT)
 	$(PY) -m devstack
 
+# The test files in two processes (pytest-xdist), a file's tests together in one so that its module's stack and
+# browser are started once: most end-to-end time is waiting on a clock (a close, a read interval), which a second
+# process fills. PYTEST_WORKERS= (empty) runs them in one.
+PYTEST_WORKERS ?= -n 2 --dist loadfile
 test: $(DEPS) $(CHECKOV) $(DASHBOARD_BUILT) $(CHROMIUM) $(ZBARIMG)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_WORKERS)
 
 bench: $(DEPS)
 	$(PY) -m bench.vote_path
