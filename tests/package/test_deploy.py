@@ -200,11 +200,11 @@ def test_a_bucket_in_another_region_is_refused(aws, tmp_path):
 
 
 def test_preflight_runs_first_and_a_shortfall_stops_the_deploy_before_anything_is_made(aws, tmp_path, capsys):
-    account = Account(limit=10, unreserved=10)  # a new account: 10 executions for the 27 the defaults need
+    account = Account(limit=10, unreserved=10)  # a new account: 10 executions for the 30 the defaults need
     lines = []
     code = deploy.deploy(plan(), account, out=lines.append, build=False, package=package_dir(tmp_path))
     assert code == 1
-    assert any("SHORT AWS Lambda: Concurrent executions: 10 for 27 needed" in line for line in lines)
+    assert any("SHORT AWS Lambda: Concurrent executions: 10 for 30 needed" in line for line in lines)
     assert not boto3.client("s3", region_name=REGION).list_buckets()["Buckets"]
     assert not boto3.client("cloudformation", region_name=REGION).describe_stacks()["Stacks"]
 

@@ -66,11 +66,11 @@ def test_a_new_account_of_10_executions_is_told_the_peak_it_takes_and_what_to_as
     code, out = run(Account(limit=10, unreserved=10), [], capsys)
     assert code == 1
     short = line(out, "AWS Lambda: Concurrent executions")
-    assert short.strip().startswith("SHORT") and ": 10 for 27 needed" in short
+    assert short.strip().startswith("SHORT") and ": 10 for 30 needed" in short
     request = out.splitlines()[out.splitlines().index(short) + 1]
     assert ("aws service-quotas request-service-quota-increase --service-code lambda --quota-code L-TEST0001 "
-            "--desired-value 1000 --region eu-west-1") in request  # the usual figure, not 27 and a quarter
-    assert "PEAK=370" in request  # 10 executions x the 27 needed for 1,000 votes/s
+            "--desired-value 1000 --region eu-west-1") in request  # the usual figure, not the 30 needed
+    assert "PEAK=333" in request  # what 10 executions take: 1,000 votes/s x 10 / 30
     # The defaults reserve nothing, so nothing here would make the deploy itself fail.
     assert "DEPLOY" not in out and "unreserved" not in out
     code, out = run(Account(limit=10, unreserved=10), ["--peak", "300"], capsys)
