@@ -20,7 +20,7 @@ import argparse
 import json
 import time
 from collections import Counter
-from typing import List, Tuple
+from typing import Dict, List, Tuple
 from urllib.parse import urlsplit
 
 from bench.harness import bench_stack, create_polls
@@ -39,9 +39,11 @@ class ApiRequests:
         self.sent: List[Tuple[str, str]] = []
         self.open: set = set()
         page.on("request", self._sent)
+        # A revalidation in the background (stale-while-revalidate) gets its response but never "finished".
         page.on("response", lambda response: self._done(response.request))
         page.on("requestfinished", self._done)
         page.on("requestfailed", self._done)
+        # Playwright does not report CORS preflights; Chromium's DevTools protocol does.
         cdp = page.context.new_cdp_session(page)
         cdp.on("Network.requestWillBeSent", self._preflight)
         cdp.send("Network.enable")
@@ -61,20 +63,27 @@ class ApiRequests:
 
     def settle(self, seconds: float = 10) -> None:
         deadline = time.monotonic() + seconds
-        while self.open and time.monotonic() < deadline:
-            self.page.wait_for_timeout(5)
-        self.page.wait_for_timeout(5)
+        while self.open:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"requests still open after {seconds} s: {self.open}")
+            self.page.wait_for_timeout(5)  # lets Playwright deliver the request events meanwhile
+        self.page.wait_for_timeout(5)  # and the page handle the last answer (and set its next timer)
 
     def reaching_function(self) -> List[Tuple[str, str]]:
+        """What a deployed stage's function answers: not CORS preflights (API Gateway answers those itself), not
+        the public, cacheable routes (the CDN answers those)."""
         return [(method, path) for method, path in self.sent
                 if method != "OPTIONS" and not path.startswith(CACHEABLE)]
+
+    def summary(self) -> Dict[str, int]:
+        return dict(Counter(f"{method} {path}" for method, path in self.sent))
 
 
 def visit(stack: LocalStack, browser, poll_id: str, minutes: int) -> ApiRequests:
     username = f"visitor-{time.time_ns()}"
     password = stack.create_user(username)
     page = browser.new_context(**PHONE).new_page()
-    requests = ApiRequests(page, stack.api_url.rstrip("/"))
+    requests = ApiRequests(page, stack.api)
     page.clock.install()
     page.goto(f"{stack.info['dashboard_url'].rstrip('/')}/vote.html?poll={poll_id}")
     page.get_by_label("Username").fill(username)
@@ -107,19 +116,15 @@ def main() -> None:
             requests = visit(stack, browser, poll_id, args.minutes)
         finally:
             browser.close()
-    by_path = Counter(f"{method} {path}" for method, path in requests.sent)
+    by_path = requests.summary()
     reaching = requests.reaching_function()
     for line, count in sorted(by_path.items(), key=lambda item: -item[1]):
         print(f"{count:5d}  {line}")
-    preflights = by_path_total(requests.sent, "OPTIONS")
+    preflights = sum(1 for method, _path in requests.sent if method == "OPTIONS")
     print(f"a {args.minutes}-minute visit: {len(requests.sent)} API requests, {preflights} of them preflights, "
           f"{len(reaching)} reach the function")
     print(json.dumps({"minutes": args.minutes, "requests": len(requests.sent), "preflights": preflights,
-                      "reaching_function": len(reaching), "by_path": dict(by_path)}))
-
-
-def by_path_total(sent: List[Tuple[str, str]], method: str) -> int:
-    return sum(1 for sent_method, _path in sent if sent_method == method)
+                      "reaching_function": len(reaching), "by_path": by_path}))
 
 
 if __name__ == "__main__":

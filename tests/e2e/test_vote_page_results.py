@@ -11,7 +11,6 @@ each second's requests finish before the next, so the page's own timers run as i
 """
 import re
 import time
-from collections import Counter
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
@@ -19,6 +18,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
+from bench.visit_requests import ApiRequests
 from tests.e2e.dashboard_browser import (
     CHOICE,
     OPERATOR_SCREEN,
@@ -37,55 +37,7 @@ from tests.e2e.dashboard_browser import (
 pytestmark = pytest.mark.e2e
 
 BUDGET = 3  # requests of a visit that reach the API function
-PUBLIC = ("/public/", "/config", "/health")
 SESSION_KEY = "tally.vote.session."
-
-
-class ApiRequests:
-    """Every request one page sends to the API, as (method, path), CORS preflights included, and how many are still
-    on their way."""
-
-    def __init__(self, page, stack):
-        self.page = page
-        self.api = stack.api
-        self.sent = []
-        self.open = set()
-        page.on("request", self._sent)
-        # A revalidation in the background (stale-while-revalidate) gets its response but never "finished".
-        page.on("response", lambda response: self._done(response.request))
-        page.on("requestfinished", self._done)
-        page.on("requestfailed", self._done)
-        # Playwright does not report CORS preflights; Chromium's DevTools protocol does.
-        self.cdp = page.context.new_cdp_session(page)
-        self.cdp.on("Network.requestWillBeSent", self._preflight)
-        self.cdp.send("Network.enable")
-
-    def _sent(self, request):
-        if request.url.startswith(self.api):
-            self.sent.append((request.method, urlsplit(request.url).path))
-            self.open.add(request)
-
-    def _done(self, request):
-        self.open.discard(request)
-
-    def _preflight(self, event):
-        if event["request"]["method"] == "OPTIONS" and event["request"]["url"].startswith(self.api):
-            self.sent.append(("OPTIONS", urlsplit(event["request"]["url"]).path))
-
-    def settle(self, seconds: float = 10) -> None:
-        deadline = time.monotonic() + seconds
-        while self.open:
-            assert time.monotonic() < deadline, f"requests still open after {seconds} s: {self.open}"
-            self.page.wait_for_timeout(5)  # lets Playwright deliver the request events meanwhile
-        self.page.wait_for_timeout(5)  # and the page handle the last answer (and set its next timer)
-
-    def reaching_function(self) -> list:
-        """What a deployed stage's function answers: not CORS preflights (API Gateway answers those itself),
-        not the public, cacheable routes (the CDN answers those)."""
-        return [(m, p) for m, p in self.sent if m != "OPTIONS" and not p.startswith(PUBLIC)]
-
-    def summary(self) -> dict:
-        return dict(Counter(f"{m} {p}" for m, p in self.sent))
 
 
 class DocumentReads:
@@ -132,7 +84,7 @@ def make_poll(stack, poll_id: str, title: str, candidates: list, **fields) -> di
 def vote_page(browser, stack, poll_id: str, voter: dict, name: str, device=PHONE, clock=False):
     page, console = open_page(browser, device, name)
     console.expect("/votes/mine", "404")  # no vote yet
-    sent = ApiRequests(page, stack)
+    sent = ApiRequests(page, stack.api)
     if clock:
         page.clock.install()
     page.goto(f"{site_of(stack)}vote.html?poll={poll_id}")
